@@ -1,0 +1,21 @@
+// The `clirlab` subcommands. Each returns the process exit code: 0 ok, 1 failure; usage errors
+// are thrown as UsageError and become 2.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace clir::cli {
+
+struct GlobalOptions {
+    std::string databasePath;  // --db, else the default in the user's data directory
+};
+
+int dataFetch(const GlobalOptions& g, const std::vector<std::string>& args);
+int dataBuild(const GlobalOptions& g, const std::vector<std::string>& args);
+int dataStats(const GlobalOptions& g, const std::vector<std::string>& args);
+int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args);
+int listRuns(const GlobalOptions& g, const std::vector<std::string>& args);
+int showRun(const GlobalOptions& g, const std::vector<std::string>& args);
+
+}  // namespace clir::cli

@@ -1,0 +1,166 @@
+// `clirlab run|list|show`.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "app/cli/progress_printer.h"
+#include "core/config/experiment_spec.h"
+#include "core/jobs/job_factory.h"
+#include "core/jobs/job_runner.h"
+#include "core/store/run_store.h"
+#include "core/util/text.h"
+
+namespace clir::cli {
+namespace {
+
+std::atomic<bool> gCancel{false};
+extern "C" void onInterrupt(int) { gCancel.store(true); }
+
+std::int64_t parseRunId(const std::string& s) {
+    try {
+        std::size_t used = 0;
+        long long v = std::stoll(s, &used);
+        if (used == s.size() && v > 0) return v;
+    } catch (const std::exception&) {
+    }
+    throw UsageError("show: run id must be a positive integer, got '" + s + "'");
+}
+
+}  // namespace
+
+int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) {
+    CommandSpec spec{"run", "clirlab run <experiment.json>",
+                     "Validate an experiment file, record it as a run in the database and run it "
+                     "here. Ctrl-C cancels (the run is kept as cancelled).",
+                     {},
+                     1,
+                     1};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    auto experiment = config::loadExperiment(a.positionals[0]);  // before touching the store
+    auto job = jobs::makeJob(experiment);
+    store::Database db(g.databasePath);
+    store::RunStore(db).recoverInterrupted();
+    jobs::JobRunner runner(db);
+    std::int64_t id = runner.enqueue(experiment);
+    std::fprintf(stderr, "run %lld: %s (%s)\n", static_cast<long long>(id), experiment.name.c_str(),
+                 experiment.method.c_str());
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    ProgressPrinter printer;
+    jobs::RunnerListener listener;
+    listener.progress = [&](std::int64_t, const jobs::Progress& p) { printer.update(p); };
+    auto outcome = runner.execute(id, experiment, *job, &gCancel, listener);
+    printer.finish();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    std::printf("run %lld %s%s%s\n", static_cast<long long>(id), store::toString(outcome.status),
+                outcome.error.empty() ? "" : ": ", outcome.error.c_str());
+    return outcome.status == store::RunStatus::Finished ? 0 : 1;
+}
+
+int listRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
+    CommandSpec spec{"list", "clirlab list [--status S] [--json]",
+                     "List the runs in the database, newest first.",
+                     {{"--status", true, false, "only runs with this status"},
+                      {"--json", false, false, "print JSON"}}};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    std::string status = a.value("--status");
+    if (!status.empty()) store::runStatusFromString(status);  // validates
+    store::Database db(g.databasePath);
+    store::RunStore runs(db);
+    runs.recoverInterrupted();
+    nlohmann::json out = nlohmann::json::array();
+    if (!a.has("--json"))
+        std::printf("%5s  %-11s  %-8s  %-24s  %-24s  %s\n", "id", "status", "method", "name",
+                    "created", "languages");
+    for (const auto& r : runs.runs()) {
+        if (!status.empty() && status != store::toString(r.status)) continue;
+        if (a.has("--json")) {
+            out.push_back({{"id", r.id}, {"name", r.name}, {"method", r.method},
+                           {"status", store::toString(r.status)}, {"created_at", r.createdAt},
+                           {"languages", r.languages}, {"tags", r.tags}});
+            continue;
+        }
+        std::printf("%5lld  %-11s  %-8s  %-24s  %-24s  %s\n", static_cast<long long>(r.id),
+                    store::toString(r.status), r.method.c_str(), r.name.substr(0, 24).c_str(),
+                    r.createdAt.c_str(), text::join(r.languages, ",").c_str());
+    }
+    if (a.has("--json")) std::cout << out.dump(2) << "\n";
+    return 0;
+}
+
+int showRun(const GlobalOptions& g, const std::vector<std::string>& args) {
+    CommandSpec spec{"show", "clirlab show <run> [--json]",
+                     "Show one run: status, provenance (config, code version, corpus), metrics "
+                     "and results.",
+                     {{"--json", false, false, "print JSON"}},
+                     1,
+                     1};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    std::int64_t id = parseRunId(a.positionals[0]);
+    store::Database db(g.databasePath);
+    store::RunStore runs(db);
+    runs.recoverInterrupted();
+    auto r = runs.run(id);
+    if (!r) {
+        std::fprintf(stderr, "clirlab: no run %lld in %s\n", static_cast<long long>(id),
+                     db.path().c_str());
+        return 1;
+    }
+    auto metrics = runs.metrics(id);
+    auto results = runs.results(id);
+    nlohmann::json j = {{"id", r->id},
+                        {"name", r->name},
+                        {"method", r->method},
+                        {"status", store::toString(r->status)},
+                        {"progress", r->progress},
+                        {"message", r->message},
+                        {"error", r->error},
+                        {"created_at", r->createdAt},
+                        {"started_at", r->startedAt},
+                        {"finished_at", r->finishedAt},
+                        {"code_version", r->codeVersion},
+                        {"config_hash", r->configHash},
+                        {"config", nlohmann::json::parse(r->config)},
+                        {"tags", r->tags},
+                        {"notes", runs.notes(id)},
+                        {"metric_points", metrics.size()}};
+    if (r->corpusId) {
+        auto s = db.prepare("SELECT name, path, hash FROM corpora WHERE id=?");
+        s.bind(1, *r->corpusId);
+        if (s.step()) j["corpus"] = {{"name", s.text(0)}, {"path", s.text(1)}, {"hash", s.text(2)}};
+    }
+    nlohmann::json res = nlohmann::json::array();
+    for (const auto& x : results)
+        res.push_back({{"language", x.language}, {"query_set", x.querySet},
+                       {"measure", x.measure}, {"value", x.value}});
+    j["results"] = res;
+    if (a.has("--json")) {
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    std::printf("run %lld  %s\n", static_cast<long long>(r->id), r->name.c_str());
+    std::printf("  method      %s\n  status      %s%s%s\n", r->method.c_str(),
+                store::toString(r->status), r->error.empty() ? "" : " — ", r->error.c_str());
+    std::printf("  created     %s\n  started     %s\n  finished    %s\n", r->createdAt.c_str(),
+                r->startedAt.c_str(), r->finishedAt.c_str());
+    std::printf("  code        %s\n  config      %s\n", r->codeVersion.c_str(),
+                r->configHash.substr(0, 16).c_str());
+    std::printf("  languages   %s\n", text::join(r->languages, ", ").c_str());
+    if (!r->tags.empty()) std::printf("  tags        %s\n", text::join(r->tags, ", ").c_str());
+    if (j.contains("corpus"))
+        std::printf("  corpus      %s (%s)\n", j["corpus"]["path"].get<std::string>().c_str(),
+                    j["corpus"]["hash"].get<std::string>().substr(0, 12).c_str());
+    std::printf("  metrics     %zu points\n", metrics.size());
+    for (const auto& x : results)
+        std::printf("  %-8s %-10s %-14s %.4f\n", x.language.c_str(), x.querySet.c_str(),
+                    x.measure.c_str(), x.value);
+    return 0;
+}
+
+}  // namespace clir::cli

@@ -1,0 +1,28 @@
+// The workbench's main window: the run browser over the store, for now.
+#pragma once
+
+#include <QMainWindow>
+#include <memory>
+
+namespace clir::store {
+class Database;
+}
+
+namespace clir::workbench {
+
+class RunBrowser;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(const QString& databasePath, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    RunBrowser* runBrowser() const { return browser_; }
+
+private:
+    std::unique_ptr<store::Database> db_;
+    RunBrowser* browser_;
+};
+
+}  // namespace clir::workbench

@@ -1,0 +1,104 @@
+// Run browser (see run_browser.h).
+#include "app/workbench/views/run_browser.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QRegularExpression>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include "app/workbench/models/run_table_model.h"
+#include "core/store/run_store.h"
+
+namespace clir::workbench {
+namespace {
+
+// Filters on the free text across all columns and on the status column.
+class RunFilterProxy : public QSortFilterProxyModel {
+public:
+    using QSortFilterProxyModel::QSortFilterProxyModel;
+    QString status;
+    void invalidateStatus() { invalidateFilter(); }
+
+protected:
+    bool filterAcceptsRow(int row, const QModelIndex& parent) const override {
+        auto* m = sourceModel();
+        if (!status.isEmpty() &&
+            m->index(row, RunTableModel::Status, parent).data().toString() != status)
+            return false;
+        return QSortFilterProxyModel::filterAcceptsRow(row, parent);
+    }
+};
+
+constexpr int kRefreshMs = 2000;
+
+}  // namespace
+
+RunBrowser::RunBrowser(store::Database& db, QWidget* parent)
+    : QWidget(parent),
+      db_(db),
+      model_(new RunTableModel(this)),
+      proxy_(new RunFilterProxy(this)),
+      view_(new QTableView(this)),
+      filter_(new QLineEdit(this)),
+      status_(new QComboBox(this)),
+      timer_(new QTimer(this)) {
+    proxy_->setSourceModel(model_);
+    proxy_->setSortRole(RunTableModel::RawValueRole);
+    proxy_->setFilterKeyColumn(-1);
+    proxy_->setFilterCaseSensitivity(Qt::CaseInsensitive);
+
+    filter_->setPlaceholderText(tr("Filter runs (name, method, language, tag)…"));
+    filter_->setClearButtonEnabled(true);
+    status_->addItem(tr("All statuses"), QString());
+    for (const char* s : {"queued", "running", "finished", "failed", "cancelled", "interrupted"})
+        status_->addItem(QString::fromLatin1(s), QString::fromLatin1(s));
+
+    view_->setModel(proxy_);
+    view_->setSortingEnabled(true);
+    view_->sortByColumn(RunTableModel::Id, Qt::DescendingOrder);
+    view_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    view_->setSelectionMode(QAbstractItemView::SingleSelection);
+    view_->setAlternatingRowColors(true);
+    view_->verticalHeader()->hide();
+    view_->horizontalHeader()->setStretchLastSection(true);
+    view_->horizontalHeader()->setSectionResizeMode(RunTableModel::Name, QHeaderView::Stretch);
+
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(filter_, 1);
+    bar->addWidget(status_);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(bar);
+    layout->addWidget(view_);
+
+    connect(filter_, &QLineEdit::textChanged, this, [this](const QString& t) {
+        proxy_->setFilterRegularExpression(
+            QRegularExpression(QRegularExpression::escape(t), QRegularExpression::CaseInsensitiveOption));
+        emit countsChanged(proxy_->rowCount(), model_->rowCount());
+    });
+    connect(status_, &QComboBox::currentIndexChanged, this, [this] { applyStatusFilter(); });
+    connect(timer_, &QTimer::timeout, this, &RunBrowser::refresh);
+    timer_->start(kRefreshMs);
+    refresh();
+    view_->resizeColumnsToContents();
+}
+
+void RunBrowser::applyStatusFilter() {
+    auto* p = static_cast<RunFilterProxy*>(proxy_);
+    p->status = status_->currentData().toString();
+    p->invalidateStatus();
+    emit countsChanged(proxy_->rowCount(), model_->rowCount());
+}
+
+void RunBrowser::refresh() {
+    store::RunStore runs(db_);
+    model_->setRuns(runs.runs());
+    emit countsChanged(proxy_->rowCount(), model_->rowCount());
+}
+
+}  // namespace clir::workbench

@@ -1,0 +1,56 @@
+// Corpus statistics (see corpus_stats.h).
+#include "core/data/corpus_stats.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "core/config/schema.h"
+#include "core/data/corpus_settings.h"
+#include "core/util/fs.h"
+
+namespace clir::data {
+
+std::string defaultCorpusDir(const std::string& name) { return fs::dataDir() + "/corpora/" + name; }
+
+nlohmann::json loadManifest(const std::string& corpusDir) {
+    std::string path = corpusDir + "/manifest.json";
+    if (!std::filesystem::exists(path))
+        throw std::runtime_error("no corpus at " + corpusDir +
+                                 "; run: clirlab data fetch && clirlab data build");
+    return config::parseJson(fs::readFile(path), path);
+}
+
+std::string formatStatsTable(const nlohmann::json& manifest) {
+    std::ostringstream out;
+    out << "| language | split | documents | passages | bitext pairs | entry queries | "
+           "heading queries | qrels (entries) | qrels (headings) |\n";
+    out << "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    const auto& stats = manifest.at("stats");
+    for (const auto& lang : manifest.at("settings").at("languages")) {
+        const auto& ls = stats.at(lang.get<std::string>());
+        for (const char* split : {"train", "dev", "test"}) {
+            const auto& s = ls.at(split);
+            out << "| " << lang.get<std::string>() << " | " << split << " | " << s.at("documents")
+                << " | " << s.at("passages") << " | "
+                << (lang == pivotLanguage() ? std::string("–") : s.at("bitext_pairs").dump())
+                << " | " << s.at("queries_entries") << " | " << s.at("queries_headings") << " | "
+                << s.at("qrels_entries") << " | " << s.at("qrels_headings") << " |\n";
+        }
+    }
+    out << "\n| language | index entries | dropped untranslated | share | unaligned | empty |\n";
+    out << "|---|---:|---:|---:|---:|---:|\n";
+    for (const auto& lang : manifest.at("settings").at("languages")) {
+        std::string l = lang.get<std::string>();
+        const auto& d = manifest.at("dropped").at(l);
+        char share[32];
+        std::snprintf(share, sizeof(share), "%.1f%%",
+                      100.0 * stats.at(l).at("untranslated_share").get<double>());
+        out << "| " << l << " | " << stats.at(l).at("entries_total") << " | "
+            << d.at("entries_untranslated") << " | " << share << " | " << d.at("entries_unaligned")
+            << " | " << d.at("entries_empty") << " |\n";
+    }
+    return out.str();
+}
+
+}  // namespace clir::data

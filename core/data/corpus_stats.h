@@ -1,0 +1,18 @@
+// Reading a built corpus back: its manifest, and the statistics tables `clirlab data stats`
+// prints and the README shows.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace clir::data {
+
+std::string defaultCorpusDir(const std::string& name = "libreoffice-help-7.4");
+
+// Throws with the command to run when the corpus is missing or its manifest is unreadable.
+nlohmann::json loadManifest(const std::string& corpusDir);
+
+// Markdown table: language x split counts, and the share of entries dropped as untranslated.
+std::string formatStatsTable(const nlohmann::json& manifest);
+
+}  // namespace clir::data

@@ -1,0 +1,58 @@
+// The one shape every long job has (STYLE 3): settings in, result out, progress and metric
+// callbacks, and an atomic cancel flag checked between steps.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/store/run_store.h"
+
+namespace clir::jobs {
+
+struct Progress {
+    double fraction = 0;  // 0..1
+    std::string message;
+};
+
+// Thrown by JobContext::checkCancelled; the runner records the run as cancelled.
+class Cancelled : public std::runtime_error {
+public:
+    Cancelled() : std::runtime_error("cancelled") {}
+};
+
+struct JobContext {
+    std::function<void(const Progress&)> progress;
+    std::function<void(const std::string& name, std::int64_t step, double value)> metric;
+    const std::atomic<bool>* cancel = nullptr;
+
+    void report(double fraction, const std::string& message) const {
+        if (progress) progress({fraction, message});
+    }
+    void record(const std::string& name, std::int64_t step, double value) const {
+        if (metric) metric(name, step, value);
+    }
+    bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
+    void checkCancelled() const {
+        if (cancelled()) throw Cancelled();
+    }
+};
+
+struct JobResult {
+    nlohmann::json summary = nlohmann::json::object();  // shown by `clirlab show`
+    std::vector<store::ResultRow> results;
+    std::vector<std::pair<std::string, std::string>> artifacts;  // kind, path
+    std::optional<store::CorpusRecord> corpus;                   // a corpus the job built or used
+};
+
+class Job {
+public:
+    virtual ~Job() = default;
+    virtual JobResult run(const JobContext& context) = 0;
+};
+
+}  // namespace clir::jobs

@@ -1,0 +1,13 @@
+// One entry per method name in config::methodNames().
+#include "core/jobs/job_factory.h"
+
+#include "core/data/corpus_job.h"
+
+namespace clir::jobs {
+
+std::unique_ptr<Job> makeJob(const config::ExperimentSpec& spec) {
+    if (spec.method == "corpus") return std::make_unique<data::CorpusJob>(spec);
+    throw config::ConfigError(spec.source + ": field 'method': no job for '" + spec.method + "'");
+}
+
+}  // namespace clir::jobs

@@ -1,0 +1,93 @@
+// The run lifecycle around a job (see job_runner.h).
+#include "core/jobs/job_runner.h"
+
+#include <chrono>
+
+namespace clir::jobs {
+
+std::string codeVersion() { return CLIRLAB_VERSION; }
+
+std::int64_t JobRunner::enqueue(const config::ExperimentSpec& spec) {
+    store::RunRecord r;
+    r.name = spec.name;
+    r.method = spec.method;
+    r.preset = spec.config.value("preset", "");
+    r.languages = spec.config.at("corpus").at("languages").get<std::vector<std::string>>();
+    r.config = spec.config.dump(2);
+    r.configHash = spec.configHash;
+    r.seed = spec.seed;
+    r.codeVersion = codeVersion();
+    store::RunStore runs(db_);
+    std::int64_t id = runs.createRun(r);
+    for (const auto& tag : spec.tags) runs.addTag(id, tag);
+    return id;
+}
+
+RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& spec, Job& job,
+                              const std::atomic<bool>* cancel, const RunnerListener& listener) {
+    (void)spec;
+    using Clock = std::chrono::steady_clock;
+    store::RunStore runs(db_);
+    runs.markRunning(runId, store::ProcessIdentity::current());
+
+    const auto start = Clock::now();
+    auto seconds = [&](Clock::time_point t) { return std::chrono::duration<double>(t - start).count(); };
+    std::vector<store::MetricPoint> pending;
+    Clock::time_point lastFlush = start, lastProgressWrite = start - std::chrono::hours(1);
+
+    auto flush = [&] {
+        runs.appendMetrics(runId, pending);
+        pending.clear();
+        lastFlush = Clock::now();
+    };
+
+    JobContext ctx;
+    ctx.cancel = cancel;
+    ctx.progress = [&](const Progress& p) {
+        if (listener.progress) listener.progress(runId, p);
+        auto now = Clock::now();
+        if (seconds(now) - seconds(lastProgressWrite) >= progressWriteSeconds || p.fraction >= 1.0) {
+            runs.updateProgress(runId, p.fraction, p.message);
+            lastProgressWrite = now;
+        }
+    };
+    ctx.metric = [&](const std::string& name, std::int64_t step, double value) {
+        auto now = Clock::now();
+        pending.push_back({name, step, value, seconds(now)});
+        if (listener.metric) listener.metric(runId, name, step, value);
+        if (seconds(now) - seconds(lastFlush) >= metricFlushSeconds) flush();
+    };
+
+    RunOutcome outcome;
+    outcome.runId = runId;
+    try {
+        outcome.result = job.run(ctx);
+        flush();
+        store::Database::Transaction tx(db_);
+        if (outcome.result.corpus) {
+            std::int64_t corpusId = runs.upsertCorpus(*outcome.result.corpus);
+            auto s = db_.prepare("UPDATE runs SET corpus_id=? WHERE id=?");
+            s.bind(1, corpusId).bind(2, runId);
+            s.run();
+        }
+        for (const auto& [kind, path] : outcome.result.artifacts) runs.addArtifact(runId, kind, path);
+        tx.commit();
+        runs.storeResults(runId, outcome.result.results);
+        outcome.status = store::RunStatus::Finished;
+    } catch (const Cancelled&) {
+        outcome.status = store::RunStatus::Cancelled;
+    } catch (const std::exception& e) {
+        outcome.status = store::RunStatus::Failed;
+        outcome.error = e.what();
+    }
+    if (outcome.status != store::RunStatus::Finished) {
+        try {
+            flush();  // what was measured before the end is kept
+        } catch (const std::exception&) {
+        }
+    }
+    runs.finish(runId, outcome.status, outcome.error);
+    return outcome;
+}
+
+}  // namespace clir::jobs

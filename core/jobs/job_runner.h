@@ -1,0 +1,50 @@
+// Runs a job as a stored run: queued -> running -> finished | failed | cancelled. Metrics are
+// buffered and flushed at least every second, so a crash loses at most the last second.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/config/experiment_spec.h"
+#include "core/jobs/job.h"
+#include "core/store/database.h"
+
+namespace clir::jobs {
+
+std::string codeVersion();
+
+struct RunOutcome {
+    std::int64_t runId = 0;
+    store::RunStatus status = store::RunStatus::Queued;
+    std::string error;
+    JobResult result;
+};
+
+struct RunnerListener {
+    std::function<void(std::int64_t runId, const Progress&)> progress;
+    std::function<void(std::int64_t runId, const std::string& name, std::int64_t step,
+                       double value)>
+        metric;
+};
+
+class JobRunner {
+public:
+    explicit JobRunner(store::Database& db) : db_(db) {}
+
+    // Records the run as queued and returns its id.
+    std::int64_t enqueue(const config::ExperimentSpec& spec);
+    // Runs a queued run to its end. Never throws for job failures: they become the status.
+    RunOutcome execute(std::int64_t runId, const config::ExperimentSpec& spec, Job& job,
+                       const std::atomic<bool>* cancel = nullptr,
+                       const RunnerListener& listener = {});
+
+    double metricFlushSeconds = 1.0;    // longest a metric waits in memory
+    double progressWriteSeconds = 0.5;  // store writes of progress are throttled to this
+
+private:
+    store::Database& db_;
+};
+
+}  // namespace clir::jobs

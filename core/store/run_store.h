@@ -1,0 +1,98 @@
+// Runs and everything attached to them: lifecycle, metric series, results, tags, notes,
+// artifacts and corpora. The GUI and the CLI read and write the store only through here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/store/database.h"
+
+namespace clir::store {
+
+enum class RunStatus { Queued, Running, Finished, Failed, Cancelled, Interrupted };
+const char* toString(RunStatus s);
+RunStatus runStatusFromString(const std::string& s);  // throws std::invalid_argument
+
+struct RunRecord {
+    std::int64_t id = 0;
+    std::string name;
+    std::string method;
+    std::string preset;
+    std::vector<std::string> languages;
+    std::string config;  // full experiment JSON
+    std::string configHash;
+    std::optional<std::int64_t> seed;
+    std::optional<std::int64_t> corpusId;
+    std::string codeVersion;
+    RunStatus status = RunStatus::Queued;
+    double progress = 0;
+    std::string message;
+    std::string error;
+    std::optional<std::int64_t> ownerPid;
+    std::string ownerHost;
+    std::string createdAt, startedAt, finishedAt, heartbeatAt;
+    std::vector<std::string> tags;
+};
+
+struct MetricPoint {
+    std::string name;
+    std::int64_t step = 0;
+    double value = 0;
+    double wallTime = 0;  // seconds since the run started
+};
+
+struct ResultRow {
+    std::string language, querySet, measure;
+    double value = 0;
+};
+
+struct CorpusRecord {
+    std::int64_t id = 0;
+    std::string name, path, hash, manifest, createdAt;
+};
+
+// Identifies the current process so that a run is never stolen from a live owner.
+struct ProcessIdentity {
+    std::int64_t pid;
+    std::string host;
+    std::int64_t startTime;  // field 22 of /proc/<pid>/stat; 0 when unknown
+    static ProcessIdentity current();
+};
+
+class RunStore {
+public:
+    explicit RunStore(Database& db) : db_(db) {}
+
+    std::int64_t createRun(const RunRecord& run);  // status queued; returns the id
+    void markRunning(std::int64_t id, const ProcessIdentity& owner);
+    void updateProgress(std::int64_t id, double progress, const std::string& message);
+    void finish(std::int64_t id, RunStatus status, const std::string& error = "");
+    void appendMetrics(std::int64_t id, const std::vector<MetricPoint>& points);
+    void storeResults(std::int64_t id, const std::vector<ResultRow>& rows);
+
+    std::optional<RunRecord> run(std::int64_t id);
+    std::vector<RunRecord> runs();  // newest first
+    std::vector<MetricPoint> metrics(std::int64_t id, const std::string& name = "");
+    std::vector<ResultRow> results(std::int64_t id);
+
+    void addTag(std::int64_t id, const std::string& tag);
+    void addNote(std::int64_t id, const std::string& text);
+    std::vector<std::string> notes(std::int64_t id);
+    void addArtifact(std::int64_t id, const std::string& kind, const std::string& path,
+                     std::optional<std::int64_t> step = std::nullopt);
+
+    std::int64_t upsertCorpus(const CorpusRecord& corpus);  // by hash
+    std::optional<CorpusRecord> corpusByHash(const std::string& hash);
+
+    // Marks runs whose owner process is gone as interrupted; returns how many. Same host: the
+    // pid must be dead or reused. Another host: no heartbeat for staleSeconds.
+    int recoverInterrupted(double staleSeconds = 600);
+
+private:
+    void requireRun(std::int64_t id);
+    Database& db_;
+};
+
+}  // namespace clir::store
