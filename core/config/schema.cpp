@@ -134,6 +134,8 @@ void validate(nlohmann::json& value, const SchemaNode& schema, const std::string
             std::size_t best = 3;
             for (const auto& [name, _] : schema.properties) {
                 std::size_t d = distance(it.key(), name);
+                // An abbreviation ("langs" for "languages") is a near miss too.
+                if (it.key().size() >= 3 && (name.rfind(it.key().substr(0, 4), 0) == 0)) d = std::min<std::size_t>(d, 2);
                 if (d < best) {
                     best = d;
                     hint = " (did you mean '" + name + "'?)";
@@ -179,6 +181,7 @@ void validate(nlohmann::json& value, const SchemaNode& schema, const std::string
         if (!std::isfinite(v)) fail(path, "must be finite");
         auto show = [](double x) {
             nlohmann::json j = x;
+            if (x == std::floor(x) && std::abs(x) < 1e15) j = static_cast<std::int64_t>(x);
             return j.dump();
         };
         if (schema.minimum && (schema.exclusiveMinimum ? v <= *schema.minimum : v < *schema.minimum))

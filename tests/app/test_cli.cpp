@@ -1,0 +1,180 @@
+// The `clirlab` command as a user runs it: exit codes, messages naming the bad input, nothing
+// stored on bad input, and a whole offline run on a fixture package cache.
+#include <QtTest>
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/data/pins.h"
+#include "core/store/database.h"
+#include "core/store/run_store.h"
+#include "core/util/fs.h"
+#include "tests/core/help_fixture.h"
+
+class TestCli : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp_;
+    QString bin_ = qEnvironmentVariable("CLIRLAB_BIN_DIR") + "/clirlab";
+
+    struct Result {
+        int code;
+        QString out, err;
+    };
+    Result run(const QStringList& args, const QString& dataDir = {}) {
+        QProcess p;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("CLIRLAB_DB", tmp_.filePath("cli.db"));
+        env.insert("CLIRLAB_DATA", dataDir.isEmpty() ? tmp_.filePath("empty-cache") : dataDir);
+        p.setProcessEnvironment(env);
+        p.start(bin_, args);
+        if (!p.waitForFinished(120000)) return {-1, "", "timeout"};
+        return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+                QString::fromUtf8(p.readAllStandardError())};
+    }
+    QString write(const QString& name, const QByteArray& content) {
+        QFile f(tmp_.filePath(name));
+        f.open(QIODevice::WriteOnly);
+        f.write(content);
+        return f.fileName();
+    }
+    int runCount() {
+        clir::store::Database db(tmp_.filePath("cli.db").toStdString());
+        return int(clir::store::RunStore(db).runs().size());
+    }
+
+private slots:
+    void help_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::newRow("top") << QStringList{"--help"};
+        QTest::newRow("data") << QStringList{"data", "--help"};
+        QTest::newRow("fetch") << QStringList{"data", "fetch", "--help"};
+        QTest::newRow("build") << QStringList{"data", "build", "--help"};
+        QTest::newRow("stats") << QStringList{"data", "stats", "--help"};
+        QTest::newRow("run") << QStringList{"run", "--help"};
+        QTest::newRow("list") << QStringList{"list", "--help"};
+        QTest::newRow("show") << QStringList{"show", "--help"};
+    }
+    void help() {
+        QFETCH(QStringList, args);
+        auto r = run(args);
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.contains("usage: clirlab"), qPrintable(r.out));
+    }
+
+    void usageErrors_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("none") << QStringList{} << "no command given";
+        QTest::newRow("unknown command") << QStringList{"frobnicate"} << "unknown command 'frobnicate'";
+        QTest::newRow("unknown option") << QStringList{"list", "--colour"} << "unknown option '--colour'";
+        QTest::newRow("missing arg") << QStringList{"run"} << "missing argument";
+        QTest::newRow("extra arg") << QStringList{"show", "1", "2"} << "unexpected argument '2'";
+        QTest::newRow("bad run id") << QStringList{"show", "abc"} << "run id must be a positive integer";
+        QTest::newRow("bad status") << QStringList{"list", "--status", "done"} << "";
+        QTest::newRow("bad language") << QStringList{"data", "fetch", "--lang", "xx"}
+                                      << "unknown value 'xx'";
+    }
+    void usageErrors() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        auto r = run(args);
+        if (args.contains("--status") || args.contains("--lang")) {
+            QCOMPARE(r.code, 1);  // a value the store or schema rejects
+        } else {
+            QCOMPARE(r.code, 2);
+        }
+        QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    }
+
+    void badExperimentStoresNothing() {
+        int before = runCount();
+        QString f = write("bad.json", R"({"name":"x","method":"corpus","corpus":{"langs":["om"]}})");
+        auto r = run({"run", f});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains(f + ": field 'corpus.langs': unknown key (did you mean 'languages'?)"),
+                 qPrintable(r.err));
+        QCOMPARE(runCount(), before);
+        QString syntax = write("syntax.json", "{\n\"name\": \"x\",,\n}");
+        r = run({"run", syntax});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains(syntax + ":2:"), qPrintable(r.err));
+        r = run({"run", tmp_.filePath("missing.json")});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("missing.json: cannot open"), qPrintable(r.err));
+        QCOMPARE(runCount(), before);
+    }
+
+    void missingDataNamesTheFetchCommand() {
+        auto r = run({"data", "build"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("run: clirlab data fetch"), qPrintable(r.err));
+        r = run({"data", "stats", "--corpus", tmp_.filePath("nothing")});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("clirlab data fetch && clirlab data build"), qPrintable(r.err));
+        // A run whose corpus is missing is stored as failed with the message.
+        QString f = write("q.json", R"({"name":"needs-data","method":"corpus"})");
+        r = run({"run", f});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.out.contains("failed: not in the data cache"), qPrintable(r.out));
+        clir::store::Database db(tmp_.filePath("cli.db").toStdString());
+        auto runs = clir::store::RunStore(db).runs();
+        QCOMPARE(runs.front().status, clir::store::RunStatus::Failed);
+        QVERIFY(runs.front().error.find("clirlab data fetch") != std::string::npos);
+    }
+
+    void corruptDatabaseNamed() {
+        QString junk = write("junk.db", QByteArray(4096, 'j'));
+        auto r = run({"--db", junk, "list"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains(junk) && r.err.contains("not a database"), qPrintable(r.err));
+    }
+
+    // The whole path offline: a package cache laid out as `data fetch` leaves it (stamped with
+    // the pinned hashes), then `run`, `list`, `show` and `data stats`.
+    void offlineRunOnFixtureCache() {
+        QString cache = tmp_.filePath("cache");
+        auto pins = clir::data::loadPins();
+        std::string helpTree = tmp_.filePath("tree").toStdString();
+        clir::testing::writeHelpFixture(helpTree);
+        for (const char* lang : {"en-US", "om"}) {
+            std::string pkg = cache.toStdString() + "/packages/" + lang;
+            std::string help = pkg + "/usr/share/libreoffice/help";
+            QDir().mkpath(QString::fromStdString(help));
+            QVERIFY(QProcess::execute("cp", {"-r", QString::fromStdString(helpTree + "/" + lang),
+                                             QString::fromStdString(help + "/")}) == 0);
+            clir::fs::writeFileAtomic(pkg + "/.clirlab-sha256", pins.forLanguage(lang).sha256 + "\n");
+        }
+        auto fetch = run({"data", "fetch", "--lang", "om"}, cache);
+        QCOMPARE(fetch.code, 0);
+        QVERIFY2(fetch.out.contains("fetched 0, cached 2"), qPrintable(fetch.out));
+
+        QString f = write("fixture.json",
+                          R"({"name":"fixture-corpus","method":"corpus","tags":["fixture"],
+                              "corpus":{"languages":["om"]}})");
+        auto r = run({"run", f}, cache);
+        QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+        QVERIFY(r.out.contains("finished"));
+        auto list = run({"list", "--status", "finished"}, cache);
+        QCOMPARE(list.code, 0);
+        QVERIFY(list.out.contains("fixture-corpus"));
+        QString id = list.out.split('\n').at(1).trimmed().split(' ').first();
+        auto show = run({"show", id, "--json"}, cache);
+        QCOMPARE(show.code, 0);
+        auto j = nlohmann::json::parse(show.out.toStdString());
+        QCOMPARE(j["status"].get<std::string>(), std::string("finished"));
+        QVERIFY(j["corpus"]["hash"].get<std::string>().size() == 64);
+        QCOMPARE(j["tags"][0].get<std::string>(), std::string("fixture"));
+        auto stats = run({"data", "stats", "--json"}, cache);
+        QCOMPARE(stats.code, 0);
+        auto s = nlohmann::json::parse(stats.out.toStdString());
+        QCOMPARE(s["languages"]["om"]["untranslated_share"].get<double>(), 0.25);
+        auto table = run({"data", "stats"}, cache);
+        QVERIFY(table.out.contains("| om | train |"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
