@@ -63,7 +63,8 @@ ParsedArgs parseArgs(const CommandSpec& spec, const std::vector<std::string>& ar
                 }
                 parsed.options[name].push_back(inlineValue);
             } else {
-                if (hasInline) throw UsageError(spec.name + ": option '" + name + "' takes no value");
+                if (hasInline)
+                    throw UsageError(spec.name + ": option '" + name + "' takes no value");
                 parsed.options[name].push_back("");
             }
             continue;

@@ -31,7 +31,8 @@ data::CorpusSettings settingsFrom(const ParsedArgs& a) {
 }  // namespace
 
 int dataFetch(const GlobalOptions&, const std::vector<std::string>& args) {
-    CommandSpec spec{"data fetch", "clirlab data fetch [--lang L]...",
+    CommandSpec spec{"data fetch",
+                     "clirlab data fetch [--lang L]...",
                      "Download the pinned libreoffice-help Debian packages (apt-get download), "
                      "verify their SHA-256 and unpack them into the data cache:\n  " +
                          fs::dataDir() + "  (set CLIRLAB_DATA to move it)",
@@ -49,7 +50,8 @@ int dataFetch(const GlobalOptions&, const std::vector<std::string>& args) {
 }
 
 int dataBuild(const GlobalOptions& g, const std::vector<std::string>& args) {
-    CommandSpec spec{"data build", "clirlab data build [--lang L]...",
+    CommandSpec spec{"data build",
+                     "clirlab data build [--lang L]...",
                      "Build the CLIR corpus from the fetched packages: documents, passages, "
                      "bitext, query sets, qrels and splits, into\n  " +
                          data::defaultCorpusDir() + "\nand register it in the database.",
@@ -69,7 +71,8 @@ int dataBuild(const GlobalOptions& g, const std::vector<std::string>& args) {
 }
 
 int dataStats(const GlobalOptions&, const std::vector<std::string>& args) {
-    CommandSpec spec{"data stats", "clirlab data stats [--json] [--corpus DIR]",
+    CommandSpec spec{"data stats",
+                     "clirlab data stats [--json] [--corpus DIR]",
                      "Print per-language, per-split counts of documents, passages, bitext pairs, "
                      "queries and qrels, and the share of index entries dropped as untranslated.",
                      {{"--json", false, false, "print the statistics as JSON"},

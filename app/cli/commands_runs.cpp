@@ -16,7 +16,9 @@ namespace clir::cli {
 namespace {
 
 std::atomic<bool> gCancel{false};
-extern "C" void onInterrupt(int) { gCancel.store(true); }
+extern "C" void onInterrupt(int) {
+    gCancel.store(true);
+}
 
 std::int64_t parseRunId(const std::string& s) {
     try {
@@ -31,7 +33,8 @@ std::int64_t parseRunId(const std::string& s) {
 }  // namespace
 
 int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) {
-    CommandSpec spec{"run", "clirlab run <experiment.json>",
+    CommandSpec spec{"run",
+                     "clirlab run <experiment.json>",
                      "Validate an experiment file, record it as a run in the database and run it "
                      "here. Ctrl-C cancels (the run is kept as cancelled).",
                      {},
@@ -62,7 +65,8 @@ int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) 
 }
 
 int listRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
-    CommandSpec spec{"list", "clirlab list [--status S] [--json]",
+    CommandSpec spec{"list",
+                     "clirlab list [--status S] [--json]",
                      "List the runs in the database, newest first.",
                      {{"--status", true, false, "only runs with this status"},
                       {"--json", false, false, "print JSON"}}};
@@ -80,9 +84,13 @@ int listRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
     for (const auto& r : runs.runs()) {
         if (!status.empty() && status != store::toString(r.status)) continue;
         if (a.has("--json")) {
-            out.push_back({{"id", r.id}, {"name", r.name}, {"method", r.method},
-                           {"status", store::toString(r.status)}, {"created_at", r.createdAt},
-                           {"languages", r.languages}, {"tags", r.tags}});
+            out.push_back({{"id", r.id},
+                           {"name", r.name},
+                           {"method", r.method},
+                           {"status", store::toString(r.status)},
+                           {"created_at", r.createdAt},
+                           {"languages", r.languages},
+                           {"tags", r.tags}});
             continue;
         }
         std::printf("%5lld  %-11s  %-8s  %-24s  %-24s  %s\n", static_cast<long long>(r.id),
@@ -94,7 +102,8 @@ int listRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
 }
 
 int showRun(const GlobalOptions& g, const std::vector<std::string>& args) {
-    CommandSpec spec{"show", "clirlab show <run> [--json]",
+    CommandSpec spec{"show",
+                     "clirlab show <run> [--json]",
                      "Show one run: status, provenance (config, code version, corpus), metrics "
                      "and results.",
                      {{"--json", false, false, "print JSON"}},
@@ -137,8 +146,10 @@ int showRun(const GlobalOptions& g, const std::vector<std::string>& args) {
     }
     nlohmann::json res = nlohmann::json::array();
     for (const auto& x : results)
-        res.push_back({{"language", x.language}, {"query_set", x.querySet},
-                       {"measure", x.measure}, {"value", x.value}});
+        res.push_back({{"language", x.language},
+                       {"query_set", x.querySet},
+                       {"measure", x.measure},
+                       {"value", x.value}});
     j["results"] = res;
     if (a.has("--json")) {
         std::cout << j.dump(2) << "\n";

@@ -14,7 +14,8 @@
 
 namespace {
 
-using Command = std::function<int(const clir::cli::GlobalOptions&, const std::vector<std::string>&)>;
+using Command =
+    std::function<int(const clir::cli::GlobalOptions&, const std::vector<std::string>&)>;
 
 const char* kUsage =
     "usage: clirlab [--db FILE] <command> [arguments]\n"
@@ -83,8 +84,9 @@ int main(int argc, char** argv) {
         if (it == commands.end()) throw clir::cli::UsageError("unknown command '" + name + "'");
         return it->second(global, std::vector<std::string>(args.begin() + consumed, args.end()));
     } catch (const clir::cli::UsageError& e) {
-        std::fprintf(stderr, "clirlab: %s\n%s", e.what(),
-                     std::strstr(e.what(), "--help") ? "" : "(clirlab --help lists the commands)\n");
+        std::fprintf(
+            stderr, "clirlab: %s\n%s", e.what(),
+            std::strstr(e.what(), "--help") ? "" : "(clirlab --help lists the commands)\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "clirlab: %s\n", e.what());

@@ -14,7 +14,9 @@ ProgressPrinter::ProgressPrinter(std::FILE* stream)
       start_(std::chrono::steady_clock::now()),
       lastDraw_(start_ - std::chrono::hours(1)) {}
 
-ProgressPrinter::~ProgressPrinter() { finish(); }
+ProgressPrinter::~ProgressPrinter() {
+    finish();
+}
 
 void ProgressPrinter::update(const jobs::Progress& p) {
     auto now = std::chrono::steady_clock::now();

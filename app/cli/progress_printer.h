@@ -11,14 +11,14 @@
 namespace clir::cli {
 
 class ProgressPrinter {
-public:
+  public:
     explicit ProgressPrinter(std::FILE* stream = stderr);
     ~ProgressPrinter();
     void update(const jobs::Progress& p);
     void line(const std::string& message);  // a log line that does not break the bar
     void finish();
 
-private:
+  private:
     std::FILE* stream_;
     bool tty_;
     bool barShown_ = false;

@@ -6,9 +6,13 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QStatusBar>
+#include <QSplitter>
+#include <QTableView>
 #include <QToolBar>
 
+#include "app/workbench/models/run_table_model.h"
 #include "app/workbench/views/run_browser.h"
+#include "app/workbench/views/run_details.h"
 #include "core/store/database.h"
 #include "core/store/run_store.h"
 
@@ -19,7 +23,14 @@ MainWindow::MainWindow(const QString& databasePath, QWidget* parent)
     store::RunStore(*db_).recoverInterrupted();
     setWindowTitle(tr("clirlab workbench — %1").arg(databasePath));
     browser_ = new RunBrowser(*db_, this);
-    setCentralWidget(browser_);
+    details_ = new RunDetails(*db_, this);
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(browser_);
+    split->addWidget(details_);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 2);
+    setCentralWidget(split);
+    connect(browser_, &RunBrowser::runSelected, details_, &RunDetails::showRun);
 
     auto* refresh = new QAction(tr("&Refresh"), this);
     refresh->setShortcut(QKeySequence::Refresh);
@@ -41,8 +52,9 @@ MainWindow::MainWindow(const QString& databasePath, QWidget* parent)
         counts->setText(tr("%1 of %2 runs").arg(shown).arg(total));
     });
     browser_->refresh();
+    browser_->selectRow(0);
     statusBar()->showMessage(tr("Database: %1").arg(databasePath));
-    resize(1100, 600);
+    resize(1200, 800);
 }
 
 MainWindow::~MainWindow() = default;

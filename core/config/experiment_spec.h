@@ -17,7 +17,7 @@ struct ExperimentSpec {
     std::string description;
     std::int64_t seed = 0;
     std::vector<std::string> tags;
-    nlohmann::json config;  // the whole validated document, defaults included
+    nlohmann::json config;   // the whole validated document, defaults included
     std::string configHash;  // SHA-256 of config.dump()
 };
 

@@ -22,12 +22,18 @@ std::string typeName(const nlohmann::json& v) {
 
 const char* expectedName(SchemaNode::Type t) {
     switch (t) {
-        case SchemaNode::Type::Object: return "an object";
-        case SchemaNode::Type::Array: return "an array";
-        case SchemaNode::Type::String: return "a string";
-        case SchemaNode::Type::Integer: return "an integer";
-        case SchemaNode::Type::Number: return "a number";
-        case SchemaNode::Type::Boolean: return "true or false";
+        case SchemaNode::Type::Object:
+            return "an object";
+        case SchemaNode::Type::Array:
+            return "an array";
+        case SchemaNode::Type::String:
+            return "a string";
+        case SchemaNode::Type::Integer:
+            return "an integer";
+        case SchemaNode::Type::Number:
+            return "a number";
+        case SchemaNode::Type::Boolean:
+            return "true or false";
     }
     return "?";
 }
@@ -114,12 +120,24 @@ void validate(nlohmann::json& value, const SchemaNode& schema, const std::string
     using T = SchemaNode::Type;
     bool typeOk = false;
     switch (schema.type) {
-        case T::Object: typeOk = value.is_object(); break;
-        case T::Array: typeOk = value.is_array(); break;
-        case T::String: typeOk = value.is_string(); break;
-        case T::Integer: typeOk = value.is_number_integer(); break;
-        case T::Number: typeOk = value.is_number(); break;
-        case T::Boolean: typeOk = value.is_boolean(); break;
+        case T::Object:
+            typeOk = value.is_object();
+            break;
+        case T::Array:
+            typeOk = value.is_array();
+            break;
+        case T::String:
+            typeOk = value.is_string();
+            break;
+        case T::Integer:
+            typeOk = value.is_number_integer();
+            break;
+        case T::Number:
+            typeOk = value.is_number();
+            break;
+        case T::Boolean:
+            typeOk = value.is_boolean();
+            break;
     }
     if (!typeOk)
         fail(path, std::string("expected ") + expectedName(schema.type) + ", got " +
@@ -135,7 +153,8 @@ void validate(nlohmann::json& value, const SchemaNode& schema, const std::string
             for (const auto& [name, _] : schema.properties) {
                 std::size_t d = distance(it.key(), name);
                 // An abbreviation ("langs" for "languages") is a near miss too.
-                if (it.key().size() >= 3 && (name.rfind(it.key().substr(0, 4), 0) == 0)) d = std::min<std::size_t>(d, 2);
+                if (it.key().size() >= 3 && (name.rfind(it.key().substr(0, 4), 0) == 0))
+                    d = std::min<std::size_t>(d, 2);
                 if (d < best) {
                     best = d;
                     hint = " (did you mean '" + name + "'?)";
@@ -149,7 +168,8 @@ void validate(nlohmann::json& value, const SchemaNode& schema, const std::string
         for (const auto& [name, child] : schema.properties) {
             std::string childPath = joinPath(path, name);
             if (!value.contains(name)) {
-                if (child.required) fail(childPath, "missing (required: " + child.description + ")");
+                if (child.required)
+                    fail(childPath, "missing (required: " + child.description + ")");
                 if (child.defaultValue.is_null()) continue;
                 value[name] = child.defaultValue;
             }
@@ -184,7 +204,8 @@ void validate(nlohmann::json& value, const SchemaNode& schema, const std::string
             if (x == std::floor(x) && std::abs(x) < 1e15) j = static_cast<std::int64_t>(x);
             return j.dump();
         };
-        if (schema.minimum && (schema.exclusiveMinimum ? v <= *schema.minimum : v < *schema.minimum))
+        if (schema.minimum &&
+            (schema.exclusiveMinimum ? v <= *schema.minimum : v < *schema.minimum))
             fail(path, "must be " + std::string(schema.exclusiveMinimum ? "> " : ">= ") +
                            show(*schema.minimum) + ", got " + value.dump());
         if (schema.maximum && v > *schema.maximum)
@@ -199,8 +220,9 @@ nlohmann::json parseJson(const std::string& textIn, const std::string& source) {
         auto [line, col] = text::lineColumn(textIn, e.byte > 0 ? e.byte - 1 : 0);
         std::string what = e.what();
         auto pos = what.find("parse error");
-        throw ConfigError(source + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                          ": invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+        throw ConfigError(
+            source + ":" + std::to_string(line) + ":" + std::to_string(col) +
+            ": invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
     }
 }
 

@@ -13,7 +13,7 @@
 namespace clir::config {
 
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -22,7 +22,7 @@ struct SchemaNode {
     Type type = Type::String;
     std::string description;  // with the unit or the source of the default
     bool required = false;
-    nlohmann::json defaultValue;  // used when absent and not required (null: none)
+    nlohmann::json defaultValue;       // used when absent and not required (null: none)
     std::vector<std::string> allowed;  // enum for strings (and array items)
     std::optional<double> minimum, maximum;
     bool exclusiveMinimum = false;

@@ -21,9 +21,14 @@ std::size_t readJsString(std::string_view s, std::size_t pos, std::string& out, 
         if (c == '\\' && i + 1 < s.size()) {
             char e = s[i + 1];
             switch (e) {
-                case 'n': out += ' '; break;
-                case 't': out += ' '; break;
-                default: out += e;  // \\ \" \' and anything else stand for themselves
+                case 'n':
+                    out += ' ';
+                    break;
+                case 't':
+                    out += ' ';
+                    break;
+                default:
+                    out += e;  // \\ \" \' and anything else stand for themselves
             }
             i += 2;
             continue;

@@ -73,7 +73,7 @@ std::string joinParagraphs(const std::vector<HelpParagraph>& ps) {
 }
 
 class Writer {
-public:
+  public:
     explicit Writer(std::string dir) : dir_(std::move(dir)) {}
     void write(const std::string& rel, const std::string& content) {
         fs::writeFileAtomic(dir_ + "/" + rel, content);
@@ -81,7 +81,7 @@ public:
     }
     const std::map<std::string, std::string>& hashes() const { return hashes_; }
 
-private:
+  private:
     std::string dir_;
     std::map<std::string, std::string> hashes_;
 };
@@ -95,8 +95,8 @@ bool lengthOk(const std::string& a, const std::string& b, const BitextSettings& 
 }  // namespace
 
 CorpusBuildResult buildCorpus(const CorpusSettings& settings,
-                              const std::vector<LanguageSource>& sources,
-                              const std::string& outDir, const jobs::JobContext& ctx) {
+                              const std::vector<LanguageSource>& sources, const std::string& outDir,
+                              const jobs::JobContext& ctx) {
     const std::string& pivot = pivotLanguage();
     auto englishSrc = std::find_if(sources.begin(), sources.end(),
                                    [&](const auto& s) { return s.language == pivot; });
@@ -171,21 +171,27 @@ CorpusBuildResult buildCorpus(const CorpusSettings& settings,
                     lengthOk(match->second->text, p.text, settings.bitext)) {
                     bitext[split] << match->second->text << '\t' << p.text << '\n';
                     bitextIds[split] << docid << '#' << p.id << '\n';
-                    splitStats[split]["bitext_pairs"] = splitStats[split]["bitext_pairs"].get<int>() + 1;
+                    splitStats[split]["bitext_pairs"] =
+                        splitStats[split]["bitext_pairs"].get<int>() + 1;
                 }
             }
             if (kept.empty()) {
                 if (!hp.paragraphs.empty()) ++L.untranslatedPages;
                 continue;
             }
-            if (!isPivot) L.docs[docid] = Document{docid, hp.title, joinParagraphs(kept), split, kept};
-            docs << nlohmann::json{{"id", docid}, {"title", hp.title},
-                                   {"text", joinParagraphs(kept)}, {"split", toString(split)}}
+            if (!isPivot)
+                L.docs[docid] = Document{docid, hp.title, joinParagraphs(kept), split, kept};
+            docs << nlohmann::json{{"id", docid},
+                                   {"title", hp.title},
+                                   {"text", joinParagraphs(kept)},
+                                   {"split", toString(split)}}
                         .dump()
                  << '\n';
             for (const auto& p : kept)
-                passages << nlohmann::json{{"id", docid + "#" + p.id}, {"doc", docid},
-                                           {"text", p.text}, {"split", toString(split)}}
+                passages << nlohmann::json{{"id", docid + "#" + p.id},
+                                           {"doc", docid},
+                                           {"text", p.text},
+                                           {"split", toString(split)}}
                                 .dump()
                          << '\n';
             splitStats[split]["documents"] = splitStats[split]["documents"].get<int>() + 1;
@@ -209,7 +215,8 @@ CorpusBuildResult buildCorpus(const CorpusSettings& settings,
             Split split = en.docs.at(q.docid).split;
             entriesBySplit[split].push_back(&q);
             auto enHeading = englishHeadingByQid.find(q.qid);
-            if (!isPivot && enHeading != englishHeadingByQid.end() && enHeading->second == q.heading) {
+            if (!isPivot && enHeading != englishHeadingByQid.end() &&
+                enHeading->second == q.heading) {
                 ++untranslatedHeadings;
                 continue;
             }

@@ -13,9 +13,9 @@
 namespace clir::data {
 
 struct LanguageSource {
-    std::string language;         // help folder name, e.g. "om"
-    std::string helpRoot;         // folder holding <language>/bookmarks.js and <language>/text
-    nlohmann::json provenance;    // package, version, sha256 (written to the manifest)
+    std::string language;       // help folder name, e.g. "om"
+    std::string helpRoot;       // folder holding <language>/bookmarks.js and <language>/text
+    nlohmann::json provenance;  // package, version, sha256 (written to the manifest)
 };
 
 struct CorpusBuildResult {
@@ -26,7 +26,7 @@ struct CorpusBuildResult {
 
 // Writes into `outDir` (replaced atomically: a failed build leaves the old corpus in place).
 CorpusBuildResult buildCorpus(const CorpusSettings& settings,
-                              const std::vector<LanguageSource>& sources,
-                              const std::string& outDir, const jobs::JobContext& context);
+                              const std::vector<LanguageSource>& sources, const std::string& outDir,
+                              const jobs::JobContext& context);
 
 }  // namespace clir::data

@@ -14,9 +14,10 @@ CorpusBuildResult buildCorpusFromCache(const CorpusSettings& settings,
     std::vector<LanguageSource> sources;
     for (const auto& lang : settings.languages) {
         const auto& pin = cache.pins().forLanguage(lang);
-        sources.push_back({lang, cache.helpRoot(lang),
-                           {{"package", pin.package}, {"version", pin.version},
-                            {"sha256", pin.sha256}}});
+        sources.push_back(
+            {lang,
+             cache.helpRoot(lang),
+             {{"package", pin.package}, {"version", pin.version}, {"sha256", pin.sha256}}});
     }
     return buildCorpus(settings, sources, defaultCorpusDir(settings.name), context);
 }
@@ -35,8 +36,8 @@ jobs::JobResult CorpusJob::run(const jobs::JobContext& context) {
     jobs::JobResult result;
     result.corpus = corpusRecord(built, settings_);
     result.artifacts.push_back({"corpus", built.directory});
-    result.summary = {{"corpus", built.directory}, {"hash", built.hash},
-                      {"stats", built.manifest.at("stats")}};
+    result.summary = {
+        {"corpus", built.directory}, {"hash", built.hash}, {"stats", built.manifest.at("stats")}};
     return result;
 }
 

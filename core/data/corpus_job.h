@@ -16,12 +16,12 @@ CorpusBuildResult buildCorpusFromCache(const CorpusSettings& settings,
 store::CorpusRecord corpusRecord(const CorpusBuildResult& built, const CorpusSettings& settings);
 
 class CorpusJob : public jobs::Job {
-public:
+  public:
     explicit CorpusJob(const config::ExperimentSpec& spec)
         : settings_(CorpusSettings::fromJson(spec.config.at("corpus"))) {}
     jobs::JobResult run(const jobs::JobContext& context) override;
 
-private:
+  private:
     CorpusSettings settings_;
 };
 

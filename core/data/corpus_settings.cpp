@@ -7,9 +7,9 @@ namespace clir::data {
 
 const std::vector<std::string>& helpLanguages() {
     static const std::vector<std::string> langs = {
-        "ca", "cs", "da", "de", "dz", "el", "en-GB", "en-US", "es", "et", "eu", "fi",
-        "fr", "gl", "hi", "hu", "id", "it", "ja", "km", "ko", "nl", "om", "pl",
-        "pt", "pt-BR", "ru", "sk", "sl", "sv", "tr", "vi", "zh-CN", "zh-TW"};
+        "ca", "cs",    "da", "de", "dz", "el", "en-GB", "en-US", "es",    "et",   "eu", "fi",
+        "fr", "gl",    "hi", "hu", "id", "it", "ja",    "km",    "ko",    "nl",   "om", "pl",
+        "pt", "pt-BR", "ru", "sk", "sl", "sv", "tr",    "vi",    "zh-CN", "zh-TW"};
     return langs;
 }
 
@@ -76,12 +76,15 @@ CorpusSettings CorpusSettings::defaults() {
 }
 
 nlohmann::json CorpusSettings::toJson() const {
-    return {{"name", name},
-            {"languages", languages},
-            {"split", {{"train", split.train}, {"dev", split.dev}, {"test", split.test},
-                       {"seed", split.seed}}},
-            {"bitext", {{"min_chars", bitext.minChars}, {"max_chars", bitext.maxChars},
-                        {"max_length_ratio", bitext.maxLengthRatio}}}};
+    return {
+        {"name", name},
+        {"languages", languages},
+        {"split",
+         {{"train", split.train}, {"dev", split.dev}, {"test", split.test}, {"seed", split.seed}}},
+        {"bitext",
+         {{"min_chars", bitext.minChars},
+          {"max_chars", bitext.maxChars},
+          {"max_length_ratio", bitext.maxLengthRatio}}}};
 }
 
 }  // namespace clir::data

@@ -11,7 +11,9 @@
 
 namespace clir::data {
 
-std::string defaultCorpusDir(const std::string& name) { return fs::dataDir() + "/corpora/" + name; }
+std::string defaultCorpusDir(const std::string& name) {
+    return fs::dataDir() + "/corpora/" + name;
+}
 
 nlohmann::json loadManifest(const std::string& corpusDir) {
     std::string path = corpusDir + "/manifest.json";

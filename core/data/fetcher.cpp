@@ -45,8 +45,8 @@ void PackageCache::requireUnpacked(const std::vector<std::string>& languages) co
     for (const auto& l : languages)
         if (!isUnpacked(l)) missing.push_back(pins_.forLanguage(l).package);
     if (!missing.empty())
-        throw std::runtime_error("not in the data cache (" + dataDir_ + "): " +
-                                 text::join(missing, ", ") + "; run: clirlab data fetch");
+        throw std::runtime_error("not in the data cache (" + dataDir_ +
+                                 "): " + text::join(missing, ", ") + "; run: clirlab data fetch");
 }
 
 void PackageCache::unpack(const PackagePin& pin, const std::string& deb) const {
@@ -80,14 +80,17 @@ FetchReport PackageCache::fetch(const std::vector<std::string>& languages,
             if (log) log(pin.package + " " + pin.version + ": downloading");
             auto r = runProcess({"apt-get", "download", pin.package + "=" + pin.version},
                                 {dataDir_ + "/debs", "", kDownloadTimeoutSeconds});
-            if (r.startFailed) throw std::runtime_error("apt-get not found: clirlab data fetch needs Debian's apt");
+            if (r.startFailed)
+                throw std::runtime_error(
+                    "apt-get not found: clirlab data fetch needs Debian's apt");
             if (r.timedOut) throw std::runtime_error(pin.package + ": apt-get download timed out");
             if (r.exitCode != 0)
                 throw std::runtime_error(
-                    pin.package + "=" + pin.version + ": apt-get download failed: " +
-                    text::trim(r.err) +
+                    pin.package + "=" + pin.version +
+                    ": apt-get download failed: " + text::trim(r.err) +
                     " (run 'apt-get update' first; if Debian no longer serves this version, "
-                    "update " + pins_.source + ")");
+                    "update " +
+                    pins_.source + ")");
             std::string got = Sha256::hexOfFile(deb);
             if (got != pin.sha256) {
                 stdfs::remove(deb);

@@ -16,7 +16,7 @@ struct FetchReport {
 };
 
 class PackageCache {
-public:
+  public:
     PackageCache(std::string dataDir, PinSet pins);
 
     // Folder holding <lang>/bookmarks.js and <lang>/text/... once unpacked.
@@ -29,7 +29,7 @@ public:
     FetchReport fetch(const std::vector<std::string>& languages,
                       const std::function<void(const std::string&)>& log = {});
 
-private:
+  private:
     std::string packageDir(const std::string& language) const;
     std::string debPath(const PackagePin& pin) const;
     void unpack(const PackagePin& pin, const std::string& deb) const;

@@ -74,16 +74,16 @@ std::size_t parseTag(std::string_view html, std::size_t pos, Tag& tag) {
 }
 
 bool isVoid(const std::string& name) {
-    static const std::set<std::string> voids = {"br", "img", "meta", "link", "input", "hr",
-                                                "col", "area", "base", "wbr", "source"};
+    static const std::set<std::string> voids = {"br",  "img",  "meta", "link", "input", "hr",
+                                                "col", "area", "base", "wbr",  "source"};
     return voids.count(name) > 0;
 }
 
 // Tags whose boundaries separate words; inline ones (span, a, em, ...) do not.
 bool breaksWords(const std::string& name) {
     static const std::set<std::string> blocks = {
-        "br", "p", "div", "li", "ul", "ol", "td", "th", "tr", "table", "h1", "h2", "h3",
-        "h4", "h5", "h6", "pre", "img", "dt", "dd", "section", "blockquote", "hr"};
+        "br", "p",  "div", "li", "ul",  "ol",  "td", "th", "tr",      "table",      "h1", "h2",
+        "h3", "h4", "h5",  "h6", "pre", "img", "dt", "dd", "section", "blockquote", "hr"};
     return blocks.count(name) > 0;
 }
 
@@ -140,8 +140,8 @@ HelpPage parseHelpPage(std::string_view html, const std::string& source) {
             i = end == std::string_view::npos ? html.size() : end + 1;
             continue;
         }
-        if (i + 1 >= html.size() || !(std::isalpha(static_cast<unsigned char>(html[i + 1])) ||
-                                      html[i + 1] == '/')) {
+        if (i + 1 >= html.size() ||
+            !(std::isalpha(static_cast<unsigned char>(html[i + 1])) || html[i + 1] == '/')) {
             if (skipDepth == 0) appendText("<");  // a literal '<' in text
             ++i;
             continue;

@@ -39,7 +39,9 @@ std::string keywordKey(const std::string& s) {
     return text::toLowerAscii(out);
 }
 
-std::string bookmarkOfQid(const std::string& qid) { return qid.substr(0, qid.rfind('.')); }
+std::string bookmarkOfQid(const std::string& qid) {
+    return qid.substr(0, qid.rfind('.'));
+}
 
 }  // namespace
 

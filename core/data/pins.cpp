@@ -44,7 +44,8 @@ PinSet loadPins(const std::string& path) {
             pin.sha256 = p.at("sha256").get<std::string>();
             pin.size = p.value("size", std::int64_t(0));
             if (pin.sha256.size() != 64)
-                throw std::runtime_error("packages." + lang + ".sha256 is not a SHA-256 hex digest");
+                throw std::runtime_error("packages." + lang +
+                                         ".sha256 is not a SHA-256 hex digest");
             pins.byLanguage[lang] = pin;
         }
     } catch (const nlohmann::json::exception& e) {

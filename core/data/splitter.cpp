@@ -7,9 +7,12 @@ namespace clir::data {
 
 const char* toString(Split s) {
     switch (s) {
-        case Split::Train: return "train";
-        case Split::Dev: return "dev";
-        case Split::Test: return "test";
+        case Split::Train:
+            return "train";
+        case Split::Dev:
+            return "dev";
+        case Split::Test:
+            return "test";
     }
     return "?";
 }

@@ -21,7 +21,7 @@ struct Progress {
 
 // Thrown by JobContext::checkCancelled; the runner records the run as cancelled.
 class Cancelled : public std::runtime_error {
-public:
+  public:
     Cancelled() : std::runtime_error("cancelled") {}
 };
 
@@ -50,7 +50,7 @@ struct JobResult {
 };
 
 class Job {
-public:
+  public:
     virtual ~Job() = default;
     virtual JobResult run(const JobContext& context) = 0;
 };

@@ -5,7 +5,9 @@
 
 namespace clir::jobs {
 
-std::string codeVersion() { return CLIRLAB_VERSION; }
+std::string codeVersion() {
+    return CLIRLAB_VERSION;
+}
 
 std::int64_t JobRunner::enqueue(const config::ExperimentSpec& spec) {
     store::RunRecord r;
@@ -31,7 +33,9 @@ RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& 
     runs.markRunning(runId, store::ProcessIdentity::current());
 
     const auto start = Clock::now();
-    auto seconds = [&](Clock::time_point t) { return std::chrono::duration<double>(t - start).count(); };
+    auto seconds = [&](Clock::time_point t) {
+        return std::chrono::duration<double>(t - start).count();
+    };
     std::vector<store::MetricPoint> pending;
     Clock::time_point lastFlush = start, lastProgressWrite = start - std::chrono::hours(1);
 
@@ -46,7 +50,8 @@ RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& 
     ctx.progress = [&](const Progress& p) {
         if (listener.progress) listener.progress(runId, p);
         auto now = Clock::now();
-        if (seconds(now) - seconds(lastProgressWrite) >= progressWriteSeconds || p.fraction >= 1.0) {
+        if (seconds(now) - seconds(lastProgressWrite) >= progressWriteSeconds ||
+            p.fraction >= 1.0) {
             runs.updateProgress(runId, p.fraction, p.message);
             lastProgressWrite = now;
         }
@@ -70,7 +75,8 @@ RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& 
             s.bind(1, corpusId).bind(2, runId);
             s.run();
         }
-        for (const auto& [kind, path] : outcome.result.artifacts) runs.addArtifact(runId, kind, path);
+        for (const auto& [kind, path] : outcome.result.artifacts)
+            runs.addArtifact(runId, kind, path);
         tx.commit();
         runs.storeResults(runId, outcome.result.results);
         outcome.status = store::RunStatus::Finished;

@@ -30,7 +30,7 @@ struct RunnerListener {
 };
 
 class JobRunner {
-public:
+  public:
     explicit JobRunner(store::Database& db) : db_(db) {}
 
     // Records the run as queued and returns its id.
@@ -43,7 +43,7 @@ public:
     double metricFlushSeconds = 1.0;    // longest a metric waits in memory
     double progressWriteSeconds = 0.5;  // store writes of progress are throttled to this
 
-private:
+  private:
     store::Database& db_;
 };
 

@@ -14,7 +14,7 @@ struct sqlite3_stmt;
 namespace clir::store {
 
 class DatabaseError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -25,7 +25,7 @@ struct Migration {
 };
 
 class Statement {
-public:
+  public:
     Statement(sqlite3* db, const std::string& sql);
     ~Statement();
     Statement(Statement&& other) noexcept;
@@ -56,14 +56,14 @@ public:
     std::string text(int column) const;
     std::vector<unsigned char> blob(int column) const;
 
-private:
+  private:
     sqlite3* db_;
     sqlite3_stmt* stmt_ = nullptr;
     std::string sql_;
 };
 
 class Database {
-public:
+  public:
     // Opens (creating if needed) and migrates to the newest schema in `migrations`.
     // Errors name the file: not a database, locked, newer schema than this program knows.
     explicit Database(const std::string& path);
@@ -81,17 +81,17 @@ public:
 
     // BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed without commit().
     class Transaction {
-    public:
+      public:
         explicit Transaction(Database& db);
         ~Transaction();
         void commit();
 
-    private:
+      private:
         Database& db_;
         bool done_ = false;
     };
 
-private:
+  private:
     void migrate(const std::vector<Migration>& migrations);
     std::string path_;
     sqlite3* db_ = nullptr;

@@ -41,7 +41,8 @@ RunRecord readRun(Statement& s) {
     r.name = s.text(1);
     r.method = s.text(2);
     r.preset = s.text(3);
-    for (const auto& l : nlohmann::json::parse(s.text(4))) r.languages.push_back(l.get<std::string>());
+    for (const auto& l : nlohmann::json::parse(s.text(4)))
+        r.languages.push_back(l.get<std::string>());
     r.config = s.text(5);
     r.configHash = s.text(6);
     if (!s.isNull(7)) r.seed = s.int64(7);
@@ -81,12 +82,18 @@ const char* kRunColumns =
 
 const char* toString(RunStatus s) {
     switch (s) {
-        case RunStatus::Queued: return "queued";
-        case RunStatus::Running: return "running";
-        case RunStatus::Finished: return "finished";
-        case RunStatus::Failed: return "failed";
-        case RunStatus::Cancelled: return "cancelled";
-        case RunStatus::Interrupted: return "interrupted";
+        case RunStatus::Queued:
+            return "queued";
+        case RunStatus::Running:
+            return "running";
+        case RunStatus::Finished:
+            return "finished";
+        case RunStatus::Failed:
+            return "failed";
+        case RunStatus::Cancelled:
+            return "cancelled";
+        case RunStatus::Interrupted:
+            return "interrupted";
     }
     return "unknown";
 }
@@ -132,8 +139,8 @@ void RunStore::markRunning(std::int64_t id, const ProcessIdentity& owner) {
 }
 
 void RunStore::updateProgress(std::int64_t id, double progress, const std::string& message) {
-    auto s = db_.prepare(std::string("UPDATE runs SET progress=?, message=?, heartbeat_at=") + kNow +
-                         " WHERE id=?");
+    auto s = db_.prepare(std::string("UPDATE runs SET progress=?, message=?, heartbeat_at=") +
+                         kNow + " WHERE id=?");
     s.bind(1, progress).bind(2, message).bind(3, id);
     s.run();
 }
@@ -195,7 +202,8 @@ std::vector<RunRecord> RunStore::runs() {
 
 std::vector<MetricPoint> RunStore::metrics(std::int64_t id, const std::string& name) {
     auto s = db_.prepare(
-        "SELECT name, step, value, wall_time FROM metrics WHERE run_id = ? AND (? = '' OR name = ?) "
+        "SELECT name, step, value, wall_time FROM metrics WHERE run_id = ? AND (? = '' OR name = "
+        "?) "
         "ORDER BY name, step");
     s.bind(1, id).bind(2, name).bind(3, name);
     std::vector<MetricPoint> out;
@@ -252,11 +260,25 @@ std::int64_t RunStore::upsertCorpus(const CorpusRecord& c) {
     return corpusByHash(c.hash)->id;
 }
 
-std::optional<CorpusRecord> RunStore::corpusByHash(const std::string& hash) {
-    auto s = db_.prepare("SELECT id, name, path, hash, manifest, created_at FROM corpora WHERE hash=?");
-    s.bind(1, hash);
+namespace {
+std::optional<CorpusRecord> readCorpus(Statement& s) {
     if (!s.step()) return std::nullopt;
     return CorpusRecord{s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)};
+}
+constexpr const char* kCorpusSelect =
+    "SELECT id, name, path, hash, manifest, created_at FROM corpora WHERE ";
+}  // namespace
+
+std::optional<CorpusRecord> RunStore::corpusByHash(const std::string& hash) {
+    auto s = db_.prepare(std::string(kCorpusSelect) + "hash=?");
+    s.bind(1, hash);
+    return readCorpus(s);
+}
+
+std::optional<CorpusRecord> RunStore::corpusById(std::int64_t id) {
+    auto s = db_.prepare(std::string(kCorpusSelect) + "id=?");
+    s.bind(1, id);
+    return readCorpus(s);
 }
 
 int RunStore::recoverInterrupted(double staleSeconds) {
@@ -274,8 +296,9 @@ int RunStore::recoverInterrupted(double staleSeconds) {
         bool gone = host == me.host ? !processAlive(pid, start) : silence > staleSeconds;
         if (gone) dead.push_back(s.int64(0));
     }
-    auto mark = db_.prepare(std::string("UPDATE runs SET status='interrupted', finished_at=") + kNow +
-                            ", error='owner process ended without finishing the run' WHERE id=?");
+    auto mark =
+        db_.prepare(std::string("UPDATE runs SET status='interrupted', finished_at=") + kNow +
+                    ", error='owner process ended without finishing the run' WHERE id=?");
     for (auto id : dead) {
         mark.bind(1, id);
         mark.run();

@@ -62,7 +62,7 @@ struct ProcessIdentity {
 };
 
 class RunStore {
-public:
+  public:
     explicit RunStore(Database& db) : db_(db) {}
 
     std::int64_t createRun(const RunRecord& run);  // status queued; returns the id
@@ -85,12 +85,13 @@ public:
 
     std::int64_t upsertCorpus(const CorpusRecord& corpus);  // by hash
     std::optional<CorpusRecord> corpusByHash(const std::string& hash);
+    std::optional<CorpusRecord> corpusById(std::int64_t id);
 
     // Marks runs whose owner process is gone as interrupted; returns how many. Same host: the
     // pid must be dead or reused. Another host: no heartbeat for staleSeconds.
     int recoverInterrupted(double staleSeconds = 600);
 
-private:
+  private:
     void requireRun(std::int64_t id);
     Database& db_;
 };

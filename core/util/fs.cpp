@@ -20,7 +20,9 @@ std::string envOr(const char* name, const std::string& fallback) {
     return (v && *v) ? std::string(v) : fallback;
 }
 
-std::string home() { return envOr("HOME", "/tmp"); }
+std::string home() {
+    return envOr("HOME", "/tmp");
+}
 
 }  // namespace
 

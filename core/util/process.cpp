@@ -50,7 +50,8 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOpti
     ::close(errPipe[1]);
     ::close(execPipe[1]);
     int execErr = 0;
-    if (::read(execPipe[0], &execErr, sizeof(execErr)) == sizeof(execErr)) result.startFailed = true;
+    if (::read(execPipe[0], &execErr, sizeof(execErr)) == sizeof(execErr))
+        result.startFailed = true;
     ::close(execPipe[0]);
 
     std::size_t written = 0;
@@ -75,8 +76,8 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOpti
         for (int i = 0; i < n && rc > 0; ++i) {
             if (!fds[i].revents) continue;
             if (fds[i].fd == inFd) {
-                ssize_t w = ::write(inFd, options.input.data() + written,
-                                    options.input.size() - written);
+                ssize_t w =
+                    ::write(inFd, options.input.data() + written, options.input.size() - written);
                 if (w > 0) written += static_cast<std::size_t>(w);
                 if (w < 0 && errno != EAGAIN) written = options.input.size();
                 if (written >= options.input.size()) {
@@ -87,7 +88,8 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOpti
             }
             ssize_t r = ::read(fds[i].fd, buf, sizeof(buf));
             if (r > 0) {
-                (fds[i].fd == outFd ? result.out : result.err).append(buf, static_cast<std::size_t>(r));
+                (fds[i].fd == outFd ? result.out : result.err)
+                    .append(buf, static_cast<std::size_t>(r));
             } else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
                 if (fds[i].fd == outFd) {
                     ::close(outFd);
@@ -99,7 +101,8 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOpti
             }
         }
         if (options.timeoutSeconds > 0) {
-            double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            double elapsed =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             if (elapsed > options.timeoutSeconds) {
                 result.timedOut = true;
                 ::kill(pid, SIGKILL);

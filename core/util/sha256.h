@@ -9,7 +9,7 @@
 namespace clir {
 
 class Sha256 {
-public:
+  public:
     Sha256();
     void update(const void* data, std::size_t size);
     void update(std::string_view s) { update(s.data(), s.size()); }
@@ -18,7 +18,7 @@ public:
     static std::string hex(std::string_view data);
     static std::string hexOfFile(const std::string& path);  // throws std::runtime_error
 
-private:
+  private:
     void compress(const std::uint8_t* block);
     std::uint32_t h_[8];
     std::uint8_t buffer_[64];

@@ -31,19 +31,19 @@ void appendUtf8(std::string& out, std::uint32_t cp) {
 
 const std::unordered_map<std::string_view, std::uint32_t>& namedEntities() {
     static const std::unordered_map<std::string_view, std::uint32_t> table = {
-        {"amp", '&'},      {"lt", '<'},       {"gt", '>'},       {"quot", '"'},
-        {"apos", '\''},    {"nbsp", 0xA0},    {"shy", 0xAD},     {"copy", 0xA9},
-        {"reg", 0xAE},     {"trade", 0x2122}, {"deg", 0xB0},     {"plusmn", 0xB1},
-        {"times", 0xD7},   {"divide", 0xF7},  {"middot", 0xB7},  {"laquo", 0xAB},
-        {"raquo", 0xBB},   {"lsquo", 0x2018}, {"rsquo", 0x2019}, {"ldquo", 0x201C},
-        {"rdquo", 0x201D}, {"ndash", 0x2013}, {"mdash", 0x2014}, {"hellip", 0x2026},
-        {"bull", 0x2022},  {"euro", 0x20AC},  {"larr", 0x2190},  {"rarr", 0x2192},
-        {"uarr", 0x2191},  {"darr", 0x2193},  {"harr", 0x2194},  {"le", 0x2264},
-        {"ge", 0x2265},    {"ne", 0x2260},    {"infin", 0x221E}, {"sect", 0xA7},
-        {"para", 0xB6},    {"micro", 0xB5},   {"frac12", 0xBD},  {"frac14", 0xBC},
-        {"sup2", 0xB2},    {"sup3", 0xB3},    {"ensp", 0x2002},  {"emsp", 0x2003},
-        {"thinsp", 0x2009}, {"zwnj", 0x200C}, {"zwj", 0x200D},   {"iexcl", 0xA1},
-        {"iquest", 0xBF},  {"cent", 0xA2},    {"pound", 0xA3},   {"yen", 0xA5}};
+        {"amp", '&'},       {"lt", '<'},       {"gt", '>'},       {"quot", '"'},
+        {"apos", '\''},     {"nbsp", 0xA0},    {"shy", 0xAD},     {"copy", 0xA9},
+        {"reg", 0xAE},      {"trade", 0x2122}, {"deg", 0xB0},     {"plusmn", 0xB1},
+        {"times", 0xD7},    {"divide", 0xF7},  {"middot", 0xB7},  {"laquo", 0xAB},
+        {"raquo", 0xBB},    {"lsquo", 0x2018}, {"rsquo", 0x2019}, {"ldquo", 0x201C},
+        {"rdquo", 0x201D},  {"ndash", 0x2013}, {"mdash", 0x2014}, {"hellip", 0x2026},
+        {"bull", 0x2022},   {"euro", 0x20AC},  {"larr", 0x2190},  {"rarr", 0x2192},
+        {"uarr", 0x2191},   {"darr", 0x2193},  {"harr", 0x2194},  {"le", 0x2264},
+        {"ge", 0x2265},     {"ne", 0x2260},    {"infin", 0x221E}, {"sect", 0xA7},
+        {"para", 0xB6},     {"micro", 0xB5},   {"frac12", 0xBD},  {"frac14", 0xBC},
+        {"sup2", 0xB2},     {"sup3", 0xB3},    {"ensp", 0x2002},  {"emsp", 0x2003},
+        {"thinsp", 0x2009}, {"zwnj", 0x200C},  {"zwj", 0x200D},   {"iexcl", 0xA1},
+        {"iquest", 0xBF},   {"cent", 0xA2},    {"pound", 0xA3},   {"yen", 0xA5}};
     return table;
 }
 
@@ -171,7 +171,9 @@ std::string collapseWhitespace(std::string_view s) {
     return out;
 }
 
-std::string clean(std::string_view s) { return nfc(collapseWhitespace(decodeEntities(s))); }
+std::string clean(std::string_view s) {
+    return nfc(collapseWhitespace(decodeEntities(s)));
+}
 
 std::string trim(std::string_view s) {
     std::size_t b = 0, e = s.size();
@@ -192,7 +194,9 @@ std::vector<std::string> split(std::string_view s, char sep) {
     return parts;
 }
 
-bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool startsWith(std::string_view s, std::string_view p) {
+    return s.substr(0, p.size()) == p;
+}
 bool endsWith(std::string_view s, std::string_view p) {
     return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }

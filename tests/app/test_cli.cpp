@@ -45,7 +45,7 @@ class TestCli : public QObject {
         return int(clir::store::RunStore(db).runs().size());
     }
 
-private slots:
+  private slots:
     void help_data() {
         QTest::addColumn<QStringList>("args");
         QTest::newRow("top") << QStringList{"--help"};
@@ -68,14 +68,17 @@ private slots:
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("message");
         QTest::newRow("none") << QStringList{} << "no command given";
-        QTest::newRow("unknown command") << QStringList{"frobnicate"} << "unknown command 'frobnicate'";
-        QTest::newRow("unknown option") << QStringList{"list", "--colour"} << "unknown option '--colour'";
+        QTest::newRow("unknown command")
+            << QStringList{"frobnicate"} << "unknown command 'frobnicate'";
+        QTest::newRow("unknown option")
+            << QStringList{"list", "--colour"} << "unknown option '--colour'";
         QTest::newRow("missing arg") << QStringList{"run"} << "missing argument";
         QTest::newRow("extra arg") << QStringList{"show", "1", "2"} << "unexpected argument '2'";
-        QTest::newRow("bad run id") << QStringList{"show", "abc"} << "run id must be a positive integer";
+        QTest::newRow("bad run id")
+            << QStringList{"show", "abc"} << "run id must be a positive integer";
         QTest::newRow("bad status") << QStringList{"list", "--status", "done"} << "";
-        QTest::newRow("bad language") << QStringList{"data", "fetch", "--lang", "xx"}
-                                      << "unknown value 'xx'";
+        QTest::newRow("bad language")
+            << QStringList{"data", "fetch", "--lang", "xx"} << "unknown value 'xx'";
     }
     void usageErrors() {
         QFETCH(QStringList, args);
@@ -91,11 +94,13 @@ private slots:
 
     void badExperimentStoresNothing() {
         int before = runCount();
-        QString f = write("bad.json", R"({"name":"x","method":"corpus","corpus":{"langs":["om"]}})");
+        QString f =
+            write("bad.json", R"({"name":"x","method":"corpus","corpus":{"langs":["om"]}})");
         auto r = run({"run", f});
         QCOMPARE(r.code, 1);
-        QVERIFY2(r.err.contains(f + ": field 'corpus.langs': unknown key (did you mean 'languages'?)"),
-                 qPrintable(r.err));
+        QVERIFY2(
+            r.err.contains(f + ": field 'corpus.langs': unknown key (did you mean 'languages'?)"),
+            qPrintable(r.err));
         QCOMPARE(runCount(), before);
         QString syntax = write("syntax.json", "{\n\"name\": \"x\",,\n}");
         r = run({"run", syntax});
@@ -145,7 +150,8 @@ private slots:
             QDir().mkpath(QString::fromStdString(help));
             QVERIFY(QProcess::execute("cp", {"-r", QString::fromStdString(helpTree + "/" + lang),
                                              QString::fromStdString(help + "/")}) == 0);
-            clir::fs::writeFileAtomic(pkg + "/.clirlab-sha256", pins.forLanguage(lang).sha256 + "\n");
+            clir::fs::writeFileAtomic(pkg + "/.clirlab-sha256",
+                                      pins.forLanguage(lang).sha256 + "\n");
         }
         auto fetch = run({"data", "fetch", "--lang", "om"}, cache);
         QCOMPARE(fetch.code, 0);

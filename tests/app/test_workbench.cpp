@@ -11,6 +11,7 @@
 #include "app/workbench/main_window.h"
 #include "app/workbench/models/run_table_model.h"
 #include "app/workbench/views/run_browser.h"
+#include "app/workbench/views/run_details.h"
 #include "core/store/database.h"
 #include "core/store/run_store.h"
 
@@ -21,7 +22,7 @@ class TestWorkbench : public QObject {
     QTemporaryDir tmp_;
     QString db_;
 
-private slots:
+  private slots:
     void initTestCase() {
         db_ = tmp_.filePath("wb.db");
         store::Database db(db_.toStdString());
@@ -76,6 +77,19 @@ private slots:
                  QString("quickstart"));
     }
 
+    void detailsFollowSelection() {
+        workbench::MainWindow w(db_);
+        auto* b = w.runBrowser();
+        b->view()->sortByColumn(workbench::RunTableModel::Id, Qt::AscendingOrder);
+        b->selectRow(1);  // corpus-low-resource, failed
+        QString shown = w.runDetails()->toPlainText();
+        QVERIFY2(shown.contains("corpus-low-resource"), qPrintable(shown));
+        QVERIFY(shown.contains("failed"));
+        QVERIFY(shown.contains("clirlab data fetch"));
+        b->selectRow(0);
+        QVERIFY(w.runDetails()->toPlainText().contains("quickstart"));
+    }
+
     void refreshSeesOtherWriters() {
         workbench::MainWindow w(db_);
         auto* b = w.runBrowser();
@@ -98,7 +112,8 @@ private slots:
         workbench::MainWindow w(db_);
         w.resize(1100, 420);
         w.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&w) || qEnvironmentVariable("QT_QPA_PLATFORM") == "offscreen");
+        QVERIFY(QTest::qWaitForWindowExposed(&w) ||
+                qEnvironmentVariable("QT_QPA_PLATFORM") == "offscreen");
         QString out = qEnvironmentVariable("CLIRLAB_SCREENSHOT_DIR", QDir::tempPath()) +
                       "/workbench-run-browser.png";
         QVERIFY(w.grab().save(out));

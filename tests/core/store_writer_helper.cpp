@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
             runs.markRunning(id, clir::store::ProcessIdentity::current());
             for (int k = 0; k < nMetrics; k += 10) {
                 std::vector<clir::store::MetricPoint> batch;
-                for (int j = k; j < k + 10 && j < nMetrics; ++j) batch.push_back({"loss", j, 1.0 / (j + 1), 0});
+                for (int j = k; j < k + 10 && j < nMetrics; ++j)
+                    batch.push_back({"loss", j, 1.0 / (j + 1), 0});
                 runs.appendMetrics(id, batch);
             }
             runs.finish(id, clir::store::RunStatus::Finished);

@@ -8,7 +8,7 @@ using namespace clir;
 
 class TestConfig : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void defaultsFilled() {
         auto spec = config::parseExperiment(R"({"name":"q","method":"corpus"})", "q.json");
         QCOMPARE(spec.seed, std::int64_t(13));
@@ -46,12 +46,15 @@ private slots:
                                       << "x.json: field 'name': missing (required";
         QTest::newRow("missing method") << R"({"name":"q"})"
                                         << "x.json: field 'method': missing (required";
-        QTest::newRow("unknown method") << R"({"name":"q","method":"magic"})"
-                                        << "x.json: field 'method': unknown value 'magic'; allowed: corpus";
-        QTest::newRow("wrong type") << R"({"name":"q","method":"corpus","seed":"7"})"
-                                    << "x.json: field 'seed': expected an integer, got string \"7\"";
-        QTest::newRow("float for integer") << R"({"name":"q","method":"corpus","seed":1.5})"
-                                           << "x.json: field 'seed': expected an integer, got number";
+        QTest::newRow("unknown method")
+            << R"({"name":"q","method":"magic"})"
+            << "x.json: field 'method': unknown value 'magic'; allowed: corpus";
+        QTest::newRow("wrong type")
+            << R"({"name":"q","method":"corpus","seed":"7"})"
+            << "x.json: field 'seed': expected an integer, got string \"7\"";
+        QTest::newRow("float for integer")
+            << R"({"name":"q","method":"corpus","seed":1.5})"
+            << "x.json: field 'seed': expected an integer, got number";
         QTest::newRow("negative") << R"({"name":"q","method":"corpus","seed":-1})"
                                   << "x.json: field 'seed': must be >= 0, got -1";
         QTest::newRow("unknown language")
@@ -69,7 +72,8 @@ private slots:
         QTest::newRow("fraction range")
             << R"({"name":"q","method":"corpus","corpus":{"split":{"dev":1.5}}})"
             << "x.json: field 'corpus.split.dev': must be <= 1, got 1.5";
-        QTest::newRow("not an object") << R"([1,2])" << "x.json: field '<root>': expected an object";
+        QTest::newRow("not an object") << R"([1,2])"
+                                       << "x.json: field '<root>': expected an object";
         QTest::newRow("empty name") << R"({"name":"","method":"corpus"})"
                                     << "x.json: field 'name': must not be empty";
         QTest::newRow("min over max")
@@ -88,7 +92,8 @@ private slots:
     }
 
     void missingFile() {
-        QVERIFY_THROWS_EXCEPTION(config::ConfigError, config::loadExperiment("/nonexistent/x.json"));
+        QVERIFY_THROWS_EXCEPTION(config::ConfigError,
+                                 config::loadExperiment("/nonexistent/x.json"));
     }
 
     void shippedExperimentsValidate() {

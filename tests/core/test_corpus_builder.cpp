@@ -47,7 +47,7 @@ class TestCorpusBuilder : public QObject {
         return s;
     }
 
-private slots:
+  private slots:
     void initTestCase() {
         std::string root = tmp_.filePath("help").toStdString();
         testing::writeHelpFixture(root);
@@ -65,8 +65,9 @@ private slots:
         auto page1 = nlohmann::json::parse(docs[1]);
         QCOMPARE(page1["id"].get<std::string>(), std::string("a/page1"));
         QCOMPARE(page1["title"].get<std::string>(), std::string("Page One"));
-        QCOMPARE(page1["text"].get<std::string>(),
-                 std::string("Intro\nHello & welcome bold text\none two three\nPress Ctrl+C \"now\""));
+        QCOMPARE(
+            page1["text"].get<std::string>(),
+            std::string("Intro\nHello & welcome bold text\none two three\nPress Ctrl+C \"now\""));
         auto passages = lines(out_ + "/passages/en-US.jsonl");
         QCOMPARE(int(passages.size()), 6);
         QCOMPARE(nlohmann::json::parse(passages[1])["id"].get<std::string>(),
@@ -100,7 +101,8 @@ private slots:
         QCOMPARE(pairs, (std::set<std::string>{"Hello & welcome bold text\tAkkam & nagaan dhuftan",
                                                "one two three\ttokko lama sadii",
                                                "Second page text\tFuula lammataa"}));
-        QCOMPARE(ids, (std::set<std::string>{"a/page1#par_id1", "a/page1#par_id4", "a/page2#par_id5"}));
+        QCOMPARE(ids,
+                 (std::set<std::string>{"a/page1#par_id1", "a/page1#par_id4", "a/page2#par_id5"}));
     }
 
     void bitextOnlyFromItsSplit() {
@@ -140,10 +142,12 @@ private slots:
             for (const char* set : {"entries", "headings"})
                 for (const char* s : {"train", "dev", "test"}) {
                     std::set<std::string> qids;
-                    for (const auto& l : lines(out_ + "/queries/" + q + "." + set + "." + s + ".tsv"))
+                    for (const auto& l :
+                         lines(out_ + "/queries/" + q + "." + set + "." + s + ".tsv"))
                         qids.insert(l.substr(0, l.find('\t')));
                     for (const char* d : {"en-US", "om"}) {
-                        std::string file = out_ + "/qrels/" + q + "." + d + "." + set + "." + s + ".qrels";
+                        std::string file =
+                            out_ + "/qrels/" + q + "." + d + "." + set + "." + s + ".qrels";
                         if (!QFile::exists(QString::fromStdString(file))) continue;
                         const auto& docs = std::string(d) == "om" ? omDocs : enDocs;
                         for (const auto& l : lines(file)) {
@@ -174,8 +178,8 @@ private slots:
                 relevant[text.at(qid)].insert(doc);
             }
         }
-        QCOMPARE(relevant, (std::map<std::string, std::set<std::string>>{
-                               {"alfaa", {"a/page1", "a/page2"}}}));
+        QCOMPARE(relevant,
+                 (std::map<std::string, std::set<std::string>>{{"alfaa", {"a/page1", "a/page2"}}}));
     }
 
     void manifestProvenance() {
@@ -200,16 +204,18 @@ private slots:
         std::atomic<bool> cancel{true};
         jobs::JobContext ctx;
         ctx.cancel = &cancel;
-        QVERIFY_THROWS_EXCEPTION(jobs::Cancelled, data::buildCorpus(settings(), sources, out_, ctx));
+        QVERIFY_THROWS_EXCEPTION(jobs::Cancelled,
+                                 data::buildCorpus(settings(), sources, out_, ctx));
         auto m = nlohmann::json::parse(fs::readFile(out_ + "/manifest.json"));
         QCOMPARE(m["hash"].get<std::string>(), built_.hash);
     }
 
     void missingPivotIsAnError() {
         std::string root = tmp_.filePath("help").toStdString();
-        QVERIFY_THROWS_EXCEPTION(std::runtime_error,
-                                 data::buildCorpus(settings(), {{"om", root, {}}},
-                                                   tmp_.filePath("x").toStdString(), jobs::JobContext{}));
+        QVERIFY_THROWS_EXCEPTION(
+            std::runtime_error,
+            data::buildCorpus(settings(), {{"om", root, {}}}, tmp_.filePath("x").toStdString(),
+                              jobs::JobContext{}));
     }
 };
 

@@ -8,7 +8,7 @@ using namespace clir::data;
 
 class TestHelpParsers : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void paragraphsEntitiesAndNestedTags() {
         std::string html =
             "<html><head><title>My &amp; Title</title><script>var s=\"<p id='par_idX'>js</p>\";"
@@ -42,7 +42,8 @@ private slots:
         std::string html =
             "<a name=\"bm_id7\"></a><meta itemprop=\"keywords\" content=\"b, x\">"
             "<meta itemprop=\"keywords\" content=\"a &amp; c\"><meta name=\"other\" content=\"no\">"
-            "<a name=\"bm_id8\"></a><a name=\"anchor\"></a><meta itemprop=\"keywords\" content=\"z\">";
+            "<a name=\"bm_id8\"></a><a name=\"anchor\"></a><meta itemprop=\"keywords\" "
+            "content=\"z\">";
         HelpPage p = parseHelpPage(html, "f.html");
         QCOMPARE(int(p.bookmarkKeywords.size()), 2);
         QCOMPARE(p.bookmarkKeywords["bm_id7"], (std::vector<std::string>{"b, x", "a & c"}));
@@ -90,7 +91,8 @@ private slots:
     void bookmarksErrors_data() {
         QTest::addColumn<QString>("line");
         QTest::addColumn<QString>("message");
-        QTest::newRow("no url") << "{app:\"A\", text:\"t\"}," << "om/bookmarks.js:2: entry without a url";
+        QTest::newRow("no url") << "{app:\"A\", text:\"t\"},"
+                                << "om/bookmarks.js:2: entry without a url";
         QTest::newRow("no text") << "{url:\"om/text/a.html#bm_1\", app:\"A\"},"
                                  << "om/bookmarks.js:2: entry without a text";
         QTest::newRow("other language") << "{url:\"de/text/a.html#bm_1\", app:\"A\", text:\"t\"},"

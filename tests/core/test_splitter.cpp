@@ -9,7 +9,7 @@ using namespace clir::data;
 
 class TestSplitter : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void deterministicAndProportional() {
         SplitSettings s{0.7, 0.1, 0.2, 20240601};
         std::map<Split, int> counts;
@@ -38,7 +38,8 @@ private slots:
         int differ = 0;
         for (int i = 0; i < 1000; ++i) {
             std::string page = "p" + std::to_string(i);
-            differ += assignSplit(page, {0.5, 0.25, 0.25, 1}) != assignSplit(page, {0.5, 0.25, 0.25, 2});
+            differ +=
+                assignSplit(page, {0.5, 0.25, 0.25, 1}) != assignSplit(page, {0.5, 0.25, 0.25, 2});
         }
         QVERIFY(differ > 300);
     }

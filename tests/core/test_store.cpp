@@ -28,7 +28,7 @@ class TestStore : public QObject {
         return r;
     }
 
-private slots:
+  private slots:
     void freshDatabaseIsMigratedWithPragmas() {
         Database db(path("fresh.db"));
         QCOMPARE(db.schemaVersion(), schemaMigrations().back().version);
@@ -84,7 +84,10 @@ private slots:
     }
 
     void newerSchemaIsRefused() {
-        { Database db(path("newer.db")); db.exec("PRAGMA user_version=999"); }
+        {
+            Database db(path("newer.db"));
+            db.exec("PRAGMA user_version=999");
+        }
         try {
             Database db(path("newer.db"));
             QFAIL("opened a newer schema");
@@ -115,7 +118,8 @@ private slots:
         auto id = runs.createRun(sampleRun("a"));
         QCOMPARE(runs.run(id)->status, RunStatus::Queued);
         runs.markRunning(id, ProcessIdentity::current());
-        runs.appendMetrics(id, {{"loss", 1, 2.5, 0.1}, {"loss", 2, 2.0, 0.2}, {"lr", 1, 1e-4, 0.1}});
+        runs.appendMetrics(id,
+                           {{"loss", 1, 2.5, 0.1}, {"loss", 2, 2.0, 0.2}, {"lr", 1, 1e-4, 0.1}});
         runs.updateProgress(id, 0.5, "half");
         runs.addTag(id, "zeta");
         runs.addTag(id, "alpha");
@@ -181,7 +185,8 @@ private slots:
         QVERIFY2(a.exitCode() == 0, a.readAllStandardError().constData());
         QVERIFY2(b.exitCode() == 0, b.readAllStandardError().constData());
         Database check(db);
-        auto s = check.prepare("SELECT count(*), count(DISTINCT name) FROM runs WHERE status='finished'");
+        auto s = check.prepare(
+            "SELECT count(*), count(DISTINCT name) FROM runs WHERE status='finished'");
         QVERIFY(s.step());
         QCOMPARE(s.int64(0), std::int64_t(2 * runsEach));
         QCOMPARE(s.int64(1), std::int64_t(2 * runsEach));

@@ -30,7 +30,7 @@ class TestRealCorpus : public QObject {
     nlohmann::json manifest_;
     std::map<std::string, std::map<std::string, std::string>> docSplit_;  // lang -> doc -> split
 
-private slots:
+  private slots:
     void initTestCase() {
         dir_ = clir::data::defaultCorpusDir();
         if (!QFile::exists(QString::fromStdString(dir_ + "/manifest.json"))) {
@@ -53,8 +53,11 @@ private slots:
             auto test = manifest_["stats"][lang]["test"];
             QVERIFY2(test["queries_entries"].get<int>() > 500, lang.c_str());
             QVERIFY2(test["queries_headings"].get<int>() > 300, lang.c_str());
-            if (lang != "en-US") QVERIFY2(manifest_["stats"][lang]["train"]["bitext_pairs"].get<int>() > 10000, lang.c_str());
-            QCOMPARE(manifest_["sources"][lang]["sha256"].get<std::string>().size(), std::size_t(64));
+            if (lang != "en-US")
+                QVERIFY2(manifest_["stats"][lang]["train"]["bitext_pairs"].get<int>() > 10000,
+                         lang.c_str());
+            QCOMPARE(manifest_["sources"][lang]["sha256"].get<std::string>().size(),
+                     std::size_t(64));
         }
     }
 
@@ -64,10 +67,12 @@ private slots:
             for (const auto& set : {std::string("entries"), std::string("headings")})
                 for (const auto& split : kSplits) {
                     std::set<std::string> qids;
-                    for (const auto& l : lines(dir_ + "/queries/" + q + "." + set + "." + split + ".tsv"))
+                    for (const auto& l :
+                         lines(dir_ + "/queries/" + q + "." + set + "." + split + ".tsv"))
                         qids.insert(l.substr(0, l.find('\t')));
                     for (const auto& d : {std::string("en-US"), q}) {
-                        std::string file = dir_ + "/qrels/" + q + "." + d + "." + set + "." + split + ".qrels";
+                        std::string file =
+                            dir_ + "/qrels/" + q + "." + d + "." + set + "." + split + ".qrels";
                         QVERIFY2(QFile::exists(QString::fromStdString(file)), file.c_str());
                         for (const auto& l : lines(file)) {
                             std::istringstream f(l);
@@ -76,7 +81,8 @@ private slots:
                             QVERIFY2(qids.count(qid), (file + ": " + l).c_str());
                             QVERIFY2(docSplit_[d].count(doc), (file + ": " + l).c_str());
                             // A test query's relevant pages are test pages, and so on.
-                            QVERIFY2(docSplit_["en-US"].at(doc) == split, (file + ": " + l).c_str());
+                            QVERIFY2(docSplit_["en-US"].at(doc) == split,
+                                     (file + ": " + l).c_str());
                             ++checked;
                         }
                     }
@@ -94,7 +100,8 @@ private slots:
         for (const auto& lang : kLanguages) {
             if (lang == "en-US") continue;
             for (const auto& split : kSplits)
-                for (const auto& l : lines(dir_ + "/queries/" + lang + ".entries." + split + ".tsv")) {
+                for (const auto& l :
+                     lines(dir_ + "/queries/" + lang + ".entries." + split + ".tsv")) {
                     std::string qid = l.substr(0, l.find('\t'));
                     std::string text = l.substr(l.find('\t') + 1);
                     auto it = englishByBookmark.find(qid.substr(0, qid.rfind('.')));
@@ -115,7 +122,8 @@ private slots:
                     std::string doc = ids[i].substr(0, ids[i].find('#'));
                     QVERIFY2(docSplit_["en-US"].at(doc) == split, ids[i].c_str());
                     auto tab = pairs[i].find('\t');
-                    QVERIFY(tab != std::string::npos && pairs[i].find('\t', tab + 1) == std::string::npos);
+                    QVERIFY(tab != std::string::npos &&
+                            pairs[i].find('\t', tab + 1) == std::string::npos);
                     QVERIFY2(pairs[i].substr(0, tab) != pairs[i].substr(tab + 1), pairs[i].c_str());
                 }
             }

@@ -16,11 +16,16 @@ QString joined(const std::vector<std::string>& items) {
 
 QColor statusColor(store::RunStatus s) {
     switch (s) {
-        case store::RunStatus::Finished: return QColor(0x2e, 0x7d, 0x32);
-        case store::RunStatus::Failed: return QColor(0xc6, 0x28, 0x28);
-        case store::RunStatus::Running: return QColor(0x15, 0x65, 0xc0);
-        case store::RunStatus::Interrupted: return QColor(0xef, 0x6c, 0x00);
-        default: return QColor();
+        case store::RunStatus::Finished:
+            return QColor(0x2e, 0x7d, 0x32);
+        case store::RunStatus::Failed:
+            return QColor(0xc6, 0x28, 0x28);
+        case store::RunStatus::Running:
+            return QColor(0x15, 0x65, 0xc0);
+        case store::RunStatus::Interrupted:
+            return QColor(0xef, 0x6c, 0x00);
+        default:
+            return QColor();
     }
 }
 
@@ -41,9 +46,12 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
     const auto& r = runs_[static_cast<std::size_t>(index.row())];
     if (role == RawValueRole) {
         switch (index.column()) {
-            case Id: return QVariant::fromValue<qlonglong>(r.id);
-            case Progress: return r.progress;
-            default: return data(index, Qt::DisplayRole);
+            case Id:
+                return QVariant::fromValue<qlonglong>(r.id);
+            case Progress:
+                return r.progress;
+            default:
+                return data(index, Qt::DisplayRole);
         }
     }
     if (role == Qt::ForegroundRole && index.column() == Status) {
@@ -56,22 +64,31 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
         return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {
-        case Id: return QString::number(r.id);
-        case Name: return QString::fromStdString(r.name);
-        case Method: return QString::fromStdString(r.method);
-        case Status: return QString::fromLatin1(store::toString(r.status));
-        case Progress: return QString::number(100.0 * r.progress, 'f', 0) + " %";
-        case Languages: return joined(r.languages);
-        case Tags: return joined(r.tags);
-        case Created: return QString::fromStdString(r.createdAt).replace('T', ' ').left(19);
-        default: return {};
+        case Id:
+            return QString::number(r.id);
+        case Name:
+            return QString::fromStdString(r.name);
+        case Method:
+            return QString::fromStdString(r.method);
+        case Status:
+            return QString::fromLatin1(store::toString(r.status));
+        case Progress:
+            return QString::number(100.0 * r.progress, 'f', 0) + " %";
+        case Languages:
+            return joined(r.languages);
+        case Tags:
+            return joined(r.tags);
+        case Created:
+            return QString::fromStdString(r.createdAt).replace('T', ' ').left(19);
+        default:
+            return {};
     }
 }
 
 QVariant RunTableModel::headerData(int section, Qt::Orientation o, int role) const {
     if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
-    static const char* names[] = {"Id",        "Name", "Method",  "Status",
-                                  "Progress",  "Languages", "Tags", "Created"};
+    static const char* names[] = {"Id",       "Name",      "Method", "Status",
+                                  "Progress", "Languages", "Tags",   "Created"};
     return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 
@@ -81,8 +98,7 @@ void RunTableModel::setRuns(std::vector<store::RunRecord> runs) {
     for (std::size_t i = 0; sameRows && i < runs.size(); ++i) sameRows = runs[i].id == runs_[i].id;
     if (sameRows) {
         runs_ = std::move(runs);
-        if (!runs_.empty())
-            emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+        if (!runs_.empty()) emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
         return;
     }
     beginResetModel();

@@ -11,7 +11,7 @@ namespace clir::workbench {
 
 class RunTableModel : public QAbstractTableModel {
     Q_OBJECT
-public:
+  public:
     enum Column { Id, Name, Method, Status, Progress, Languages, Tags, Created, ColumnCount };
     static constexpr int RawValueRole = Qt::UserRole + 1;
 
@@ -25,7 +25,7 @@ public:
     void setRuns(std::vector<store::RunRecord> runs);
     const store::RunRecord* runAt(int row) const;
 
-private:
+  private:
     std::vector<store::RunRecord> runs_;
 };
 

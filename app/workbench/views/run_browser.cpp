@@ -20,12 +20,12 @@ namespace {
 
 // Filters on the free text across all columns and on the status column.
 class RunFilterProxy : public QSortFilterProxyModel {
-public:
+  public:
     using QSortFilterProxyModel::QSortFilterProxyModel;
     QString status;
     void invalidateStatus() { invalidateFilter(); }
 
-protected:
+  protected:
     bool filterAcceptsRow(int row, const QModelIndex& parent) const override {
         auto* m = sourceModel();
         if (!status.isEmpty() &&
@@ -77,11 +77,17 @@ RunBrowser::RunBrowser(store::Database& db, QWidget* parent)
     layout->addWidget(view_);
 
     connect(filter_, &QLineEdit::textChanged, this, [this](const QString& t) {
-        proxy_->setFilterRegularExpression(
-            QRegularExpression(QRegularExpression::escape(t), QRegularExpression::CaseInsensitiveOption));
+        proxy_->setFilterRegularExpression(QRegularExpression(
+            QRegularExpression::escape(t), QRegularExpression::CaseInsensitiveOption));
         emit countsChanged(proxy_->rowCount(), model_->rowCount());
     });
     connect(status_, &QComboBox::currentIndexChanged, this, [this] { applyStatusFilter(); });
+    connect(view_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& current) {
+                const auto* run = model_->runAt(proxy_->mapToSource(current).row());
+                selectedState_.clear();
+                emit runSelected(run ? run->id : 0);
+            });
     connect(timer_, &QTimer::timeout, this, &RunBrowser::refresh);
     timer_->start(kRefreshMs);
     refresh();
@@ -99,6 +105,17 @@ void RunBrowser::refresh() {
     store::RunStore runs(db_);
     model_->setRuns(runs.runs());
     emit countsChanged(proxy_->rowCount(), model_->rowCount());
+    // Re-announce the selected run only when it changed, so its details keep their scroll.
+    const auto* run = model_->runAt(proxy_->mapToSource(view_->currentIndex()).row());
+    std::string state = run ? std::to_string(run->id) + store::toString(run->status) +
+                                  std::to_string(run->progress) + run->finishedAt
+                            : std::string();
+    if (run && state != selectedState_) emit runSelected(run->id);
+    selectedState_ = state;
+}
+
+void RunBrowser::selectRow(int proxyRow) {
+    view_->setCurrentIndex(proxy_->index(proxyRow, 0));
 }
 
 }  // namespace clir::workbench

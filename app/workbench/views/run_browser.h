@@ -3,7 +3,9 @@
 #pragma once
 
 #include <QWidget>
+#include <cstdint>
 #include <memory>
+#include <string>
 
 class QComboBox;
 class QLineEdit;
@@ -22,7 +24,7 @@ class RunTableModel;
 
 class RunBrowser : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit RunBrowser(store::Database& db, QWidget* parent = nullptr);
 
     QTableView* view() const { return view_; }
@@ -31,13 +33,15 @@ public:
     QLineEdit* filterEdit() const { return filter_; }
     QComboBox* statusFilter() const { return status_; }
 
-public slots:
+  public slots:
     void refresh();
+    void selectRow(int proxyRow);
 
-signals:
+  signals:
     void countsChanged(int shown, int total);
+    void runSelected(std::int64_t runId);  // 0 when the selection is cleared
 
-private:
+  private:
     void applyStatusFilter();
     store::Database& db_;
     RunTableModel* model_;
@@ -46,6 +50,7 @@ private:
     QLineEdit* filter_;
     QComboBox* status_;
     QTimer* timer_;
+    std::string selectedState_;  // id, status and progress of the selected run, last announced
 };
 
 }  // namespace clir::workbench
