@@ -20,8 +20,19 @@ std::int64_t JobRunner::enqueue(const config::ExperimentSpec& spec) {
     r.seed = spec.seed;
     r.codeVersion = codeVersion();
     store::RunStore runs(db_);
+    store::Database::Transaction tx(db_);
     std::int64_t id = runs.createRun(r);
     for (const auto& tag : spec.tags) runs.addTag(id, tag);
+    auto exp = db_.prepare(
+        "INSERT INTO experiments (name, path) VALUES (?, ?) "
+        "ON CONFLICT(name) DO UPDATE SET path=excluded.path");
+    exp.bind(1, spec.name).bind(2, spec.source);
+    exp.run();
+    auto link = db_.prepare(
+        "UPDATE runs SET experiment_id=(SELECT id FROM experiments WHERE name=?) WHERE id=?");
+    link.bind(1, spec.name).bind(2, id);
+    link.run();
+    tx.commit();
     return id;
 }
 
