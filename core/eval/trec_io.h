@@ -1,0 +1,50 @@
+// TREC run and qrels files: streaming readers with line-numbered errors (nothing is returned
+// half-loaded: a bad line throws), and writers.
+//   run:   qid Q0 docid rank score tag     (the rank column is read but ignored, as trec_eval)
+//   qrels: qid iter docid rel
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace clir::eval {
+
+class TrecFormatError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct ScoredDoc {
+    std::string docid;
+    double score = 0;
+};
+
+struct Run {
+    std::map<std::string, std::vector<ScoredDoc>> byQuery;  // in file order
+    std::string tag;                                         // the run tag of the first line
+    std::size_t lines = 0;
+};
+
+struct Qrels {
+    std::map<std::string, std::map<std::string, int>> byQuery;  // qid -> docid -> relevance
+};
+
+Run readRun(const std::string& path);
+Qrels readQrels(const std::string& path);
+// The same, from text already in memory; `source` names it in errors.
+Run parseRun(const std::string& text, const std::string& source);
+Qrels parseQrels(const std::string& text, const std::string& source);
+
+// Writes each query's documents ranked by score (ties by docid descending, as trec_eval ranks
+// them), at most `depth` per query.
+void writeRun(const std::string& path, const Run& run, const std::string& tag,
+              std::size_t depth = 1000);
+std::string formatRun(const Run& run, const std::string& tag, std::size_t depth = 1000);
+void writeQrels(const std::string& path, const Qrels& qrels);
+
+// trec_eval's order: score descending, then docid descending (strcmp).
+void sortTrecOrder(std::vector<ScoredDoc>& docs);
+
+}  // namespace clir::eval

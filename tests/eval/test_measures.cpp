@@ -1,0 +1,209 @@
+// Measures against trec_eval's published semantics: hand-computed golden cases (ties, missing
+// queries, zero relevant, graded relevance, 1000+ documents), trec_eval's output format, and a
+// differential check against an independent Python re-statement of the definitions.
+#include <QtTest>
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include "core/eval/measures.h"
+#include "core/eval/trec_io.h"
+#include "core/util/fs.h"
+
+using namespace clir::eval;
+
+namespace {
+
+Run runOf(const std::string& text) { return parseRun(text, "run"); }
+Qrels qrelsOf(const std::string& text) { return parseQrels(text, "qrels"); }
+
+}  // namespace
+
+class TestMeasures : public QObject {
+    Q_OBJECT
+private slots:
+    void golden_data() {
+        QTest::addColumn<QString>("qrels");
+        QTest::addColumn<QString>("run");
+        QTest::addColumn<bool>("complete");
+        QTest::addColumn<QString>("qid");
+        QTest::addColumn<QString>("measure");
+        QTest::addColumn<double>("expected");
+
+        // q1: d3 and d2 tie at 2.0; trec_eval puts the larger docid first: d1 d3 d2 d4.
+        // Relevant d1, d2, d5 (d5 not retrieved). The rank column is ignored.
+        const QString q1rels = "q1 0 d1 1\nq1 0 d2 1\nq1 0 d3 0\nq1 0 d5 1\n";
+        const QString q1run =
+            "q1 Q0 d4 1 1.0 t\nq1 Q0 d2 2 2.0 t\nq1 Q0 d1 3 3.0 t\nq1 Q0 d3 4 2.0 t\n";
+        const double ap1 = (1.0 / 1 + 2.0 / 3) / 3;
+        const double ndcg1 = (1 + 1 / std::log2(3.0)) / (1 + 1 + 1 / std::log2(3.0));
+        QTest::newRow("ties ap") << q1rels << q1run << false << "q1" << "map" << ap1;
+        QTest::newRow("ties rr") << q1rels << q1run << false << "q1" << "recip_rank" << 1.0;
+        QTest::newRow("ties P10") << q1rels << q1run << false << "q1" << "P_10" << 0.2;
+        QTest::newRow("ties recall") << q1rels << q1run << false << "q1" << "recall_100" << 2.0 / 3;
+        QTest::newRow("ties ndcg") << q1rels << q1run << false << "q1" << "ndcg_cut_10" << ndcg1;
+        QTest::newRow("ties num_ret") << q1rels << q1run << false << "q1" << "num_ret" << 4.0;
+        QTest::newRow("ties num_rel_ret") << q1rels << q1run << false << "q1" << "num_rel_ret" << 2.0;
+
+        // Missing queries: q2 only in the run (ignored), q3 only in the qrels.
+        const QString mixedRels = q1rels + "q3 0 d7 1\n";
+        const QString mixedRun = q1run + "q2 Q0 d1 1 5.0 t\n";
+        QTest::newRow("missing default") << mixedRels << mixedRun << false << "all" << "map" << ap1;
+        QTest::newRow("missing -c") << mixedRels << mixedRun << true << "all" << "map" << ap1 / 2;
+        QTest::newRow("missing -c num_rel") << mixedRels << mixedRun << true << "all" << "num_rel" << 3.0;
+
+        // Zero relevant: judged but nothing relevant; counts in the mean as 0.
+        const QString zeroRels = q1rels + "q4 0 d1 0\n";
+        const QString zeroRun = q1run + "q4 Q0 d1 1 1.0 t\n";
+        QTest::newRow("zero rel ap") << zeroRels << zeroRun << false << "q4" << "map" << 0.0;
+        QTest::newRow("zero rel ndcg") << zeroRels << zeroRun << false << "q4" << "ndcg_cut_10" << 0.0;
+        QTest::newRow("zero rel mean") << zeroRels << zeroRun << false << "all" << "map" << ap1 / 2;
+
+        // Graded: gains 1 then 2 at ranks 1 and 2, both undiscounted in trec_eval: nDCG = 1.
+        QTest::newRow("graded ndcg") << "q5 0 d1 2\nq5 0 d2 1\n"
+                                     << "q5 Q0 d2 1 0.9 t\nq5 Q0 d1 2 0.8 t\n" << false << "q5"
+                                     << "ndcg_cut_10" << 1.0;
+        // Graded, rel 2 at rank 3: DCG = 2/log2(3); ideal = 2 + 1.
+        QTest::newRow("graded ndcg rank3") << "q5 0 d1 2\nq5 0 d2 1\n"
+                                           << "q5 Q0 d9 1 0.9 t\nq5 Q0 d8 2 0.85 t\nq5 Q0 d1 3 0.8 t\n"
+                                           << false << "q5" << "ndcg_cut_10" << (2 / std::log2(3.0)) / 3.0;
+
+        // All scores equal: order d9, d100, d10 (strcmp descending); relevant d10 at rank 3.
+        const QString tieRels = "q7 0 d10 1\n";
+        const QString tieRun = "q7 Q0 d10 1 1 t\nq7 Q0 d9 2 1 t\nq7 Q0 d100 3 1 t\n";
+        QTest::newRow("equal scores rr") << tieRels << tieRun << false << "q7" << "recip_rank" << 1.0 / 3;
+        QTest::newRow("equal scores ap") << tieRels << tieRun << false << "q7" << "map" << 1.0 / 3;
+    }
+    void golden() {
+        QFETCH(QString, qrels);
+        QFETCH(QString, run);
+        QFETCH(bool, complete);
+        QFETCH(QString, qid);
+        QFETCH(QString, measure);
+        QFETCH(double, expected);
+        auto e = evaluate(runOf(run.toStdString()), qrelsOf(qrels.toStdString()), {complete});
+        double got = qid == "all" ? e.mean.at(measure.toStdString())
+                                  : e.perQuery.at(qid.toStdString()).at(measure.toStdString());
+        QVERIFY2(std::fabs(got - expected) < 1e-12,
+                 qPrintable(QString("%1 vs expected %2").arg(got, 0, 'g', 17).arg(expected, 0, 'g', 17)));
+    }
+
+    void manyDocuments() {
+        // 1500 documents, relevant at ranks 50, 500 and 1200, one relevant never retrieved.
+        std::ostringstream run, qrels;
+        for (int r = 1; r <= 1500; ++r) run << "q6 Q0 doc" << r << " " << r << " " << (2000 - r) << " t\n";
+        qrels << "q6 0 doc50 1\nq6 0 doc500 1\nq6 0 doc1200 1\nq6 0 missing 1\n";
+        auto e = evaluate(runOf(run.str()), qrelsOf(qrels.str()));
+        const auto& v = e.perQuery.at("q6");
+        QCOMPARE(v.at("num_ret"), 1500.0);
+        QVERIFY(std::fabs(v.at("map") - (1.0 / 50 + 2.0 / 500 + 3.0 / 1200) / 4) < 1e-12);
+        QCOMPARE(v.at("recall_100"), 0.25);
+        QCOMPARE(v.at("recall_1000"), 0.5);
+        QCOMPARE(v.at("P_10"), 0.0);
+        QCOMPARE(v.at("recip_rank"), 1.0 / 50);
+    }
+
+    void trecEvalOutputFormat() {
+        auto e = evaluate(runOf("q1 Q0 d1 1 3 tag\nq1 Q0 d2 2 2 tag\n"), qrelsOf("q1 0 d2 1\n"));
+        std::string out = formatTrecEval(e, {"map", "num_rel_ret"}, true, "tag");
+        QCOMPARE(out, std::string("map                   \tq1\t0.5000\n"
+                                  "num_rel_ret           \tq1\t1\n"
+                                  "runid                 \tall\ttag\n"
+                                  "num_q                 \tall\t1\n"
+                                  "map                   \tall\t0.5000\n"
+                                  "num_rel_ret           \tall\t1\n"));
+    }
+
+    void malformedInput_data() {
+        QTest::addColumn<bool>("isRun");
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<QString>("message");
+        auto row = [](const char* name, bool isRun, const char* text, const char* message) {
+            QTest::newRow(name) << isRun << QByteArray(text) << QString(message);
+        };
+        row("run columns", true, "q1 Q0 d1 1 2.0 t\nq1 Q0 d2 1 2.0\n",
+            "run:2: expected 6 columns (qid Q0 docid rank score tag), found 5");
+        row("run score", true, "q1 Q0 d1 1 high t\n", "run:1: score 'high' is not a finite number");
+        row("run nan", true, "q1 Q0 d1 1 nan t\n", "run:1: score 'nan' is not a finite number");
+        row("run rank", true, "q1 Q0 d1 x 1 t\n", "run:1: rank 'x' is not an integer");
+        row("run duplicate", true, "q1 Q0 d1 1 2 t\n\nq1 Q0 d1 2 1 t\n",
+            "run:3: duplicate document 'd1' for query 'q1'");
+        row("run utf8", true, "q1 Q0 d\xff 1 2 t\n", "run:1: invalid UTF-8 at column 8");
+        row("qrels columns", false, "q1 0 d1\n", "qrels:1: expected 4 columns");
+        row("qrels rel", false, "q1 0 d1 yes\n", "qrels:1: relevance 'yes' is not an integer");
+        row("qrels duplicate", false, "q1 0 d1 1\nq1 0 d1 0\n",
+            "qrels:2: duplicate judgement of 'd1' for query 'q1'");
+    }
+    void malformedInput() {
+        QFETCH(bool, isRun);
+        QFETCH(QByteArray, text);
+        QFETCH(QString, message);
+        try {
+            if (isRun)
+                parseRun(text.toStdString(), "run");
+            else
+                parseQrels(text.toStdString(), "qrels");
+            QFAIL("accepted malformed input");
+        } catch (const TrecFormatError& e) {
+            QVERIFY2(std::string(e.what()).rfind(message.toStdString(), 0) == 0, e.what());
+        }
+    }
+
+    void writeAndReadBack() {
+        QTemporaryDir tmp;
+        Run run = runOf("q1 Q0 a 9 1.5 x\nq1 Q0 b 8 2.5 x\nq1 Q0 c 7 1.5 x\n");
+        std::string path = tmp.filePath("r.trec").toStdString();
+        writeRun(path, run, "mytag", 2);
+        QCOMPARE(clir::fs::readFile(path), std::string("q1 Q0 b 1 2.5 mytag\nq1 Q0 c 2 1.5 mytag\n"));
+    }
+
+    // Random runs with heavy ties, graded qrels, missing and unjudged queries: every value equals
+    // the independent Python re-statement's.
+    void matchesIndependentReference() {
+        QTemporaryDir tmp;
+        std::mt19937 rng(7);
+        std::ostringstream run, qrels;
+        for (int q = 0; q < 60; ++q) {
+            std::string qid = "q" + std::to_string(q);
+            int ndocs = q == 0 ? 1200 : 1 + int(rng() % 150);
+            if (q % 13 != 5)  // some queries only in the qrels
+                for (int d = 0; d < ndocs; ++d)
+                    run << qid << " Q0 D" << (rng() % 400) * 7 + d % 7 << "_" << d << " 0 "
+                        << double(rng() % 20) / 4 << " t\n";
+            if (q % 17 != 3)  // some queries only in the run
+                for (int d = 0; d < 40; ++d)
+                    if (rng() % 3 == 0)
+                        qrels << qid << " 0 D" << (rng() % 400) * 7 + d % 7 << "_" << d << " "
+                              << int(rng() % 4) - (q % 11 == 0 ? 3 : 0) << "\n";
+        }
+        std::string runPath = tmp.filePath("run").toStdString(), qrelsPath = tmp.filePath("qrels").toStdString();
+        clir::fs::writeFileAtomic(runPath, run.str());
+        clir::fs::writeFileAtomic(qrelsPath, qrels.str());
+        for (bool complete : {false, true}) {
+            QProcess py;
+            QStringList args = {QStringLiteral(CLIRLAB_SOURCE_DIR "/tests/reference/trec_eval_reference.py")};
+            if (complete) args << "-c";
+            args << QString::fromStdString(qrelsPath) << QString::fromStdString(runPath);
+            py.start("/usr/bin/python3", args);
+            QVERIFY(py.waitForFinished(60000));
+            QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+            auto e = evaluate(readRun(runPath), readQrels(qrelsPath), {complete});
+            int compared = 0;
+            for (const auto& line : QString::fromUtf8(py.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts)) {
+                auto f = line.split('\t');
+                std::string m = f[0].toStdString(), qid = f[1].toStdString();
+                double ours = qid == "all" ? e.mean.at(m) : e.perQuery.at(qid).at(m);
+                QVERIFY2(std::fabs(ours - f[2].toDouble()) < 1e-9,
+                         qPrintable(line + QString(" ours %1").arg(ours, 0, 'f', 10)));
+                ++compared;
+            }
+            QCOMPARE(std::size_t(compared), (e.perQuery.size() + 1) * measureNames().size());
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestMeasures)
+#include "test_measures.moc"
