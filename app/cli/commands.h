@@ -17,5 +17,8 @@ int dataStats(const GlobalOptions& g, const std::vector<std::string>& args);
 int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args);
 int listRuns(const GlobalOptions& g, const std::vector<std::string>& args);
 int showRun(const GlobalOptions& g, const std::vector<std::string>& args);
+int evalRun(const GlobalOptions& g, const std::vector<std::string>& args);
+int exportRun(const GlobalOptions& g, const std::vector<std::string>& args);
+int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args);
 
 }  // namespace clir::cli

@@ -27,6 +27,9 @@ const char* kUsage =
     "  run FILE       run an experiment file (experiments/*.json)\n"
     "  list           list runs\n"
     "  show RUN       show one run\n"
+    "  eval           evaluate a TREC run file against qrels (trec_eval semantics)\n"
+    "  export RUN     export a run's TREC files or results (--format trec|csv)\n"
+    "  compare RUN... per-language table of several runs with significance markers\n"
     "\n"
     "options:\n"
     "  --db FILE      database (default: $CLIRLAB_DB or ~/.local/share/clirlab/clirlab.db)\n"
@@ -68,7 +71,9 @@ int main(int argc, char** argv) {
         static const std::map<std::string, Command> commands = {
             {"data fetch", clir::cli::dataFetch}, {"data build", clir::cli::dataBuild},
             {"data stats", clir::cli::dataStats}, {"run", clir::cli::runExperiment},
-            {"list", clir::cli::listRuns},        {"show", clir::cli::showRun}};
+            {"list", clir::cli::listRuns},        {"show", clir::cli::showRun},
+            {"eval", clir::cli::evalRun},         {"export", clir::cli::exportRun},
+            {"compare", clir::cli::compareRuns}};
         std::string name = args[0];
         std::size_t consumed = 1;
         if (name == "data") {

@@ -29,6 +29,7 @@ struct JobContext {
     std::function<void(const Progress&)> progress;
     std::function<void(const std::string& name, std::int64_t step, double value)> metric;
     const std::atomic<bool>* cancel = nullptr;
+    std::string outputDir;  // where the job writes files (runs, checkpoints); set by the runner
 
     void report(double fraction, const std::string& message) const {
         if (progress) progress({fraction, message});
@@ -45,6 +46,8 @@ struct JobContext {
 struct JobResult {
     nlohmann::json summary = nlohmann::json::object();  // shown by `clirlab show`
     std::vector<store::ResultRow> results;
+    std::vector<store::QueryResultRow> queryResults;
+    std::vector<store::TranslationRow> translations;
     std::vector<std::pair<std::string, std::string>> artifacts;  // kind, path
     std::optional<store::CorpusRecord> corpus;                   // a corpus the job built or used
 };

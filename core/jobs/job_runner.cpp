@@ -2,6 +2,7 @@
 #include "core/jobs/job_runner.h"
 
 #include <chrono>
+#include <filesystem>
 
 namespace clir::jobs {
 
@@ -58,6 +59,10 @@ RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& 
 
     JobContext ctx;
     ctx.cancel = cancel;
+    // Files live beside the database they belong to; a leftover folder with this id can only
+    // come from a deleted database that had the same ids.
+    ctx.outputDir = db_.path() + ".runs/" + std::to_string(runId);
+    std::filesystem::remove_all(ctx.outputDir);
     ctx.progress = [&](const Progress& p) {
         if (listener.progress) listener.progress(runId, p);
         auto now = Clock::now();
@@ -90,6 +95,8 @@ RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& 
             runs.addArtifact(runId, kind, path);
         tx.commit();
         runs.storeResults(runId, outcome.result.results);
+        runs.storeQueryResults(runId, outcome.result.queryResults);
+        runs.storeTranslations(runId, outcome.result.translations);
         outcome.status = store::RunStatus::Finished;
     } catch (const Cancelled&) {
         outcome.status = store::RunStatus::Cancelled;

@@ -105,6 +105,19 @@ CREATE TABLE notes (
     created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
 );
 )SQL"},
+        {2, "query translations", R"SQL(
+CREATE TABLE translations (
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    language   TEXT NOT NULL,
+    query_set  TEXT NOT NULL,
+    qid        TEXT NOT NULL,
+    system     TEXT NOT NULL,               -- apertium:eu-en, nmt:<run>, ...
+    source     TEXT NOT NULL,
+    target     TEXT NOT NULL,               -- empty when the translation failed
+    error      TEXT,
+    PRIMARY KEY (run_id, language, query_set, qid)
+) WITHOUT ROWID;
+)SQL"},
     };
     return migrations;
 }

@@ -186,6 +186,68 @@ void RunStore::storeResults(std::int64_t id, const std::vector<ResultRow>& rows)
     tx.commit();
 }
 
+void RunStore::storeQueryResults(std::int64_t id, const std::vector<QueryResultRow>& rows) {
+    Database::Transaction tx(db_);
+    auto s = db_.prepare(
+        "INSERT OR REPLACE INTO query_results (run_id, language, query_set, qid, measure, value) "
+        "VALUES (?,?,?,?,?,?)");
+    for (const auto& r : rows) {
+        s.bind(1, id).bind(2, r.language).bind(3, r.querySet).bind(4, r.qid).bind(5, r.measure);
+        s.bind(6, r.value);
+        s.run();
+    }
+    tx.commit();
+}
+
+void RunStore::storeTranslations(std::int64_t id, const std::vector<TranslationRow>& rows) {
+    Database::Transaction tx(db_);
+    auto s = db_.prepare(
+        "INSERT OR REPLACE INTO translations (run_id, language, query_set, qid, system, source, "
+        "target, error) VALUES (?,?,?,?,?,?,?,?)");
+    for (const auto& r : rows) {
+        s.bind(1, id).bind(2, r.language).bind(3, r.querySet).bind(4, r.qid).bind(5, r.system);
+        s.bind(6, r.source).bind(7, r.target);
+        if (r.error.empty())
+            s.bindNull(8);
+        else
+            s.bind(8, r.error);
+        s.run();
+    }
+    tx.commit();
+}
+
+std::map<std::string, double> RunStore::queryResults(std::int64_t id, const std::string& language,
+                                                     const std::string& querySet,
+                                                     const std::string& measure) {
+    auto s = db_.prepare(
+        "SELECT qid, value FROM query_results WHERE run_id=? AND language=? AND query_set=? AND "
+        "measure=?");
+    s.bind(1, id).bind(2, language).bind(3, querySet).bind(4, measure);
+    std::map<std::string, double> out;
+    while (s.step()) out[s.text(0)] = s.real(1);
+    return out;
+}
+
+std::vector<TranslationRow> RunStore::translations(std::int64_t id) {
+    auto s = db_.prepare(
+        "SELECT language, query_set, qid, system, source, target, coalesce(error, '') FROM "
+        "translations WHERE run_id=? ORDER BY language, query_set, qid");
+    s.bind(1, id);
+    std::vector<TranslationRow> out;
+    while (s.step())
+        out.push_back(
+            {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)});
+    return out;
+}
+
+std::vector<RunStore::Artifact> RunStore::artifacts(std::int64_t id) {
+    auto s = db_.prepare("SELECT kind, path FROM artifacts WHERE run_id=? ORDER BY id");
+    s.bind(1, id);
+    std::vector<Artifact> out;
+    while (s.step()) out.push_back({s.text(0), s.text(1)});
+    return out;
+}
+
 std::optional<RunRecord> RunStore::run(std::int64_t id) {
     auto s = db_.prepare(std::string("SELECT ") + kRunColumns + " FROM runs r WHERE r.id = ?");
     s.bind(1, id);

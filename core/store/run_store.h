@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,15 @@ struct ResultRow {
     double value = 0;
 };
 
+struct QueryResultRow {
+    std::string language, querySet, qid, measure;
+    double value = 0;
+};
+
+struct TranslationRow {
+    std::string language, querySet, qid, system, source, target, error;
+};
+
 struct CorpusRecord {
     std::int64_t id = 0;
     std::string name, path, hash, manifest, createdAt;
@@ -71,11 +81,22 @@ class RunStore {
     void finish(std::int64_t id, RunStatus status, const std::string& error = "");
     void appendMetrics(std::int64_t id, const std::vector<MetricPoint>& points);
     void storeResults(std::int64_t id, const std::vector<ResultRow>& rows);
+    void storeQueryResults(std::int64_t id, const std::vector<QueryResultRow>& rows);
+    void storeTranslations(std::int64_t id, const std::vector<TranslationRow>& rows);
 
     std::optional<RunRecord> run(std::int64_t id);
     std::vector<RunRecord> runs();  // newest first
     std::vector<MetricPoint> metrics(std::int64_t id, const std::string& name = "");
     std::vector<ResultRow> results(std::int64_t id);
+    // Per-query values of one measure for a language and query set, by qid.
+    std::map<std::string, double> queryResults(std::int64_t id, const std::string& language,
+                                               const std::string& querySet,
+                                               const std::string& measure);
+    std::vector<TranslationRow> translations(std::int64_t id);
+    struct Artifact {
+        std::string kind, path;
+    };
+    std::vector<Artifact> artifacts(std::int64_t id);
 
     void addTag(std::int64_t id, const std::string& tag);
     void addNote(std::int64_t id, const std::string& text);

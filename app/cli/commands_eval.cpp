@@ -1,0 +1,192 @@
+// `clirlab eval`, `clirlab export` and `clirlab compare`: trec_eval-compatible evaluation of run
+// files, export of stored runs, and per-language comparison tables with significance markers.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <set>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "core/eval/comparison.h"
+#include "core/eval/measures.h"
+#include "core/eval/trec_io.h"
+#include "core/store/run_store.h"
+#include "core/util/fs.h"
+#include "core/util/text.h"
+
+namespace clir::cli {
+namespace {
+
+std::int64_t runIdArg(const std::string& command, const std::string& s) {
+    try {
+        std::size_t used = 0;
+        long long v = std::stoll(s, &used);
+        if (used == s.size() && v > 0) return v;
+    } catch (const std::exception&) {
+    }
+    throw UsageError(command + ": run id must be a positive integer, got '" + s + "'");
+}
+
+store::RunRecord requireRun(store::RunStore& runs, std::int64_t id, const std::string& db) {
+    auto r = runs.run(id);
+    if (!r) throw std::runtime_error("no run " + std::to_string(id) + " in " + db);
+    return *r;
+}
+
+std::string csvField(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+}  // namespace
+
+int evalRun(const GlobalOptions&, const std::vector<std::string>& args) {
+    CommandSpec spec{"eval",
+                     "clirlab eval --run FILE --qrels FILE [-q] [-c] [-m MEASURE]...",
+                     "Evaluate a TREC run against TREC qrels with trec_eval's semantics and output "
+                     "(measure<TAB>qid|all<TAB>value). Measures: " +
+                         text::join(eval::measureNames(), ", ") + ".",
+                     {{"--run", true, false, "TREC run: qid Q0 docid rank score tag"},
+                      {"--qrels", true, false, "TREC qrels: qid iter docid rel"},
+                      {"-q", false, false, "print every query's values too"},
+                      {"-c", false, false, "average over all qrels queries (missing ones = 0)"},
+                      {"-m", true, true, "a measure to print (repeatable; default: all)"}}};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    if (!a.has("--run") || !a.has("--qrels"))
+        throw UsageError("eval: --run and --qrels are required");
+    std::vector<std::string> measures = a.has("-m") ? a.values("-m") : eval::measureNames();
+    for (const auto& m : measures)
+        if (std::find(eval::measureNames().begin(), eval::measureNames().end(), m) ==
+            eval::measureNames().end())
+            throw UsageError("eval: unknown measure '" + m +
+                             "'; known: " + text::join(eval::measureNames(), ", "));
+    auto qrels = eval::readQrels(a.value("--qrels"));
+    auto run = eval::readRun(a.value("--run"));
+    auto e = eval::evaluate(run, qrels, {a.has("-c")});
+    if (e.perQuery.empty())
+        throw std::runtime_error(a.value("--run") +
+                                 ": no query has both results and judgements in " +
+                                 a.value("--qrels"));
+    std::cout << eval::formatTrecEval(e, measures, a.has("-q"), run.tag);
+    return 0;
+}
+
+int exportRun(const GlobalOptions& g, const std::vector<std::string>& args) {
+    CommandSpec spec{"export",
+                     "clirlab export RUN --format trec|csv [--out PATH] [--per-query]",
+                     "Export a stored run. trec: its TREC run files (one per language and query "
+                     "set) into the --out folder, or to standard output; csv: its results table "
+                     "(or every query's values with --per-query) to --out or standard output.",
+                     {{"--format", true, false, "trec or csv"},
+                      {"--out", true, false, "folder (trec) or file (csv)"},
+                      {"--per-query", false, false, "csv: per-query values"}},
+                     1,
+                     1};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    std::string format = a.value("--format");
+    if (format != "trec" && format != "csv")
+        throw UsageError("export: --format must be trec or csv");
+    std::int64_t id = runIdArg("export", a.positionals[0]);
+    store::Database db(g.databasePath);
+    store::RunStore runs(db);
+    auto r = requireRun(runs, id, db.path());
+    if (format == "trec") {
+        std::vector<std::string> files;
+        for (const auto& art : runs.artifacts(id))
+            if (art.kind == "trec_run") files.push_back(art.path);
+        if (files.empty())
+            throw std::runtime_error("run " + std::to_string(id) + " (" + r.method +
+                                     ") has no TREC runs");
+        for (const auto& f : files) {
+            std::string content = fs::readFile(f);
+            std::string name = f.substr(f.rfind('/') + 1);
+            if (a.has("--out")) {
+                fs::writeFileAtomic(a.value("--out") + "/" + name, content);
+                std::fprintf(stderr, "wrote %s/%s\n", a.value("--out").c_str(), name.c_str());
+            } else {
+                std::fputs(content.c_str(), stdout);
+            }
+        }
+        return 0;
+    }
+    std::string csv;
+    if (a.has("--per-query")) {
+        csv = "run,language,query_set,qid,measure,value\n";
+        auto s = db.prepare(
+            "SELECT language, query_set, qid, measure, value FROM query_results WHERE run_id=? "
+            "ORDER BY language, query_set, qid, measure");
+        s.bind(1, id);
+        while (s.step()) {
+            char v[32];
+            std::snprintf(v, sizeof(v), "%.6f", s.real(4));
+            csv += std::to_string(id) + "," + csvField(s.text(0)) + "," + csvField(s.text(1)) +
+                   "," + csvField(s.text(2)) + "," + csvField(s.text(3)) + "," + v + "\n";
+        }
+    } else {
+        csv = "run,name,method,language,query_set,measure,value\n";
+        for (const auto& x : runs.results(id)) {
+            char v[32];
+            std::snprintf(v, sizeof(v), "%.6f", x.value);
+            csv += std::to_string(id) + "," + csvField(r.name) + "," + csvField(r.method) + "," +
+                   csvField(x.language) + "," + csvField(x.querySet) + "," + csvField(x.measure) +
+                   "," + v + "\n";
+        }
+    }
+    if (a.has("--out"))
+        fs::writeFileAtomic(a.value("--out"), csv);
+    else
+        std::fputs(csv.c_str(), stdout);
+    return 0;
+}
+
+int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
+    CommandSpec spec{"compare",
+                     "clirlab compare RUN... [--measure M] [--set S] [--baseline RUN]",
+                     "Per-language table of one measure for several runs (Markdown), with the "
+                     "high-minus-low-resource gap. Markers: * (paired t-test) and † (paired "
+                     "randomisation test, 10,000 permutations) at p < 0.05 after Bonferroni "
+                     "correction across languages, against the baseline run (default: the first).",
+                     {{"--measure", true, false, "measure (default: map)"},
+                      {"--set", true, false, "query set: entries or headings (default: entries)"},
+                      {"--baseline", true, false, "run the markers compare against"}},
+                     1,
+                     64};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    std::vector<std::int64_t> ids;
+    for (const auto& p : a.positionals) ids.push_back(runIdArg("compare", p));
+    std::string measure = a.value("--measure", "map");
+    if (std::find(eval::measureNames().begin(), eval::measureNames().end(), measure) ==
+            eval::measureNames().end() ||
+        eval::isCountMeasure(measure))
+        throw UsageError(
+            "compare: --measure must be one of map, recip_rank, P_10, recall_100, "
+            "recall_1000, ndcg_cut_10");
+    std::string set = a.value("--set", "entries");
+    std::int64_t baseline =
+        a.has("--baseline") ? runIdArg("compare", a.value("--baseline")) : ids[0];
+    store::Database db(g.databasePath);
+    store::RunStore runs(db);
+    std::vector<eval::ComparedRun> compared;
+    for (auto id : ids) {
+        auto r = requireRun(runs, id, db.path());
+        eval::ComparedRun c;
+        c.label = r.name + " (#" + std::to_string(id) + ")";
+        c.isBaseline = id == baseline;
+        for (const auto& x : runs.results(id))
+            if (x.querySet == set && x.measure == measure) {
+                c.perLanguage[x.language] = runs.queryResults(id, x.language, set, measure);
+            }
+        compared.push_back(std::move(c));
+    }
+    if (std::none_of(compared.begin(), compared.end(), [](const auto& c) { return c.isBaseline; }))
+        throw UsageError("compare: --baseline must be one of the compared runs");
+    std::cout << eval::formatComparison(eval::compareRuns(compared), measure, set);
+    return 0;
+}
+
+}  // namespace clir::cli

@@ -1,0 +1,69 @@
+// Corpus reading (see corpus_reader.h).
+#include "core/data/corpus_reader.h"
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "core/util/fs.h"
+
+namespace clir::data {
+
+std::vector<CorpusDocument> readDocuments(const std::string& corpusDir,
+                                          const std::string& language) {
+    std::string path = corpusDir + "/docs/" + language + ".jsonl";
+    std::istringstream in(fs::readFile(path));
+    std::vector<CorpusDocument> docs;
+    std::size_t lineNo = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++lineNo;
+        if (line.empty()) continue;
+        try {
+            auto j = nlohmann::json::parse(line);
+            docs.push_back({j.at("id"), j.at("title"), j.at("text"), j.value("split", "")});
+        } catch (const nlohmann::json::exception& e) {
+            throw std::runtime_error(path + ":" + std::to_string(lineNo) + ": " + e.what());
+        }
+    }
+    return docs;
+}
+
+std::vector<CorpusQuery> readQueries(const std::string& corpusDir, const std::string& language,
+                                     const std::string& querySet, const std::string& split) {
+    std::string path = corpusDir + "/queries/" + language + "." + querySet + "." + split + ".tsv";
+    std::istringstream in(fs::readFile(path));
+    std::vector<CorpusQuery> out;
+    std::set<std::string> seen;
+    std::size_t lineNo = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++lineNo;
+        if (line.empty()) continue;
+        auto tab = line.find('\t');
+        if (tab == std::string::npos || tab == 0)
+            throw std::runtime_error(path + ":" + std::to_string(lineNo) +
+                                     ": expected qid<TAB>text");
+        std::string qid = line.substr(0, tab);
+        if (!seen.insert(qid).second)
+            throw std::runtime_error(path + ":" + std::to_string(lineNo) + ": duplicate qid '" +
+                                     qid + "'");
+        out.push_back({qid, line.substr(tab + 1)});
+    }
+    return out;
+}
+
+std::string qrelsPath(const std::string& corpusDir, const std::string& queryLanguage,
+                      const std::string& documentLanguage, const std::string& querySet,
+                      const std::string& split) {
+    return corpusDir + "/qrels/" + queryLanguage + "." + documentLanguage + "." + querySet + "." +
+           split + ".qrels";
+}
+
+std::string resourceGroup(const std::string& language) {
+    static const std::set<std::string> low = {"om", "km", "dz", "eu"}, high = {"de", "fr", "es"};
+    if (low.count(language)) return "low";
+    if (high.count(language)) return "high";
+    return "other";
+}
+
+}  // namespace clir::data

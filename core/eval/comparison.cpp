@@ -1,0 +1,141 @@
+// Run comparison (see comparison.h).
+#include "core/eval/comparison.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+#include "core/data/corpus_reader.h"
+#include "core/data/corpus_settings.h"
+#include "core/eval/significance.h"
+
+namespace clir::eval {
+
+Comparison compareRuns(const std::vector<ComparedRun>& runs, std::size_t permutations,
+                       std::uint64_t seed, double alpha) {
+    Comparison c;
+    c.alpha = alpha;
+    std::set<std::string> langs;
+    for (const auto& r : runs)
+        for (const auto& [l, _] : r.perLanguage) langs.insert(l);
+    // The study's order (om, km, dz, eu, de, fr, es, en-US) within each group, others after.
+    const auto study = data::CorpusSettings::defaults().languages;
+    auto rank = [&](const std::string& l) {
+        auto it = std::find(study.begin(), study.end(), l);
+        return it == study.end() ? study.size() : std::size_t(it - study.begin());
+    };
+    for (const char* group : {"low", "high", "other"}) {
+        std::vector<std::string> members;
+        for (const auto& l : langs)
+            if (data::resourceGroup(l) == group) members.push_back(l);
+        std::stable_sort(members.begin(), members.end(),
+                         [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+        c.languages.insert(c.languages.end(), members.begin(), members.end());
+    }
+    const ComparedRun* baseline = nullptr;
+    for (const auto& r : runs)
+        if (r.isBaseline) baseline = &r;
+
+    for (const auto& r : runs) {
+        c.labels.push_back(r.label);
+        std::vector<ComparisonCell> row;
+        std::vector<std::size_t> tested;
+        for (const auto& l : c.languages) {
+            ComparisonCell cell;
+            auto it = r.perLanguage.find(l);
+            if (it != r.perLanguage.end() && !it->second.empty()) {
+                cell.present = true;
+                cell.queries = it->second.size();
+                for (const auto& [q, v] : it->second) cell.mean += v;
+                cell.mean /= double(cell.queries);
+            }
+            row.push_back(cell);
+        }
+        // Paired tests over the queries both runs have, corrected across the languages tested.
+        if (baseline && &r != baseline) {
+            std::vector<std::pair<double, double>> raw(c.languages.size(), {1.0, 1.0});
+            std::size_t comparisons = 0;
+            for (std::size_t i = 0; i < c.languages.size(); ++i) {
+                auto mine = r.perLanguage.find(c.languages[i]);
+                auto base = baseline->perLanguage.find(c.languages[i]);
+                if (mine == r.perLanguage.end() || base == baseline->perLanguage.end()) continue;
+                std::vector<double> a, b;
+                for (const auto& [q, v] : mine->second) {
+                    auto o = base->second.find(q);
+                    if (o == base->second.end()) continue;
+                    a.push_back(v);
+                    b.push_back(o->second);
+                }
+                if (a.size() < 2) continue;
+                raw[i] = {pairedTTest(a, b).pValue,
+                          pairedRandomisationTest(a, b, permutations, seed).pValue};
+                tested.push_back(i);
+                ++comparisons;
+            }
+            for (auto i : tested) {
+                row[i].pTTest = bonferroni(raw[i].first, comparisons);
+                row[i].pRandomisation = bonferroni(raw[i].second, comparisons);
+                row[i].significantT = row[i].pTTest < alpha;
+                row[i].significantRandomisation = row[i].pRandomisation < alpha;
+            }
+        }
+        // Gap only when every low- and high-resource language of the table is present.
+        double low = 0, high = 0;
+        int nLow = 0, nHigh = 0;
+        bool complete = true;
+        for (std::size_t i = 0; i < c.languages.size(); ++i) {
+            std::string g = data::resourceGroup(c.languages[i]);
+            if (g == "other") continue;
+            if (!row[i].present) {
+                complete = false;
+                continue;
+            }
+            (g == "low" ? low : high) += row[i].mean;
+            ++(g == "low" ? nLow : nHigh);
+        }
+        c.gap.push_back(complete && nLow && nHigh ? high / nHigh - low / nLow : std::nan(""));
+        c.cells.push_back(std::move(row));
+    }
+    return c;
+}
+
+std::string formatComparison(const Comparison& c, const std::string& measure,
+                             const std::string& querySet) {
+    std::ostringstream out;
+    out << "| " << measure << " (" << querySet << ") |";
+    for (const auto& l : c.labels) out << " " << l << " |";
+    out << "\n|---|";
+    for (std::size_t i = 0; i < c.labels.size(); ++i) out << "---:|";
+    out << "\n";
+    char buf[64];
+    for (std::size_t li = 0; li < c.languages.size(); ++li) {
+        std::string g = data::resourceGroup(c.languages[li]);
+        out << "| " << c.languages[li] << (g == "other" ? "" : " (" + g + ")") << " |";
+        for (std::size_t r = 0; r < c.labels.size(); ++r) {
+            const auto& cell = c.cells[r][li];
+            if (!cell.present) {
+                out << " – |";
+                continue;
+            }
+            std::snprintf(buf, sizeof(buf), "%.4f", cell.mean);
+            out << " " << buf << (cell.significantT ? "*" : "")
+                << (cell.significantRandomisation ? "†" : "") << " |";
+        }
+        out << "\n";
+    }
+    out << "| gap (high − low) |";
+    for (double g : c.gap) {
+        if (std::isnan(g)) {
+            out << " – |";
+        } else {
+            std::snprintf(buf, sizeof(buf), "%+.4f", g);
+            out << " " << buf << " |";
+        }
+    }
+    out << "\n";
+    return out.str();
+}
+
+}  // namespace clir::eval

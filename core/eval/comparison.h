@@ -1,0 +1,41 @@
+// Per-language comparison of runs on one measure (SPEC 5): means per language, the
+// high-minus-low-resource gap, and paired significance against a baseline run with Bonferroni
+// correction across languages.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace clir::eval {
+
+struct ComparedRun {
+    std::string label;
+    bool isBaseline = false;
+    // language -> qid -> per-query value of the measure
+    std::map<std::string, std::map<std::string, double>> perLanguage;
+};
+
+struct ComparisonCell {
+    bool present = false;
+    double mean = 0;
+    std::size_t queries = 0;
+    double pTTest = 1, pRandomisation = 1;  // Bonferroni-corrected; 1 for the baseline
+    bool significantT = false, significantRandomisation = false;
+};
+
+struct Comparison {
+    std::vector<std::string> languages;  // low-resource, then high-resource, then the rest
+    std::vector<std::string> labels;
+    std::vector<std::vector<ComparisonCell>> cells;  // [run][language]
+    std::vector<double> gap;                         // high mean - low mean; NaN if incomplete
+    double alpha = 0.05;
+};
+
+Comparison compareRuns(const std::vector<ComparedRun>& runs, std::size_t permutations = 10000,
+                       std::uint64_t seed = 42, double alpha = 0.05);
+std::string formatComparison(const Comparison& c, const std::string& measure,
+                             const std::string& querySet);
+
+}  // namespace clir::eval
