@@ -29,8 +29,16 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOpti
         result.err = "pipe failed";
         return result;
     }
+    // A child that exits without reading its input must not kill us with SIGPIPE: the write
+    // fails with EPIPE instead. Children get the default disposition back before exec.
+    static const bool ignorePipe = [] {
+        ::signal(SIGPIPE, SIG_IGN);
+        return true;
+    }();
+    (void)ignorePipe;
     pid_t pid = ::fork();
     if (pid == 0) {
+        ::signal(SIGPIPE, SIG_DFL);
         ::dup2(inPipe[0], 0);
         ::dup2(outPipe[1], 1);
         ::dup2(errPipe[1], 2);

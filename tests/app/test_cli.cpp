@@ -4,6 +4,7 @@
 
 #include <QProcess>
 #include <QTemporaryDir>
+#include <set>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -130,6 +131,31 @@ class TestCli : public QObject {
         QVERIFY(runs.front().error.find("clirlab data fetch") != std::string::npos);
     }
 
+    void evalMatchesTrecEvalAndRejectsBadFiles() {
+        QString qrels = write("e.qrels", "q1 0 d1 1\nq1 0 d2 1\nq2 0 d3 1\n");
+        QString runFile = write("e.trec", "q1 Q0 d1 1 3 tag\nq1 Q0 d9 2 2 tag\nq1 Q0 d2 3 1 tag\n");
+        auto r = run({"eval", "--run", runFile, "--qrels", qrels, "-m", "map", "-m", "P_10"});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out, QString("runid                 \tall\ttag\n"
+                                "num_q                 \tall\t1\n"
+                                "map                   \tall\t0.8333\n"
+                                "P_10                  \tall\t0.2000\n"));
+        r = run({"eval", "--run", runFile, "--qrels", qrels, "-c", "-q", "-m", "map"});
+        QVERIFY2(r.out.contains("map                   \tq1\t0.8333\n") &&
+                     r.out.contains("map                   \tall\t0.4167\n"),
+                 qPrintable(r.out));
+        int before = runCount();
+        QString bad = write("bad.trec", "q1 Q0 d1 1 3 tag\nq1 Q0 d2 2 two tag\n");
+        r = run({"eval", "--run", bad, "--qrels", qrels});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains(bad + ":2: score 'two' is not a finite number"), qPrintable(r.err));
+        QString badQrels = write("bad.qrels", "q1 0 d1\n");
+        r = run({"eval", "--run", runFile, "--qrels", badQrels});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains(badQrels + ":1: expected 4 columns"), qPrintable(r.err));
+        QCOMPARE(runCount(), before);
+    }
+
     void corruptDatabaseNamed() {
         QString junk = write("junk.db", QByteArray(4096, 'j'));
         auto r = run({"--db", junk, "list"});
@@ -179,6 +205,51 @@ class TestCli : public QObject {
         QCOMPARE(s["languages"]["om"]["untranslated_share"].get<double>(), 0.25);
         auto table = run({"data", "stats"}, cache);
         QVERIFY(table.out.contains("| om | train |"));
+
+        // BM25 on the fixture corpus: every page in train so every query is evaluated.
+        QString bm25 = write("fixture-bm25.json",
+                             R"({"name":"fixture-bm25","method":"bm25",
+                                 "corpus":{"languages":["om"],"split":{"train":1,"dev":0,"test":0}},
+                                 "evaluation":{"split":"train"}})");
+        QString rebuild = write("fixture-all-train.json",
+                                R"({"name":"fixture-all-train","method":"corpus",
+                                    "corpus":{"languages":["om"],"split":{"train":1,"dev":0,"test":0}}})");
+        QCOMPARE(run({"run", rebuild}, cache).code, 0);
+        r = run({"run", bm25}, cache);
+        QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+        QString bm25Id = run({"list"}, cache).out.split('\n').at(1).trimmed().split(' ').first();
+        auto shown =
+            nlohmann::json::parse(run({"show", bm25Id, "--json"}, cache).out.toStdString());
+        std::set<std::string> langs;
+        for (const auto& x : shown["results"]) langs.insert(x["language"].get<std::string>());
+        QCOMPARE(langs, (std::set<std::string>{"en-US", "om"}));
+
+        QString out = tmp_.filePath("export");
+        QCOMPARE(run({"export", bm25Id, "--format", "trec", "--out", out}, cache).code, 0);
+        QString trec = out + "/en-US.entries.train.trec";
+        QVERIFY(QFile::exists(trec));
+        // The exported run, evaluated by `clirlab eval -c`, gives the stored MAP.
+        QString qrelsFile =
+            cache + "/corpora/libreoffice-help-7.4/qrels/en-US.en-US.entries.train.qrels";
+        auto ev = run({"eval", "--run", trec, "--qrels", qrelsFile, "-c", "-m", "map"}, cache);
+        QVERIFY2(ev.code == 0, qPrintable(ev.err));
+        double stored = -1;
+        for (const auto& x : shown["results"])
+            if (x["language"] == "en-US" && x["query_set"] == "entries" && x["measure"] == "map")
+                stored = x["value"].get<double>();
+        QVERIFY2(ev.out.contains(QString("map                   \tall\t%1").arg(stored, 0, 'f', 4)),
+                 qPrintable(ev.out + QString::number(stored)));
+        // By hand: "epsilon" and "alpha -- delta" find their pages first (AP 1); "alpha -- beta"
+        // retrieves only page2 (the word "beta" is on no page) and "gamma" nothing (AP 0).
+        QCOMPARE(stored, 0.5);
+
+        auto csv = run({"export", bm25Id, "--format", "csv"}, cache);
+        QVERIFY(csv.out.startsWith("run,name,method,language,query_set,measure,value\n"));
+        QVERIFY(csv.out.contains(",fixture-bm25,bm25,om,entries,map,"));
+        auto cmp = run({"compare", bm25Id, bm25Id}, cache);
+        QCOMPARE(cmp.code, 0);
+        QVERIFY2(cmp.out.contains("| om (low) |") && cmp.out.contains("| en-US |"),
+                 qPrintable(cmp.out));
     }
 };
 

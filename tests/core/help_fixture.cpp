@@ -39,11 +39,11 @@ void writeHelpFixture(const std::string& root) {
     put(en + "a/page2.html",
         page("en-US", "Page Two",
              "<a name=\"bm_id2\"></a><meta itemprop=\"keywords\" content=\"alpha,delta\">\n"
-             "<p id=\"par_id5\">Second page text</p>\n"));
+             "<p id=\"par_id5\">Second page text about alpha and delta</p>\n"));
     put(en + "a/only_en.html",
         page("en-US", "Only English",
              "<a name=\"bm_id3\"></a><meta itemprop=\"keywords\" content=\"epsilon\">\n"
-             "<p id=\"par_id6\">English only</p>\n"));
+             "<p id=\"par_id6\">English only epsilon</p>\n"));
     put(root + "/en-US/bookmarks.js",
         "var bookmarks = [\n"
         "{url:\"en-US/text/a/page1.html?DbPAR=SHARED#bm_id1\", app:\"SHARED\", text:\"alpha -- "

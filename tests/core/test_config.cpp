@@ -19,6 +19,14 @@ class TestConfig : public QObject {
         QCOMPARE(spec.configHash.size(), std::size_t(64));
     }
 
+    void unusedBlocksAreNotStored() {
+        auto corpus = config::parseExperiment(R"({"name":"q","method":"corpus"})", "q.json");
+        QVERIFY(!corpus.config.contains("bm25"));
+        auto bm25 = config::parseExperiment(R"({"name":"q","method":"bm25"})", "q.json");
+        QCOMPARE(bm25.config["bm25"]["k1"].get<double>(), 1.2);
+        QCOMPARE(bm25.config["evaluation"]["split"].get<std::string>(), std::string("test"));
+    }
+
     void pivotAlwaysIncluded() {
         auto spec = config::parseExperiment(
             R"({"name":"q","method":"corpus","corpus":{"languages":["om"]}})", "q.json");
@@ -48,7 +56,7 @@ class TestConfig : public QObject {
                                         << "x.json: field 'method': missing (required";
         QTest::newRow("unknown method")
             << R"({"name":"q","method":"magic"})"
-            << "x.json: field 'method': unknown value 'magic'; allowed: corpus";
+            << "x.json: field 'method': unknown value 'magic'; allowed: bm25, corpus";
         QTest::newRow("wrong type")
             << R"({"name":"q","method":"corpus","seed":"7"})"
             << "x.json: field 'seed': expected an integer, got string \"7\"";
@@ -72,6 +80,18 @@ class TestConfig : public QObject {
         QTest::newRow("fraction range")
             << R"({"name":"q","method":"corpus","corpus":{"split":{"dev":1.5}}})"
             << "x.json: field 'corpus.split.dev': must be <= 1, got 1.5";
+        QTest::newRow("block of another method")
+            << R"({"name":"q","method":"corpus","bm25":{"k1":1.0}})"
+            << "x.json: field 'bm25': not read by method 'corpus'";
+        QTest::newRow("bm25 b range") << R"({"name":"q","method":"bm25","bm25":{"b":2}})"
+                                      << "x.json: field 'bm25.b': must be <= 1, got 2";
+        QTest::newRow("translation system")
+            << R"({"name":"q","method":"bm25","translation":{"system":"google"}})"
+            << "x.json: field 'translation.system': unknown value 'google'; allowed: none, "
+               "apertium";
+        QTest::newRow("evaluation set")
+            << R"({"name":"q","method":"bm25","evaluation":{"query_sets":["titles"]}})"
+            << "x.json: field 'evaluation.query_sets[0]': unknown value 'titles'";
         QTest::newRow("not an object") << R"([1,2])"
                                        << "x.json: field '<root>': expected an object";
         QTest::newRow("empty name") << R"({"name":"","method":"corpus"})"

@@ -98,9 +98,10 @@ class TestCorpusBuilder : public QObject {
             for (auto& l : tsv) pairs.insert(l);
             for (auto& l : idl) ids.insert(l);
         }
-        QCOMPARE(pairs, (std::set<std::string>{"Hello & welcome bold text\tAkkam & nagaan dhuftan",
-                                               "one two three\ttokko lama sadii",
-                                               "Second page text\tFuula lammataa"}));
+        QCOMPARE(pairs,
+                 (std::set<std::string>{"Hello & welcome bold text\tAkkam & nagaan dhuftan",
+                                        "one two three\ttokko lama sadii",
+                                        "Second page text about alpha and delta\tFuula lammataa"}));
         QCOMPARE(ids,
                  (std::set<std::string>{"a/page1#par_id1", "a/page1#par_id4", "a/page2#par_id5"}));
     }

@@ -17,14 +17,18 @@ using namespace clir::eval;
 
 namespace {
 
-Run runOf(const std::string& text) { return parseRun(text, "run"); }
-Qrels qrelsOf(const std::string& text) { return parseQrels(text, "qrels"); }
+Run runOf(const std::string& text) {
+    return parseRun(text, "run");
+}
+Qrels qrelsOf(const std::string& text) {
+    return parseQrels(text, "qrels");
+}
 
 }  // namespace
 
 class TestMeasures : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void golden_data() {
         QTest::addColumn<QString>("qrels");
         QTest::addColumn<QString>("run");
@@ -40,42 +44,60 @@ private slots:
             "q1 Q0 d4 1 1.0 t\nq1 Q0 d2 2 2.0 t\nq1 Q0 d1 3 3.0 t\nq1 Q0 d3 4 2.0 t\n";
         const double ap1 = (1.0 / 1 + 2.0 / 3) / 3;
         const double ndcg1 = (1 + 1 / std::log2(3.0)) / (1 + 1 + 1 / std::log2(3.0));
-        QTest::newRow("ties ap") << q1rels << q1run << false << "q1" << "map" << ap1;
-        QTest::newRow("ties rr") << q1rels << q1run << false << "q1" << "recip_rank" << 1.0;
-        QTest::newRow("ties P10") << q1rels << q1run << false << "q1" << "P_10" << 0.2;
-        QTest::newRow("ties recall") << q1rels << q1run << false << "q1" << "recall_100" << 2.0 / 3;
-        QTest::newRow("ties ndcg") << q1rels << q1run << false << "q1" << "ndcg_cut_10" << ndcg1;
-        QTest::newRow("ties num_ret") << q1rels << q1run << false << "q1" << "num_ret" << 4.0;
-        QTest::newRow("ties num_rel_ret") << q1rels << q1run << false << "q1" << "num_rel_ret" << 2.0;
+        QTest::newRow("ties ap") << q1rels << q1run << false << "q1"
+                                 << "map" << ap1;
+        QTest::newRow("ties rr") << q1rels << q1run << false << "q1"
+                                 << "recip_rank" << 1.0;
+        QTest::newRow("ties P10") << q1rels << q1run << false << "q1"
+                                  << "P_10" << 0.2;
+        QTest::newRow("ties recall") << q1rels << q1run << false << "q1"
+                                     << "recall_100" << 2.0 / 3;
+        QTest::newRow("ties ndcg") << q1rels << q1run << false << "q1"
+                                   << "ndcg_cut_10" << ndcg1;
+        QTest::newRow("ties num_ret") << q1rels << q1run << false << "q1"
+                                      << "num_ret" << 4.0;
+        QTest::newRow("ties num_rel_ret") << q1rels << q1run << false << "q1"
+                                          << "num_rel_ret" << 2.0;
 
         // Missing queries: q2 only in the run (ignored), q3 only in the qrels.
         const QString mixedRels = q1rels + "q3 0 d7 1\n";
         const QString mixedRun = q1run + "q2 Q0 d1 1 5.0 t\n";
-        QTest::newRow("missing default") << mixedRels << mixedRun << false << "all" << "map" << ap1;
-        QTest::newRow("missing -c") << mixedRels << mixedRun << true << "all" << "map" << ap1 / 2;
-        QTest::newRow("missing -c num_rel") << mixedRels << mixedRun << true << "all" << "num_rel" << 3.0;
+        QTest::newRow("missing default") << mixedRels << mixedRun << false << "all"
+                                         << "map" << ap1;
+        QTest::newRow("missing -c") << mixedRels << mixedRun << true << "all"
+                                    << "map" << ap1 / 2;
+        QTest::newRow("missing -c num_rel") << mixedRels << mixedRun << true << "all"
+                                            << "num_rel" << 3.0;
 
         // Zero relevant: judged but nothing relevant; counts in the mean as 0.
         const QString zeroRels = q1rels + "q4 0 d1 0\n";
         const QString zeroRun = q1run + "q4 Q0 d1 1 1.0 t\n";
-        QTest::newRow("zero rel ap") << zeroRels << zeroRun << false << "q4" << "map" << 0.0;
-        QTest::newRow("zero rel ndcg") << zeroRels << zeroRun << false << "q4" << "ndcg_cut_10" << 0.0;
-        QTest::newRow("zero rel mean") << zeroRels << zeroRun << false << "all" << "map" << ap1 / 2;
+        QTest::newRow("zero rel ap") << zeroRels << zeroRun << false << "q4"
+                                     << "map" << 0.0;
+        QTest::newRow("zero rel ndcg") << zeroRels << zeroRun << false << "q4"
+                                       << "ndcg_cut_10" << 0.0;
+        QTest::newRow("zero rel mean") << zeroRels << zeroRun << false << "all"
+                                       << "map" << ap1 / 2;
 
         // Graded: gains 1 then 2 at ranks 1 and 2, both undiscounted in trec_eval: nDCG = 1.
         QTest::newRow("graded ndcg") << "q5 0 d1 2\nq5 0 d2 1\n"
-                                     << "q5 Q0 d2 1 0.9 t\nq5 Q0 d1 2 0.8 t\n" << false << "q5"
+                                     << "q5 Q0 d2 1 0.9 t\nq5 Q0 d1 2 0.8 t\n"
+                                     << false << "q5"
                                      << "ndcg_cut_10" << 1.0;
         // Graded, rel 2 at rank 3: DCG = 2/log2(3); ideal = 2 + 1.
-        QTest::newRow("graded ndcg rank3") << "q5 0 d1 2\nq5 0 d2 1\n"
-                                           << "q5 Q0 d9 1 0.9 t\nq5 Q0 d8 2 0.85 t\nq5 Q0 d1 3 0.8 t\n"
-                                           << false << "q5" << "ndcg_cut_10" << (2 / std::log2(3.0)) / 3.0;
+        QTest::newRow("graded ndcg rank3")
+            << "q5 0 d1 2\nq5 0 d2 1\n"
+            << "q5 Q0 d9 1 0.9 t\nq5 Q0 d8 2 0.85 t\nq5 Q0 d1 3 0.8 t\n"
+            << false << "q5"
+            << "ndcg_cut_10" << (2 / std::log2(3.0)) / 3.0;
 
         // All scores equal: order d9, d100, d10 (strcmp descending); relevant d10 at rank 3.
         const QString tieRels = "q7 0 d10 1\n";
         const QString tieRun = "q7 Q0 d10 1 1 t\nq7 Q0 d9 2 1 t\nq7 Q0 d100 3 1 t\n";
-        QTest::newRow("equal scores rr") << tieRels << tieRun << false << "q7" << "recip_rank" << 1.0 / 3;
-        QTest::newRow("equal scores ap") << tieRels << tieRun << false << "q7" << "map" << 1.0 / 3;
+        QTest::newRow("equal scores rr") << tieRels << tieRun << false << "q7"
+                                         << "recip_rank" << 1.0 / 3;
+        QTest::newRow("equal scores ap") << tieRels << tieRun << false << "q7"
+                                         << "map" << 1.0 / 3;
     }
     void golden() {
         QFETCH(QString, qrels);
@@ -88,13 +110,15 @@ private slots:
         double got = qid == "all" ? e.mean.at(measure.toStdString())
                                   : e.perQuery.at(qid.toStdString()).at(measure.toStdString());
         QVERIFY2(std::fabs(got - expected) < 1e-12,
-                 qPrintable(QString("%1 vs expected %2").arg(got, 0, 'g', 17).arg(expected, 0, 'g', 17)));
+                 qPrintable(
+                     QString("%1 vs expected %2").arg(got, 0, 'g', 17).arg(expected, 0, 'g', 17)));
     }
 
     void manyDocuments() {
         // 1500 documents, relevant at ranks 50, 500 and 1200, one relevant never retrieved.
         std::ostringstream run, qrels;
-        for (int r = 1; r <= 1500; ++r) run << "q6 Q0 doc" << r << " " << r << " " << (2000 - r) << " t\n";
+        for (int r = 1; r <= 1500; ++r)
+            run << "q6 Q0 doc" << r << " " << r << " " << (2000 - r) << " t\n";
         qrels << "q6 0 doc50 1\nq6 0 doc500 1\nq6 0 doc1200 1\nq6 0 missing 1\n";
         auto e = evaluate(runOf(run.str()), qrelsOf(qrels.str()));
         const auto& v = e.perQuery.at("q6");
@@ -157,7 +181,8 @@ private slots:
         Run run = runOf("q1 Q0 a 9 1.5 x\nq1 Q0 b 8 2.5 x\nq1 Q0 c 7 1.5 x\n");
         std::string path = tmp.filePath("r.trec").toStdString();
         writeRun(path, run, "mytag", 2);
-        QCOMPARE(clir::fs::readFile(path), std::string("q1 Q0 b 1 2.5 mytag\nq1 Q0 c 2 1.5 mytag\n"));
+        QCOMPARE(clir::fs::readFile(path),
+                 std::string("q1 Q0 b 1 2.5 mytag\nq1 Q0 c 2 1.5 mytag\n"));
     }
 
     // Random runs with heavy ties, graded qrels, missing and unjudged queries: every value equals
@@ -179,12 +204,14 @@ private slots:
                         qrels << qid << " 0 D" << (rng() % 400) * 7 + d % 7 << "_" << d << " "
                               << int(rng() % 4) - (q % 11 == 0 ? 3 : 0) << "\n";
         }
-        std::string runPath = tmp.filePath("run").toStdString(), qrelsPath = tmp.filePath("qrels").toStdString();
+        std::string runPath = tmp.filePath("run").toStdString(),
+                    qrelsPath = tmp.filePath("qrels").toStdString();
         clir::fs::writeFileAtomic(runPath, run.str());
         clir::fs::writeFileAtomic(qrelsPath, qrels.str());
         for (bool complete : {false, true}) {
             QProcess py;
-            QStringList args = {QStringLiteral(CLIRLAB_SOURCE_DIR "/tests/reference/trec_eval_reference.py")};
+            QStringList args = {
+                QStringLiteral(CLIRLAB_SOURCE_DIR "/tests/reference/trec_eval_reference.py")};
             if (complete) args << "-c";
             args << QString::fromStdString(qrelsPath) << QString::fromStdString(runPath);
             py.start("/usr/bin/python3", args);
@@ -192,7 +219,8 @@ private slots:
             QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
             auto e = evaluate(readRun(runPath), readQrels(qrelsPath), {complete});
             int compared = 0;
-            for (const auto& line : QString::fromUtf8(py.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts)) {
+            for (const auto& line :
+                 QString::fromUtf8(py.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts)) {
                 auto f = line.split('\t');
                 std::string m = f[0].toStdString(), qid = f[1].toStdString();
                 double ours = qid == "all" ? e.mean.at(m) : e.perQuery.at(qid).at(m);

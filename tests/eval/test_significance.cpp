@@ -11,7 +11,7 @@ class TestSignificance : public QObject {
     const std::vector<double> a_ = {0.5, 0.2, 0.9, 0.1, 0.33, 0.75, 0.6, 0.05};
     const std::vector<double> b_ = {0.4, 0.25, 0.7, 0.1, 0.2, 0.5, 0.65, 0.0};
 
-private slots:
+  private slots:
     void incompleteBetaMatchesScipy() {
         // scipy.special.betainc(a, b, x)
         QVERIFY(std::fabs(incompleteBeta(2.5, 0.5, 0.3) - 0.01892712407194565) < 1e-12);
