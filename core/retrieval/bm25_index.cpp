@@ -45,6 +45,8 @@ std::string stemmerFor(const std::string& language) {
 struct Bm25Index::Impl {
     Xapian::Database db;
     std::string language;
+    std::vector<std::string> docIds;  // by Xapian docid; reading document data per hit is slow
+    Xapian::TermGenerator generator;  // reused across queries: search() is not thread-safe
 };
 
 Bm25Index::Bm25Index(const std::string& dir, const std::string& corpusHash,
@@ -81,6 +83,10 @@ Bm25Index::Bm25Index(const std::string& dir, const std::string& corpusHash,
         built_ = true;
     }
     impl_->db = Xapian::Database(dir);
+    impl_->generator = makeGenerator(language);
+    impl_->docIds.resize(impl_->db.get_lastdocid() + 1);
+    for (auto it = impl_->db.postlist_begin(""); it != impl_->db.postlist_end(""); ++it)
+        impl_->docIds[*it] = impl_->db.get_document(*it).get_data();
 }
 
 Bm25Index::~Bm25Index() = default;
@@ -92,9 +98,8 @@ std::size_t Bm25Index::documentCount() const {
 std::vector<eval::ScoredDoc> Bm25Index::search(const std::string& text,
                                                const Bm25Settings& s) const {
     Xapian::Document scratch;
-    auto gen = makeGenerator(impl_->language);
-    gen.set_document(scratch);
-    gen.index_text(text);
+    impl_->generator.set_document(scratch);
+    impl_->generator.index_text(text);
     std::vector<Xapian::Query> terms;
     for (auto t = scratch.termlist_begin(); t != scratch.termlist_end(); ++t)
         terms.emplace_back(*t, t.get_wdf());
@@ -106,7 +111,7 @@ std::vector<eval::ScoredDoc> Bm25Index::search(const std::string& text,
     Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(s.depth));
     out.reserve(mset.size());
     for (auto it = mset.begin(); it != mset.end(); ++it)
-        out.push_back({it.get_document().get_data(), it.get_weight()});
+        out.push_back({impl_->docIds[*it], it.get_weight()});
     return out;
 }
 

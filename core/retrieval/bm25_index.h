@@ -32,7 +32,8 @@ class Bm25Index {
     bool wasBuilt() const { return built_; }  // false: reused from the cache
     std::size_t documentCount() const;
 
-    // Analyses `text` with the index's stemmer and returns the top `depth` documents.
+    // Analyses `text` with the index's stemmer and returns the top `depth` documents. One index
+    // object serves one thread at a time.
     std::vector<eval::ScoredDoc> search(const std::string& text, const Bm25Settings& s) const;
 
   private:
