@@ -46,6 +46,10 @@ class TestWorkbench : public QObject {
         auto q = add("quickstart", "corpus", store::RunStatus::Finished,
                      {"en-US", "om", "km", "dz", "eu", "de", "fr", "es"});
         runs.addTag(q, "quickstart");
+        auto bm25 = add("bm25-untranslated", "bm25", store::RunStatus::Finished, {"en-US", "om"});
+        runs.storeResults(bm25, {{"om", "entries", "map", 0.1392},
+                                 {"en-US", "entries", "map", 0.5791},
+                                 {"om", "entries", "P_10", 0.0172}});
         add("corpus-low-resource", "corpus", store::RunStatus::Failed, {"en-US", "om", "dz"},
             "not in the data cache: libreoffice-help-dz; run: clirlab data fetch");
         add("corpus-european", "corpus", store::RunStatus::Running, {"en-US", "de", "fr", "es"});
@@ -56,15 +60,15 @@ class TestWorkbench : public QObject {
         workbench::MainWindow w(db_);
         w.show();
         auto* b = w.runBrowser();
-        QCOMPARE(b->model()->rowCount(), 4);
-        QCOMPARE(b->proxy()->rowCount(), 4);
+        QCOMPARE(b->model()->rowCount(), 5);
+        QCOMPARE(b->proxy()->rowCount(), 5);
         // Newest first by id, sorted on the raw value.
         QCOMPARE(b->proxy()->index(0, workbench::RunTableModel::Name).data().toString(),
                  QString("corpus-queued"));
         QTest::keyClicks(b->filterEdit(), "european");
         QCOMPARE(b->proxy()->rowCount(), 1);
         b->filterEdit()->clear();
-        QCOMPARE(b->proxy()->rowCount(), 4);
+        QCOMPARE(b->proxy()->rowCount(), 5);
         b->statusFilter()->setCurrentIndex(b->statusFilter()->findData("failed"));
         QCOMPARE(b->proxy()->rowCount(), 1);
         auto failed = b->proxy()->index(0, workbench::RunTableModel::Status);
@@ -81,13 +85,18 @@ class TestWorkbench : public QObject {
         workbench::MainWindow w(db_);
         auto* b = w.runBrowser();
         b->view()->sortByColumn(workbench::RunTableModel::Id, Qt::AscendingOrder);
-        b->selectRow(1);  // corpus-low-resource, failed
+        b->selectRow(2);  // corpus-low-resource, failed
         QString shown = w.runDetails()->toPlainText();
         QVERIFY2(shown.contains("corpus-low-resource"), qPrintable(shown));
         QVERIFY(shown.contains("failed"));
         QVERIFY(shown.contains("clirlab data fetch"));
         b->selectRow(0);
         QVERIFY(w.runDetails()->toPlainText().contains("quickstart"));
+        b->selectRow(1);  // bm25-untranslated: its results table
+        shown = w.runDetails()->toPlainText();
+        QVERIFY2(shown.contains("Results: entries") && shown.contains("0.1392") &&
+                     shown.contains("0.5791"),
+                 qPrintable(shown));
     }
 
     void refreshSeesOtherWriters() {

@@ -2,6 +2,8 @@
 // README and the CLI.
 #include "app/workbench/views/run_details.h"
 
+#include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -37,14 +39,42 @@ void RunDetails::showRun(std::int64_t runId) {
     md << "| config hash | `" << r->configHash.substr(0, 16) << "` |\n";
     if (!r->tags.empty()) md << "| tags | " << text::join(r->tags, ", ") << " |\n";
     for (const auto& note : runs.notes(r->id)) md << "| note | " << note << " |\n";
+    auto results = runs.results(r->id);
+    if (!results.empty()) {
+        // One table per query set: languages as rows, the rank-based measures as columns.
+        const std::vector<std::string> measures = {"map",  "ndcg_cut_10", "recip_rank",
+                                                   "P_10", "recall_100",  "recall_1000"};
+        std::map<std::string, std::map<std::string, std::map<std::string, double>>> bySet;
+        for (const auto& x : results) bySet[x.querySet][x.language][x.measure] = x.value;
+        for (const auto& [set, byLanguage] : bySet) {
+            md << "\n### Results: " << set << "\n\n| language |";
+            for (const auto& m : measures) md << " " << m << " |";
+            md << "\n|---|";
+            for (std::size_t i = 0; i < measures.size(); ++i) md << "---:|";
+            md << "\n";
+            for (const auto& [lang, values] : byLanguage) {
+                md << "| " << lang << " |";
+                for (const auto& m : measures) {
+                    auto it = values.find(m);
+                    char buf[32];
+                    std::snprintf(buf, sizeof(buf), "%.4f", it == values.end() ? 0.0 : it->second);
+                    md << " " << (it == values.end() ? std::string("–") : std::string(buf)) << " |";
+                }
+                md << "\n";
+            }
+        }
+    }
     if (r->corpusId) {
         if (auto c = runs.corpusById(*r->corpusId)) {
             md << "\n### Corpus " << c->name << " (`" << c->hash.substr(0, 12) << "`)\n\n"
                << c->path << "\n\n";
-            try {
-                md << data::formatStatsTable(nlohmann::json::parse(c->manifest));
-            } catch (const std::exception& e) {
-                md << "(manifest unreadable: " << e.what() << ")\n";
+            // The full statistics belong to the run that built the corpus.
+            if (r->method == "corpus") {
+                try {
+                    md << data::formatStatsTable(nlohmann::json::parse(c->manifest));
+                } catch (const std::exception& e) {
+                    md << "(manifest unreadable: " << e.what() << ")\n";
+                }
             }
         }
     }
