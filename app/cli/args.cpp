@@ -31,6 +31,16 @@ std::string CommandSpec::helpText() const {
     return out.str();
 }
 
+std::int64_t parseRunId(const std::string& command, const std::string& text) {
+    try {
+        std::size_t used = 0;
+        long long v = std::stoll(text, &used);
+        if (used == text.size() && v > 0) return v;
+    } catch (const std::exception&) {
+    }
+    throw UsageError(command + ": run id must be a positive integer, got '" + text + "'");
+}
+
 ParsedArgs parseArgs(const CommandSpec& spec, const std::vector<std::string>& args) {
     ParsedArgs parsed;
     for (std::size_t i = 0; i < args.size(); ++i) {

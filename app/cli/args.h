@@ -2,6 +2,7 @@
 // usage errors (exit code 2) that name the offending argument.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -37,6 +38,9 @@ struct CommandSpec {
     std::size_t minPositionals = 0, maxPositionals = 0;
     std::string helpText() const;
 };
+
+// A run id argument: a positive integer, else UsageError naming the command.
+std::int64_t parseRunId(const std::string& command, const std::string& text);
 
 // Throws UsageError; "--help" is reported through ParsedArgs::has("--help").
 ParsedArgs parseArgs(const CommandSpec& spec, const std::vector<std::string>& args);

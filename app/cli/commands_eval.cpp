@@ -17,16 +17,6 @@
 namespace clir::cli {
 namespace {
 
-std::int64_t runIdArg(const std::string& command, const std::string& s) {
-    try {
-        std::size_t used = 0;
-        long long v = std::stoll(s, &used);
-        if (used == s.size() && v > 0) return v;
-    } catch (const std::exception&) {
-    }
-    throw UsageError(command + ": run id must be a positive integer, got '" + s + "'");
-}
-
 store::RunRecord requireRun(store::RunStore& runs, std::int64_t id, const std::string& db) {
     auto r = runs.run(id);
     if (!r) throw std::runtime_error("no run " + std::to_string(id) + " in " + db);
@@ -90,7 +80,7 @@ int exportRun(const GlobalOptions& g, const std::vector<std::string>& args) {
     std::string format = a.value("--format");
     if (format != "trec" && format != "csv")
         throw UsageError("export: --format must be trec or csv");
-    std::int64_t id = runIdArg("export", a.positionals[0]);
+    std::int64_t id = parseRunId("export", a.positionals[0]);
     store::Database db(g.databasePath);
     store::RunStore runs(db);
     auto r = requireRun(runs, id, db.path());
@@ -158,7 +148,7 @@ int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
     auto a = parseArgs(spec, args);
     if (a.has("--help")) return std::cout << spec.helpText(), 0;
     std::vector<std::int64_t> ids;
-    for (const auto& p : a.positionals) ids.push_back(runIdArg("compare", p));
+    for (const auto& p : a.positionals) ids.push_back(parseRunId("compare", p));
     std::string measure = a.value("--measure", "map");
     if (std::find(eval::measureNames().begin(), eval::measureNames().end(), measure) ==
             eval::measureNames().end() ||
@@ -168,7 +158,7 @@ int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
             "recall_1000, ndcg_cut_10");
     std::string set = a.value("--set", "entries");
     std::int64_t baseline =
-        a.has("--baseline") ? runIdArg("compare", a.value("--baseline")) : ids[0];
+        a.has("--baseline") ? parseRunId("compare", a.value("--baseline")) : ids[0];
     store::Database db(g.databasePath);
     store::RunStore runs(db);
     std::vector<eval::ComparedRun> compared;

@@ -20,16 +20,6 @@ extern "C" void onInterrupt(int) {
     gCancel.store(true);
 }
 
-std::int64_t parseRunId(const std::string& s) {
-    try {
-        std::size_t used = 0;
-        long long v = std::stoll(s, &used);
-        if (used == s.size() && v > 0) return v;
-    } catch (const std::exception&) {
-    }
-    throw UsageError("show: run id must be a positive integer, got '" + s + "'");
-}
-
 }  // namespace
 
 int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) {
@@ -111,7 +101,7 @@ int showRun(const GlobalOptions& g, const std::vector<std::string>& args) {
                      1};
     auto a = parseArgs(spec, args);
     if (a.has("--help")) return std::cout << spec.helpText(), 0;
-    std::int64_t id = parseRunId(a.positionals[0]);
+    std::int64_t id = parseRunId("show", a.positionals[0]);
     store::Database db(g.databasePath);
     store::RunStore runs(db);
     runs.recoverInterrupted();

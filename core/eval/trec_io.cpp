@@ -43,7 +43,8 @@ double parseScore(std::string_view s, const std::string& source, std::size_t lin
     return v;
 }
 
-long parseInteger(std::string_view s, const char* what, const std::string& source, std::size_t line) {
+long parseInteger(std::string_view s, const char* what, const std::string& source,
+                  std::size_t line) {
     std::string str(s);
     char* end = nullptr;
     errno = 0;
@@ -85,7 +86,8 @@ Run parseRun(const std::string& text, const std::string& source) {
     forEachLine(text, source, [&](const std::vector<std::string_view>& f, std::size_t line) {
         if (f.size() != 6)
             fail(source, line,
-                 "expected 6 columns (qid Q0 docid rank score tag), found " + std::to_string(f.size()));
+                 "expected 6 columns (qid Q0 docid rank score tag), found " +
+                     std::to_string(f.size()));
         parseInteger(f[3], "rank", source, line);
         double score = parseScore(f[4], source, line);
         std::string qid(f[0]), docid(f[2]);
@@ -102,34 +104,34 @@ Qrels parseQrels(const std::string& text, const std::string& source) {
     Qrels qrels;
     forEachLine(text, source, [&](const std::vector<std::string_view>& f, std::size_t line) {
         if (f.size() != 4)
-            fail(source, line, "expected 4 columns (qid iter docid rel), found " + std::to_string(f.size()));
+            fail(source, line,
+                 "expected 4 columns (qid iter docid rel), found " + std::to_string(f.size()));
         long rel = parseInteger(f[3], "relevance", source, line);
         auto& q = qrels.byQuery[std::string(f[0])];
         if (!q.emplace(std::string(f[2]), static_cast<int>(rel)).second)
-            fail(source, line, "duplicate judgement of '" + std::string(f[2]) + "' for query '" +
-                                   std::string(f[0]) + "'");
+            fail(source, line,
+                 "duplicate judgement of '" + std::string(f[2]) + "' for query '" +
+                     std::string(f[0]) + "'");
     });
     return qrels;
 }
 
-Run readRun(const std::string& path) {
-    std::string text;
+namespace {
+std::string readTrecFile(const std::string& path) {
     try {
-        text = fs::readFile(path);
+        return fs::readFile(path);
     } catch (const std::exception& e) {
         throw TrecFormatError(e.what());
     }
-    return parseRun(text, path);
+}
+}  // namespace
+
+Run readRun(const std::string& path) {
+    return parseRun(readTrecFile(path), path);
 }
 
 Qrels readQrels(const std::string& path) {
-    std::string text;
-    try {
-        text = fs::readFile(path);
-    } catch (const std::exception& e) {
-        throw TrecFormatError(e.what());
-    }
-    return parseQrels(text, path);
+    return parseQrels(readTrecFile(path), path);
 }
 
 std::string formatRun(const Run& run, const std::string& tag, std::size_t depth) {
