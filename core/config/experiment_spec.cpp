@@ -7,6 +7,7 @@
 #include "core/data/corpus_settings.h"
 #include "core/eval/evaluation_settings.h"
 #include "core/retrieval/bm25_job.h"
+#include "core/train/pretrain_settings.h"
 #include "core/util/fs.h"
 #include "core/util/sha256.h"
 
@@ -18,12 +19,15 @@ namespace {
 // error, and unused defaults are not stored with the run.
 const std::map<std::string, std::vector<std::string>>& methodBlocks() {
     static const std::map<std::string, std::vector<std::string>> blocks = {
-        {"corpus", {}}, {"bm25", {"bm25", "translation", "evaluation"}}};
+        {"corpus", {}},
+        {"bm25", {"bm25", "translation", "evaluation"}},
+        {"pretrain", {"model", "tokenizer", "pretrain"}}};
     return blocks;
 }
 
 const std::vector<std::string>& allBlocks() {
-    static const std::vector<std::string> names = {"bm25", "translation", "evaluation"};
+    static const std::vector<std::string> names = {"bm25", "translation", "evaluation",
+                                                   "model", "tokenizer", "pretrain"};
     return names;
 }
 
@@ -53,7 +57,10 @@ SchemaNode experimentSchema() {
          {"corpus", data::corpusSchema()},
          {"bm25", retrieval::bm25Schema()},
          {"translation", retrieval::translationSchema()},
-         {"evaluation", eval::evaluationSchema()}});
+         {"evaluation", eval::evaluationSchema()},
+         {"model", train::modelSchema()},
+         {"tokenizer", train::tokenizerSchema()},
+         {"pretrain", train::pretrainSchema()}});
 }
 
 ExperimentSpec parseExperiment(const std::string& text, const std::string& source) {

@@ -144,6 +144,7 @@ void validate(nlohmann::json& value, const SchemaNode& schema, const std::string
                        typeName(value) + " " + value.dump());
 
     if (schema.type == T::Object) {
+        if (schema.openKeys) return;
         for (auto it = value.begin(); it != value.end(); ++it) {
             auto known = std::find_if(schema.properties.begin(), schema.properties.end(),
                                       [&](const auto& p) { return p.first == it.key(); });

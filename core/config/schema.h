@@ -30,6 +30,7 @@ struct SchemaNode {
     std::shared_ptr<SchemaNode> items;                           // arrays
     std::size_t minItems = 0;
     bool uniqueItems = false;
+    bool openKeys = false;  // objects: any key allowed (a map checked by its reader)
 
     static SchemaNode object(std::string description,
                              std::vector<std::pair<std::string, SchemaNode>> properties);

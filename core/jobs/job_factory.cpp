@@ -3,12 +3,14 @@
 
 #include "core/data/corpus_job.h"
 #include "core/retrieval/bm25_job.h"
+#include "core/train/pretrain_job.h"
 
 namespace clir::jobs {
 
 std::unique_ptr<Job> makeJob(const config::ExperimentSpec& spec) {
     if (spec.method == "corpus") return std::make_unique<data::CorpusJob>(spec);
     if (spec.method == "bm25") return std::make_unique<retrieval::Bm25Job>(spec);
+    if (spec.method == "pretrain") return std::make_unique<train::PretrainJob>(spec);
     throw config::ConfigError(spec.source + ": field 'method': no job for '" + spec.method + "'");
 }
 

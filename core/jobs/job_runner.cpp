@@ -14,7 +14,7 @@ std::int64_t JobRunner::enqueue(const config::ExperimentSpec& spec) {
     store::RunRecord r;
     r.name = spec.name;
     r.method = spec.method;
-    r.preset = spec.config.value("preset", "");
+    if (spec.config.contains("model")) r.preset = spec.config["model"].value("preset", "");
     r.languages = spec.config.at("corpus").at("languages").get<std::vector<std::string>>();
     r.config = spec.config.dump(2);
     r.configHash = spec.configHash;

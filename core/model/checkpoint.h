@@ -1,0 +1,63 @@
+// Checkpoints (SPEC 3): LibTorch serialisation of the model, optimizer and RNG state plus a JSON
+// sidecar (preset and shape, tokenizer hash, step, config hash, file sizes and hashes), written
+// atomically so a crash or a full disk never replaces a good checkpoint with a bad one. Also
+// the import of Hugging Face XLM-R weights from .safetensors files.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model/encoder_config.h"
+#include "core/model/xlmr_encoder.h"
+
+namespace torch::optim {
+class Optimizer;
+}
+
+namespace clir::model {
+
+struct CheckpointMeta {
+    EncoderConfig encoder;
+    std::string tokenizerPath, tokenizerHash;
+    std::int64_t step = 0;
+    std::string configHash;
+    nlohmann::json training = nlohmann::json::object();  // job-specific state (sampler RNG, ...)
+};
+
+// Writes <dir>/step-<N>/ and points <dir>/latest at it. Returns the checkpoint folder.
+std::string saveCheckpoint(const std::string& dir, XlmrEncoderImpl& model,
+                           torch::optim::Optimizer* optimizer, const CheckpointMeta& meta);
+
+// The folder <dir>/latest points at, if any.
+std::optional<std::string> latestCheckpoint(const std::string& dir);
+
+// Reads and checks the sidecar and file sizes and hashes; throws naming the checkpoint when it
+// is truncated, corrupt or not a checkpoint.
+CheckpointMeta readCheckpointMeta(const std::string& checkpoint);
+
+struct CheckpointExpectation {
+    std::string preset;         // empty: any
+    std::string tokenizerHash;  // empty: any
+};
+
+// Loads weights (and optimizer and RNG state when given) after checking the expectation.
+CheckpointMeta loadCheckpoint(const std::string& checkpoint, XlmrEncoderImpl& model,
+                              torch::optim::Optimizer* optimizer,
+                              const CheckpointExpectation& expect = {}, bool restoreRng = false);
+
+struct ImportReport {
+    std::vector<std::string> loaded, skipped, missing;  // our names / file names / our names
+};
+
+// Name map from Hugging Face XLMRobertaModel / XLMRobertaForMaskedLM: a leading "roberta." is
+// dropped; everything else (embeddings.*, encoder.layer.N.*, pooler.dense.*, lm_head.dense.*,
+// lm_head.layer_norm.*, lm_head.bias) is the same name here. lm_head.decoder.* is tied to the
+// word embeddings and skipped; embeddings.position_ids is a buffer HF stores and is skipped.
+// F32, F16, BF16 and F64 tensors are converted to the model's dtype. Throws naming the file and
+// tensor on a malformed file, an unknown tensor or a shape mismatch.
+std::string huggingFaceToClirlab(const std::string& name);
+ImportReport importSafetensors(const std::string& path, XlmrEncoderImpl& model);
+
+}  // namespace clir::model

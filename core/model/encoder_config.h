@@ -1,0 +1,42 @@
+// Encoder shapes: the XLM-R/RoBERTa architecture at several sizes (SPEC 3), with exact
+// parameter counts computed from the shape alone (no LibTorch needed), so `clirlab model info`
+// and the GUI can show them.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace clir::model {
+
+struct EncoderConfig {
+    std::string preset;
+    std::int64_t vocabSize = 0;
+    std::int64_t hidden = 0;
+    std::int64_t layers = 0;
+    std::int64_t heads = 0;
+    std::int64_t ffn = 0;
+    std::int64_t maxPositions = 514;  // RoBERTa: 512 tokens + padding offset 2
+    std::int64_t typeVocabSize = 1;
+    double dropout = 0.1;
+    double layerNormEps = 1e-5;
+    std::int64_t padId = 1;  // XLM-R's <pad>; positions count from padId + 1
+
+    nlohmann::json toJson() const;
+    static EncoderConfig fromJson(const nlohmann::json& j);  // throws naming the field
+};
+
+const std::vector<std::string>& presetNames();  // xs s m l xlmr-base xlmr-large xlmr-xl
+// vocabSize 0 keeps the preset's default vocabulary. Throws std::invalid_argument naming the
+// known presets.
+EncoderConfig presetConfig(const std::string& preset, std::int64_t vocabSize = 0);
+
+struct ParameterCount {
+    std::int64_t embeddings = 0, perLayer = 0, layers = 0, pooler = 0, mlmHead = 0;
+    std::int64_t encoder() const { return embeddings + layers + pooler; }  // as HF XLMRobertaModel
+    std::int64_t withMlmHead() const { return encoder() + mlmHead; }        // decoder tied
+};
+ParameterCount countParameters(const EncoderConfig& c);
+
+}  // namespace clir::model

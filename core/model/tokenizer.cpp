@@ -1,0 +1,164 @@
+// SentencePiece tokenizer (see tokenizer.h), through libclir_spm.so opened with deep binding
+// (spm_shim.cpp says why).
+#include "core/model/tokenizer.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+
+#include "core/util/sha256.h"
+
+namespace clir::model {
+namespace {
+
+struct SpmApi {
+    void* (*load)(const char*, char*, int);
+    void (*free)(void*);
+    int (*pieceSize)(void*);
+    int (*unkId)(void*);
+    int (*pieceToId)(void*, const char*);
+    int (*encode)(void*, const char*, int*, int);
+    int (*idToPiece)(void*, int, char*, int);
+    int (*decode)(void*, const int*, int, char*, int);
+    int (*train)(const char*, const char* const*, long, char*, int);
+};
+
+std::string shimPath() {
+    if (const char* env = std::getenv("CLIRLAB_SPM_LIBRARY"); env && *env) return env;
+    // Beside the executable's build tree (bin/../lib), else where the build put it.
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        auto candidate = exe.parent_path().parent_path() / "lib" / "libclir_spm.so";
+        if (std::filesystem::exists(candidate)) return candidate.string();
+    }
+    return CLIRLAB_SPM_LIBRARY;
+}
+
+const SpmApi& api() {
+    static SpmApi a{};
+    static std::once_flag once;
+    static std::string error;
+    std::call_once(once, [] {
+        std::string path = shimPath();
+        void* lib = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+        if (!lib) {
+            error = "cannot load the SentencePiece shim " + path + ": " + ::dlerror();
+            return;
+        }
+        auto sym = [&](const char* name) {
+            void* p = ::dlsym(lib, name);
+            if (!p) error = std::string("SentencePiece shim lacks ") + name;
+            return p;
+        };
+        a.load = reinterpret_cast<decltype(a.load)>(sym("clir_spm_load"));
+        a.free = reinterpret_cast<decltype(a.free)>(sym("clir_spm_free"));
+        a.pieceSize = reinterpret_cast<decltype(a.pieceSize)>(sym("clir_spm_piece_size"));
+        a.unkId = reinterpret_cast<decltype(a.unkId)>(sym("clir_spm_unk_id"));
+        a.pieceToId = reinterpret_cast<decltype(a.pieceToId)>(sym("clir_spm_piece_to_id"));
+        a.encode = reinterpret_cast<decltype(a.encode)>(sym("clir_spm_encode"));
+        a.idToPiece = reinterpret_cast<decltype(a.idToPiece)>(sym("clir_spm_id_to_piece"));
+        a.decode = reinterpret_cast<decltype(a.decode)>(sym("clir_spm_decode"));
+        a.train = reinterpret_cast<decltype(a.train)>(sym("clir_spm_train"));
+    });
+    if (!error.empty()) throw std::runtime_error(error);
+    return a;
+}
+
+}  // namespace
+
+void Tokenizer::train(const std::vector<std::string>& sentences, std::int64_t vocabSize,
+                      const std::string& modelPrefix, std::uint64_t seed) {
+    if (sentences.empty()) throw std::runtime_error("tokenizer training needs text; got none");
+    std::filesystem::create_directories(std::filesystem::path(modelPrefix).parent_path());
+    // Ids as XLM-R: <s>=0 <pad>=1 </s>=2 <unk>=3; <mask> is a user-defined symbol (id 4); byte
+    // fallback keeps unseen scripts representable.
+    std::string args = "--model_type=unigram --vocab_size=" + std::to_string(vocabSize) +
+                       " --model_prefix=" + modelPrefix +
+                       " --bos_id=0 --pad_id=1 --eos_id=2 --unk_id=3 --user_defined_symbols=<mask>"
+                       " --character_coverage=0.9995 --byte_fallback=true"
+                       " --input_sentence_size=2000000 --shuffle_input_sentence=true"
+                       " --max_sentence_length=8192 --num_threads=2 --minloglevel=2"
+                       " --hard_vocab_limit=false";
+    (void)seed;  // this SentencePiece has no --random_seed; its sampling is seeded internally
+    std::vector<const char*> ptrs;
+    ptrs.reserve(sentences.size());
+    for (const auto& s : sentences) ptrs.push_back(s.c_str());
+    char err[1024] = {};
+    if (api().train(args.c_str(), ptrs.data(), long(ptrs.size()), err, sizeof(err)) != 0)
+        throw std::runtime_error(std::string("tokenizer training failed: ") + err);
+}
+
+Tokenizer::Tokenizer(const std::string& modelPath) : path_(modelPath) {
+    if (!std::filesystem::exists(modelPath))
+        throw std::runtime_error(modelPath + ": tokenizer model not found");
+    char err[1024] = {};
+    void* handle = api().load(modelPath.c_str(), err, sizeof(err));
+    if (!handle)
+        throw std::runtime_error(modelPath + ": not a SentencePiece model (" + err + ")");
+    handle_ = handle;
+    hash_ = Sha256::hexOfFile(modelPath);
+    maskId_ = api().pieceToId(handle, "<mask>");
+    if (maskId_ == api().unkId(handle)) maskId_ = api().pieceSize(handle);  // XLM-R appends <mask>
+}
+
+Tokenizer::~Tokenizer() {
+    if (handle_) api().free(handle_);
+}
+
+std::int64_t Tokenizer::vocabSize() const {
+    std::int64_t n = api().pieceSize(handle_);
+    return maskId_ >= n ? maskId_ + 1 : n;
+}
+
+std::vector<std::int64_t> Tokenizer::encode(const std::string& text, std::size_t maxLength) const {
+    std::vector<int> ids(256);
+    int n = api().encode(handle_, text.c_str(), ids.data(), int(ids.size()));
+    if (n > int(ids.size())) {
+        ids.resize(std::size_t(n));
+        api().encode(handle_, text.c_str(), ids.data(), n);
+    }
+    ids.resize(std::size_t(n));
+    std::vector<std::int64_t> out;
+    out.reserve(ids.size() + 2);
+    out.push_back(kBos);
+    for (int id : ids) {
+        if (out.size() + 1 >= maxLength) break;
+        out.push_back(id);
+    }
+    out.push_back(kEos);
+    return out;
+}
+
+std::vector<std::string> Tokenizer::pieces(const std::vector<std::int64_t>& ids) const {
+    std::vector<std::string> out;
+    char buf[256];
+    for (auto id : ids) {
+        if (id == maskId_) {
+            out.push_back("<mask>");
+            continue;
+        }
+        int n = api().idToPiece(handle_, int(id), buf, sizeof(buf));
+        out.emplace_back(buf, std::size_t(std::min(n, int(sizeof(buf)) - 1)));
+    }
+    return out;
+}
+
+std::string Tokenizer::decode(const std::vector<std::int64_t>& ids) const {
+    std::vector<int> keep;
+    for (auto id : ids)
+        if (id > kUnk && id != maskId_) keep.push_back(int(id));
+    std::string out(4096, '\0');
+    int n = api().decode(handle_, keep.data(), int(keep.size()), out.data(), int(out.size()));
+    if (n >= int(out.size())) {
+        out.assign(std::size_t(n) + 1, '\0');
+        api().decode(handle_, keep.data(), int(keep.size()), out.data(), int(out.size()));
+    }
+    out.resize(std::size_t(n));
+    return out;
+}
+
+}  // namespace clir::model

@@ -1,0 +1,41 @@
+// SentencePiece unigram tokenizer with XLM-R's special tokens: <s>=0 <pad>=1 </s>=2 <unk>=3 and
+// <mask> as the last id. Trains on text the workbench gives it, or loads an existing .model
+// (for example XLM-R's sentencepiece.bpe.model). No LibTorch here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace clir::model {
+
+class Tokenizer {
+public:
+    static constexpr std::int64_t kBos = 0, kPad = 1, kEos = 2, kUnk = 3;
+
+    // Trains a unigram model on `sentences` (one per element) and writes <prefix>.model.
+    static void train(const std::vector<std::string>& sentences, std::int64_t vocabSize,
+                      const std::string& modelPrefix, std::uint64_t seed = 1);
+    // Throws std::runtime_error naming the file when it is missing or not a SentencePiece model.
+    explicit Tokenizer(const std::string& modelPath);
+    ~Tokenizer();
+    Tokenizer(const Tokenizer&) = delete;
+    Tokenizer& operator=(const Tokenizer&) = delete;
+
+    std::int64_t vocabSize() const;
+    std::int64_t maskId() const { return maskId_; }
+    const std::string& hash() const { return hash_; }  // SHA-256 of the .model file
+    const std::string& path() const { return path_; }
+
+    // <s> pieces... </s>, truncated to maxLength (keeping </s>).
+    std::vector<std::int64_t> encode(const std::string& text, std::size_t maxLength = 512) const;
+    std::vector<std::string> pieces(const std::vector<std::int64_t>& ids) const;
+    std::string decode(const std::vector<std::int64_t>& ids) const;
+
+private:
+    void* handle_ = nullptr;  // owned by libclir_spm.so (see spm_shim.cpp)
+    std::string path_, hash_;
+    std::int64_t maskId_ = -1;
+};
+
+}  // namespace clir::model
