@@ -15,6 +15,8 @@ int dataFetch(const GlobalOptions& g, const std::vector<std::string>& args);
 int dataBuild(const GlobalOptions& g, const std::vector<std::string>& args);
 int dataStats(const GlobalOptions& g, const std::vector<std::string>& args);
 int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args);
+int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args);
+int modelInfo(const GlobalOptions& g, const std::vector<std::string>& args);
 int listRuns(const GlobalOptions& g, const std::vector<std::string>& args);
 int showRun(const GlobalOptions& g, const std::vector<std::string>& args);
 int evalRun(const GlobalOptions& g, const std::vector<std::string>& args);

@@ -9,6 +9,7 @@
 #include "core/config/experiment_spec.h"
 #include "core/jobs/job_factory.h"
 #include "core/jobs/job_runner.h"
+#include "core/model/encoder_config.h"
 #include "core/store/run_store.h"
 #include "core/util/text.h"
 
@@ -52,6 +53,92 @@ int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) 
     std::printf("run %lld %s%s%s\n", static_cast<long long>(id), store::toString(outcome.status),
                 outcome.error.empty() ? "" : ": ", outcome.error.c_str());
     return outcome.status == store::RunStatus::Finished ? 0 : 1;
+}
+
+int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args) {
+    CommandSpec spec{"resume",
+                     "clirlab resume RUN",
+                     "Continue an interrupted, failed or cancelled run from its last checkpoint, "
+                     "with the configuration stored with it.",
+                     {},
+                     1,
+                     1};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    std::int64_t id = parseRunId("resume", a.positionals[0]);
+    store::Database db(g.databasePath);
+    store::RunStore runs(db);
+    runs.recoverInterrupted();
+    auto r = runs.run(id);
+    if (!r) throw std::runtime_error("no run " + std::to_string(id) + " in " + db.path());
+    if (r->status == store::RunStatus::Running || r->status == store::RunStatus::Finished ||
+        r->status == store::RunStatus::Queued)
+        throw std::runtime_error("run " + std::to_string(id) + " is " + store::toString(r->status) +
+                                 "; only interrupted, failed or cancelled runs resume");
+    auto experiment = config::parseExperiment(r->config, "run " + std::to_string(id));
+    auto job = jobs::makeJob(experiment);
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    ProgressPrinter printer;
+    jobs::RunnerListener listener;
+    listener.progress = [&](std::int64_t, const jobs::Progress& p) { printer.update(p); };
+    auto outcome = jobs::JobRunner(db).execute(id, experiment, *job, &gCancel, listener, true);
+    printer.finish();
+    std::printf("run %lld %s%s%s\n", static_cast<long long>(id), store::toString(outcome.status),
+                outcome.error.empty() ? "" : ": ", outcome.error.c_str());
+    return outcome.status == store::RunStatus::Finished ? 0 : 1;
+}
+
+int modelInfo(const GlobalOptions&, const std::vector<std::string>& args) {
+    CommandSpec spec{"model info",
+                     "clirlab model info --preset P [--vocab V] [--json]",
+                     "Shape and exact parameter count of an encoder preset.",
+                     {{"--preset", true, false, "xs, s, m, l, xlmr-base, xlmr-large, xlmr-xl"},
+                      {"--vocab", true, false, "vocabulary size (default: the preset's)"},
+                      {"--json", false, false, "print JSON"}}};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    if (!a.has("--preset")) throw UsageError("model info: --preset is required");
+    std::int64_t vocab = 0;
+    if (a.has("--vocab")) {
+        try {
+            std::size_t used = 0;
+            vocab = std::stoll(a.value("--vocab"), &used);
+            if (used != a.value("--vocab").size() || vocab <= 0) throw std::invalid_argument("");
+        } catch (const std::exception&) {
+            throw UsageError("model info: --vocab must be a positive integer");
+        }
+    }
+    model::EncoderConfig c;
+    try {
+        c = model::presetConfig(a.value("--preset"), vocab);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("model info: ") + e.what());
+    }
+    auto n = model::countParameters(c);
+    if (a.has("--json")) {
+        auto j = c.toJson();
+        j["parameters"] = {{"embeddings", n.embeddings},
+                           {"per_layer", n.perLayer},
+                           {"layers", n.layers},
+                           {"pooler", n.pooler},
+                           {"encoder", n.encoder()},
+                           {"mlm_head", n.mlmHead},
+                           {"with_mlm_head", n.withMlmHead()}};
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    std::printf(
+        "preset       %s\nvocabulary   %lld\nlayers       %lld\nhidden       %lld\n"
+        "heads        %lld\nffn          %lld\npositions    %lld\n",
+        c.preset.c_str(), (long long)c.vocabSize, (long long)c.layers, (long long)c.hidden,
+        (long long)c.heads, (long long)c.ffn, (long long)c.maxPositions);
+    std::printf(
+        "parameters   %lld  (embeddings %lld, %lld per layer, pooler %lld)\n"
+        "with MLM head %lld (decoder tied to the word embeddings)\n",
+        (long long)n.encoder(), (long long)n.embeddings, (long long)n.perLayer, (long long)n.pooler,
+        (long long)n.withMlmHead());
+    return 0;
 }
 
 int listRuns(const GlobalOptions& g, const std::vector<std::string>& args) {

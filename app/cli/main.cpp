@@ -27,6 +27,8 @@ const char* kUsage =
     "  run FILE       run an experiment file (experiments/*.json)\n"
     "  list           list runs\n"
     "  show RUN       show one run\n"
+    "  resume RUN     continue an interrupted run from its last checkpoint\n"
+    "  model info     shape and parameter count of an encoder preset\n"
     "  eval           evaluate a TREC run file against qrels (trec_eval semantics)\n"
     "  export RUN     export a run's TREC files or results (--format trec|csv)\n"
     "  compare RUN... per-language table of several runs with significance markers\n"
@@ -73,12 +75,14 @@ int main(int argc, char** argv) {
             {"data stats", clir::cli::dataStats}, {"run", clir::cli::runExperiment},
             {"list", clir::cli::listRuns},        {"show", clir::cli::showRun},
             {"eval", clir::cli::evalRun},         {"export", clir::cli::exportRun},
-            {"compare", clir::cli::compareRuns}};
+            {"compare", clir::cli::compareRuns},  {"resume", clir::cli::resumeRun},
+            {"model info", clir::cli::modelInfo}};
         std::string name = args[0];
         std::size_t consumed = 1;
-        if (name == "data") {
+        if (name == "data" || name == "model") {
             if (args.size() < 2 || args[1] == "--help" || args[1] == "-h") {
-                std::fputs("usage: clirlab data fetch|build|stats [--help]\n",
+                std::fputs(name == "data" ? "usage: clirlab data fetch|build|stats [--help]\n"
+                                          : "usage: clirlab model info [--help]\n",
                            args.size() < 2 ? stderr : stdout);
                 return args.size() < 2 ? 2 : 0;
             }

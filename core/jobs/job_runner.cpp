@@ -38,7 +38,8 @@ std::int64_t JobRunner::enqueue(const config::ExperimentSpec& spec) {
 }
 
 RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& spec, Job& job,
-                              const std::atomic<bool>* cancel, const RunnerListener& listener) {
+                              const std::atomic<bool>* cancel, const RunnerListener& listener,
+                              bool resume) {
     (void)spec;
     using Clock = std::chrono::steady_clock;
     store::RunStore runs(db_);
@@ -62,7 +63,7 @@ RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& 
     // Files live beside the database they belong to; a leftover folder with this id can only
     // come from a deleted database that had the same ids.
     ctx.outputDir = db_.path() + ".runs/" + std::to_string(runId);
-    std::filesystem::remove_all(ctx.outputDir);
+    if (!resume) std::filesystem::remove_all(ctx.outputDir);
     ctx.progress = [&](const Progress& p) {
         if (listener.progress) listener.progress(runId, p);
         auto now = Clock::now();

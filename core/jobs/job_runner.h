@@ -36,9 +36,10 @@ class JobRunner {
     // Records the run as queued and returns its id.
     std::int64_t enqueue(const config::ExperimentSpec& spec);
     // Runs a queued run to its end. Never throws for job failures: they become the status.
+    // With resume, the run's output folder (checkpoints) is kept so the job continues from it.
     RunOutcome execute(std::int64_t runId, const config::ExperimentSpec& spec, Job& job,
                        const std::atomic<bool>* cancel = nullptr,
-                       const RunnerListener& listener = {});
+                       const RunnerListener& listener = {}, bool resume = false);
 
     double metricFlushSeconds = 1.0;    // longest a metric waits in memory
     double progressWriteSeconds = 0.5;  // store writes of progress are throttled to this

@@ -33,7 +33,9 @@ void writeArchive(torch::serialize::OutputArchive& archive, const std::string& p
     }
 }
 
-at::Generator cpuGenerator() { return at::detail::getDefaultCPUGenerator(); }
+at::Generator cpuGenerator() {
+    return at::detail::getDefaultCPUGenerator();
+}
 
 }  // namespace
 
@@ -65,15 +67,16 @@ std::string saveCheckpoint(const std::string& dir, XlmrEncoderImpl& model,
         if (!stdfs::exists(path)) continue;
         files[f] = {{"bytes", stdfs::file_size(path)}, {"sha256", Sha256::hexOfFile(path)}};
     }
-    nlohmann::json sidecar = {{"format", kFormat},
-                              {"preset", meta.encoder.preset},
-                              {"encoder", meta.encoder.toJson()},
-                              {"parameters", model.parameterCount()},
-                              {"tokenizer", {{"path", meta.tokenizerPath}, {"sha256", meta.tokenizerHash}}},
-                              {"step", meta.step},
-                              {"config_hash", meta.configHash},
-                              {"training", meta.training},
-                              {"files", files}};
+    nlohmann::json sidecar = {
+        {"format", kFormat},
+        {"preset", meta.encoder.preset},
+        {"encoder", meta.encoder.toJson()},
+        {"parameters", model.parameterCount()},
+        {"tokenizer", {{"path", meta.tokenizerPath}, {"sha256", meta.tokenizerHash}}},
+        {"step", meta.step},
+        {"config_hash", meta.configHash},
+        {"training", meta.training},
+        {"files", files}};
     fs::writeFileAtomic(tmp + "/checkpoint.json", sidecar.dump(2) + "\n");
     stdfs::remove_all(target);
     stdfs::rename(tmp, target);
@@ -100,7 +103,8 @@ CheckpointMeta readCheckpointMeta(const std::string& checkpoint) {
         throw std::runtime_error(sidecarPath + ": unreadable: " + e.what());
     }
     if (j.value("format", 0) != kFormat)
-        throw std::runtime_error(sidecarPath + ": unsupported checkpoint format " + j.value("format", nlohmann::json()).dump());
+        throw std::runtime_error(sidecarPath + ": unsupported checkpoint format " +
+                                 j.value("format", nlohmann::json()).dump());
     for (const auto& [file, info] : j.at("files").items()) {
         std::string path = checkpoint + "/" + file;
         if (!stdfs::exists(path)) throw std::runtime_error(path + ": missing from the checkpoint");
@@ -108,9 +112,11 @@ CheckpointMeta readCheckpointMeta(const std::string& checkpoint) {
         auto actual = stdfs::file_size(path);
         if (actual != expected)
             throw std::runtime_error(path + ": truncated or altered (" + std::to_string(actual) +
-                                     " bytes, the checkpoint recorded " + std::to_string(expected) + ")");
+                                     " bytes, the checkpoint recorded " + std::to_string(expected) +
+                                     ")");
         if (Sha256::hexOfFile(path) != info.at("sha256").get<std::string>())
-            throw std::runtime_error(path + ": corrupt (SHA-256 differs from the checkpoint's record)");
+            throw std::runtime_error(path +
+                                     ": corrupt (SHA-256 differs from the checkpoint's record)");
     }
     CheckpointMeta meta;
     meta.encoder = EncoderConfig::fromJson(j.at("encoder"));
@@ -123,8 +129,8 @@ CheckpointMeta readCheckpointMeta(const std::string& checkpoint) {
 }
 
 CheckpointMeta loadCheckpoint(const std::string& checkpoint, XlmrEncoderImpl& model,
-                              torch::optim::Optimizer* optimizer, const CheckpointExpectation& expect,
-                              bool restoreRng) {
+                              torch::optim::Optimizer* optimizer,
+                              const CheckpointExpectation& expect, bool restoreRng) {
     auto meta = readCheckpointMeta(checkpoint);
     if (!expect.preset.empty() && meta.encoder.preset != expect.preset)
         throw std::runtime_error(checkpoint + ": preset '" + meta.encoder.preset +
@@ -186,7 +192,8 @@ ImportReport importSafetensors(const std::string& path, XlmrEncoderImpl& model) 
     for (int i = 7; i >= 0; --i) headerSize = (headerSize << 8) | sizeBytes[i];
     auto fileSize = stdfs::file_size(path);
     if (headerSize == 0 || headerSize > fileSize - 8 || headerSize > (100u << 20))
-        throw std::runtime_error(path + ": not a safetensors file (header size " + std::to_string(headerSize) + ")");
+        throw std::runtime_error(path + ": not a safetensors file (header size " +
+                                 std::to_string(headerSize) + ")");
     std::string headerText(headerSize, '\0');
     in.read(headerText.data(), std::streamsize(headerSize));
     nlohmann::json header;
@@ -215,24 +222,33 @@ ImportReport importSafetensors(const std::string& path, XlmrEncoderImpl& model) 
         std::vector<std::int64_t> shape = info.at("shape").get<std::vector<std::int64_t>>();
         auto offsets = info.at("data_offsets").get<std::vector<std::uint64_t>>();
         if (shape != target->sizes().vec())
-            throw std::runtime_error(path + ": tensor '" + name + "' has shape " + nlohmann::json(shape).dump() +
-                                     ", the model expects " + nlohmann::json(target->sizes().vec()).dump());
+            throw std::runtime_error(path + ": tensor '" + name + "' has shape " +
+                                     nlohmann::json(shape).dump() + ", the model expects " +
+                                     nlohmann::json(target->sizes().vec()).dump());
         at::ScalarType type;
         std::size_t width;
-        if (dtype == "F32") type = at::kFloat, width = 4;
-        else if (dtype == "F16") type = at::kHalf, width = 2;
-        else if (dtype == "BF16") type = at::kBFloat16, width = 2;
-        else if (dtype == "F64") type = at::kDouble, width = 8;
-        else throw std::runtime_error(path + ": tensor '" + name + "' has unsupported dtype " + dtype);
+        if (dtype == "F32")
+            type = at::kFloat, width = 4;
+        else if (dtype == "F16")
+            type = at::kHalf, width = 2;
+        else if (dtype == "BF16")
+            type = at::kBFloat16, width = 2;
+        else if (dtype == "F64")
+            type = at::kDouble, width = 8;
+        else
+            throw std::runtime_error(path + ": tensor '" + name + "' has unsupported dtype " +
+                                     dtype);
         std::uint64_t count = 1;
         for (auto d : shape) count *= std::uint64_t(d);
         if (offsets.size() != 2 || offsets[1] - offsets[0] != count * width ||
             dataStart + offsets[1] > fileSize)
-            throw std::runtime_error(path + ": tensor '" + name + "' has data offsets outside the file");
+            throw std::runtime_error(path + ": tensor '" + name +
+                                     "' has data offsets outside the file");
         std::vector<char> buffer(count * width);
         in.seekg(std::streamoff(dataStart + offsets[0]));
         in.read(buffer.data(), std::streamsize(buffer.size()));
-        auto t = at::from_blob(buffer.data(), shape, at::TensorOptions().dtype(type)).to(target->scalar_type());
+        auto t = at::from_blob(buffer.data(), shape, at::TensorOptions().dtype(type))
+                     .to(target->scalar_type());
         target->copy_(t);
         seen.insert(ours);
         report.loaded.push_back(ours);

@@ -14,10 +14,10 @@ struct Preset {
 
 const std::map<std::string, Preset>& presets() {
     static const std::map<std::string, Preset> p = {
-        {"xs", {8000, 96, 2, 2, 384}},          // ~1.0M
-        {"s", {16000, 192, 4, 4, 768}},         // ~5.0M
-        {"m", {32000, 384, 6, 6, 1536}},        // ~23M
-        {"l", {64000, 768, 8, 12, 3072}},       // ~106M
+        {"xs", {8000, 96, 2, 2, 384}},     // ~1.0M
+        {"s", {16000, 192, 4, 4, 768}},    // ~5.0M
+        {"m", {32000, 384, 6, 6, 1536}},   // ~23M
+        {"l", {64000, 768, 8, 12, 3072}},  // ~106M
         {"xlmr-base", {250002, 768, 12, 12, 3072}},
         {"xlmr-large", {250002, 1024, 24, 16, 4096}},
         {"xlmr-xl", {250002, 2560, 36, 32, 10240}},
@@ -28,8 +28,8 @@ const std::map<std::string, Preset>& presets() {
 }  // namespace
 
 const std::vector<std::string>& presetNames() {
-    static const std::vector<std::string> names = {"xs", "s", "m", "l", "xlmr-base", "xlmr-large",
-                                                   "xlmr-xl"};
+    static const std::vector<std::string> names = {"xs",        "s",          "m",      "l",
+                                                   "xlmr-base", "xlmr-large", "xlmr-xl"};
     return names;
 }
 
@@ -55,7 +55,7 @@ ParameterCount countParameters(const EncoderConfig& c) {
     const std::int64_t h = c.hidden, layerNorm = 2 * h;
     ParameterCount p;
     p.embeddings = c.vocabSize * h + c.maxPositions * h + c.typeVocabSize * h + layerNorm;
-    const std::int64_t attention = 4 * (h * h + h) + layerNorm;      // q, k, v, output; LN
+    const std::int64_t attention = 4 * (h * h + h) + layerNorm;  // q, k, v, output; LN
     const std::int64_t feedForward = h * c.ffn + c.ffn + c.ffn * h + h + layerNorm;
     p.perLayer = attention + feedForward;
     p.layers = c.layers * p.perLayer;
@@ -65,11 +65,16 @@ ParameterCount countParameters(const EncoderConfig& c) {
 }
 
 nlohmann::json EncoderConfig::toJson() const {
-    return {{"preset", preset},         {"vocab_size", vocabSize},
-            {"hidden", hidden},         {"layers", layers},
-            {"heads", heads},           {"ffn", ffn},
-            {"max_positions", maxPositions}, {"type_vocab_size", typeVocabSize},
-            {"dropout", dropout},       {"layer_norm_eps", layerNormEps},
+    return {{"preset", preset},
+            {"vocab_size", vocabSize},
+            {"hidden", hidden},
+            {"layers", layers},
+            {"heads", heads},
+            {"ffn", ffn},
+            {"max_positions", maxPositions},
+            {"type_vocab_size", typeVocabSize},
+            {"dropout", dropout},
+            {"layer_norm_eps", layerNormEps},
             {"pad_id", padId}};
 }
 

@@ -35,7 +35,7 @@ EncoderConfig presetConfig(const std::string& preset, std::int64_t vocabSize = 0
 struct ParameterCount {
     std::int64_t embeddings = 0, perLayer = 0, layers = 0, pooler = 0, mlmHead = 0;
     std::int64_t encoder() const { return embeddings + layers + pooler; }  // as HF XLMRobertaModel
-    std::int64_t withMlmHead() const { return encoder() + mlmHead; }        // decoder tied
+    std::int64_t withMlmHead() const { return encoder() + mlmHead; }       // decoder tied
 };
 ParameterCount countParameters(const EncoderConfig& c);
 

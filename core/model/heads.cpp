@@ -6,7 +6,8 @@
 namespace clir::model {
 
 ColbertHeadImpl::ColbertHeadImpl(std::int64_t hidden, std::int64_t dim) {
-    linear = register_module("linear", torch::nn::Linear(torch::nn::LinearOptions(hidden, dim).bias(false)));
+    linear = register_module("linear",
+                             torch::nn::Linear(torch::nn::LinearOptions(hidden, dim).bias(false)));
 }
 
 torch::Tensor ColbertHeadImpl::forward(const torch::Tensor& hidden, const torch::Tensor& mask) {
@@ -27,9 +28,9 @@ torch::Tensor maxSim(const torch::Tensor& q, const torch::Tensor& qMask, const t
     auto sim = torch::einsum("aid,bjd->abij", {q, d});
     auto docPad = dMask.to(torch::kBool).logical_not().unsqueeze(0).unsqueeze(2);  // [1, Bd, 1, Td]
     sim = sim.masked_fill(docPad, -1e9);
-    auto best = std::get<0>(sim.max(-1));                                 // [Bq, Bd, Tq]
-    best = best.masked_fill(best.le(-1e8), 0.0);                          // documents with no tokens
-    return (best * qMask.to(best.scalar_type()).unsqueeze(1)).sum(-1);    // [Bq, Bd]
+    auto best = std::get<0>(sim.max(-1));                               // [Bq, Bd, Tq]
+    best = best.masked_fill(best.le(-1e8), 0.0);                        // documents with no tokens
+    return (best * qMask.to(best.scalar_type()).unsqueeze(1)).sum(-1);  // [Bq, Bd]
 }
 
 }  // namespace clir::model

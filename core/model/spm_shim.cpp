@@ -29,7 +29,7 @@ int copyOut(const std::string& s, char* out, int cap) {
 }
 
 class ArrayIterator : public sentencepiece::SentenceIterator {
-public:
+  public:
     ArrayIterator(const char* const* s, long n) : s_(s), n_(n) {}
     bool done() const override { return i_ >= n_; }
     void Next() override {
@@ -42,7 +42,7 @@ public:
         if (n_ > 0) value_ = s_[0];
     }
 
-private:
+  private:
     const char* const* s_;
     long n_, i_ = 0;
     std::string value_;
@@ -52,7 +52,8 @@ private:
 
 extern "C" {
 
-__attribute__((visibility("default"))) void* clir_spm_load(const char* path, char* err, int errlen) {
+__attribute__((visibility("default"))) void* clir_spm_load(const char* path, char* err,
+                                                           int errlen) {
     auto* sp = new sentencepiece::SentencePieceProcessor();
     auto status = sp->Load(path);
     if (!status.ok()) {
@@ -80,25 +81,30 @@ __attribute__((visibility("default"))) int clir_spm_piece_to_id(void* h, const c
 }
 
 // Writes up to cap ids; returns how many the text has (call again with more room if larger).
-__attribute__((visibility("default"))) int clir_spm_encode(void* h, const char* text, int* out, int cap) {
+__attribute__((visibility("default"))) int clir_spm_encode(void* h, const char* text, int* out,
+                                                           int cap) {
     std::vector<int> ids;
     static_cast<sentencepiece::SentencePieceProcessor*>(h)->Encode(text, &ids);
     for (int i = 0; i < int(ids.size()) && i < cap; ++i) out[i] = ids[std::size_t(i)];
     return int(ids.size());
 }
 
-__attribute__((visibility("default"))) int clir_spm_id_to_piece(void* h, int id, char* out, int cap) {
+__attribute__((visibility("default"))) int clir_spm_id_to_piece(void* h, int id, char* out,
+                                                                int cap) {
     return copyOut(static_cast<sentencepiece::SentencePieceProcessor*>(h)->IdToPiece(id), out, cap);
 }
 
-__attribute__((visibility("default"))) int clir_spm_decode(void* h, const int* ids, int n, char* out, int cap) {
+__attribute__((visibility("default"))) int clir_spm_decode(void* h, const int* ids, int n,
+                                                           char* out, int cap) {
     std::string text;
-    static_cast<sentencepiece::SentencePieceProcessor*>(h)->Decode(std::vector<int>(ids, ids + n), &text);
+    static_cast<sentencepiece::SentencePieceProcessor*>(h)->Decode(std::vector<int>(ids, ids + n),
+                                                                   &text);
     return copyOut(text, out, cap);
 }
 
-__attribute__((visibility("default"))) int clir_spm_train(const char* args, const char* const* sentences,
-                                                          long n, char* err, int errlen) {
+__attribute__((visibility("default"))) int clir_spm_train(const char* args,
+                                                          const char* const* sentences, long n,
+                                                          char* err, int errlen) {
     ArrayIterator it(sentences, n);
     it.start();
     auto status = sentencepiece::SentencePieceTrainer::Train(args, &it);

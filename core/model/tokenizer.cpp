@@ -97,8 +97,7 @@ Tokenizer::Tokenizer(const std::string& modelPath) : path_(modelPath) {
         throw std::runtime_error(modelPath + ": tokenizer model not found");
     char err[1024] = {};
     void* handle = api().load(modelPath.c_str(), err, sizeof(err));
-    if (!handle)
-        throw std::runtime_error(modelPath + ": not a SentencePiece model (" + err + ")");
+    if (!handle) throw std::runtime_error(modelPath + ": not a SentencePiece model (" + err + ")");
     handle_ = handle;
     hash_ = Sha256::hexOfFile(modelPath);
     maskId_ = api().pieceToId(handle, "<mask>");

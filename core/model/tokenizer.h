@@ -10,7 +10,7 @@
 namespace clir::model {
 
 class Tokenizer {
-public:
+  public:
     static constexpr std::int64_t kBos = 0, kPad = 1, kEos = 2, kUnk = 3;
 
     // Trains a unigram model on `sentences` (one per element) and writes <prefix>.model.
@@ -32,7 +32,7 @@ public:
     std::vector<std::string> pieces(const std::vector<std::int64_t>& ids) const;
     std::string decode(const std::vector<std::int64_t>& ids) const;
 
-private:
+  private:
     void* handle_ = nullptr;  // owned by libclir_spm.so (see spm_shim.cpp)
     std::string path_, hash_;
     std::int64_t maskId_ = -1;

@@ -26,10 +26,12 @@ torch::Tensor attentionBias(const torch::Tensor& mask, torch::ScalarType dtype) 
 EmbeddingsImpl::EmbeddingsImpl(const EncoderConfig& c) : padId(c.padId) {
     word_embeddings = register_module(
         "word_embeddings",
-        torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocabSize, c.hidden).padding_idx(c.padId)));
+        torch::nn::Embedding(
+            torch::nn::EmbeddingOptions(c.vocabSize, c.hidden).padding_idx(c.padId)));
     position_embeddings = register_module(
         "position_embeddings",
-        torch::nn::Embedding(torch::nn::EmbeddingOptions(c.maxPositions, c.hidden).padding_idx(c.padId)));
+        torch::nn::Embedding(
+            torch::nn::EmbeddingOptions(c.maxPositions, c.hidden).padding_idx(c.padId)));
     token_type_embeddings =
         register_module("token_type_embeddings", torch::nn::Embedding(c.typeVocabSize, c.hidden));
     LayerNorm = register_module("LayerNorm", layerNorm(c));
@@ -55,7 +57,9 @@ SelfAttentionImpl::SelfAttentionImpl(const EncoderConfig& c)
 
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keyBias) {
     const auto B = x.size(0), T = x.size(1);
-    auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, headDim}).transpose(1, 2); };
+    auto split = [&](const torch::Tensor& t) {
+        return t.view({B, T, heads, headDim}).transpose(1, 2);
+    };
     auto q = split(query(x)), k = split(key(x)), v = split(value(x));
     auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(headDim)) + keyBias;
     auto probs = dropout(torch::softmax(scores, -1));

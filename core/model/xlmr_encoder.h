@@ -89,7 +89,7 @@ struct PoolerImpl : torch::nn::Module {
 TORCH_MODULE(Pooler);
 
 class XlmrEncoderImpl : public torch::nn::Module {
-public:
+  public:
     explicit XlmrEncoderImpl(const EncoderConfig& config);
 
     // ids: [B, T] int64; mask: [B, T] (1 real token, 0 padding). Returns hidden states [B, T, H].
@@ -107,7 +107,7 @@ public:
     Pooler pooler{nullptr};
     LmHead lm_head{nullptr};
 
-private:
+  private:
     EncoderConfig config_;
 };
 TORCH_MODULE(XlmrEncoder);

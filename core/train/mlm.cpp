@@ -38,13 +38,16 @@ MlmBatch makeMlmBatch(const std::vector<std::vector<std::int64_t>>& sequences,
             any = true;
             labels[i][std::int64_t(t)] = seq[t];
             double r = unit(rng);
-            if (r < 0.8) ids[i][std::int64_t(t)] = s.maskId;
-            else if (r < 0.9) ids[i][std::int64_t(t)] = randomToken(rng);
+            if (r < 0.8)
+                ids[i][std::int64_t(t)] = s.maskId;
+            else if (r < 0.9)
+                ids[i][std::int64_t(t)] = randomToken(rng);
             ++b.maskedTokens;
         }
         // Every sequence with a maskable token predicts at least one, so short ones still teach.
         if (!any && !candidates.empty()) {
-            auto t = candidates[std::uniform_int_distribution<std::size_t>(0, candidates.size() - 1)(rng)];
+            auto t = candidates[std::uniform_int_distribution<std::size_t>(
+                0, candidates.size() - 1)(rng)];
             labels[i][std::int64_t(t)] = seq[t];
             ids[i][std::int64_t(t)] = s.maskId;
             ++b.maskedTokens;

@@ -45,7 +45,8 @@ void setRngState(std::mt19937_64& rng, const std::string& state) {
 
 torch::Device pickDevice(const std::string& wanted) {
     if (wanted == "cuda" && !torch::cuda::is_available())
-        throw std::runtime_error("model.device is cuda but this LibTorch has no usable CUDA device");
+        throw std::runtime_error(
+            "model.device is cuda but this LibTorch has no usable CUDA device");
     if (wanted == "cuda" || (wanted == "auto" && torch::cuda::is_available())) return torch::kCUDA;
     return torch::kCPU;
 }
@@ -53,9 +54,11 @@ torch::Device pickDevice(const std::string& wanted) {
 // Draws a language by the sampling probabilities, then a sentence uniformly.
 const std::vector<std::int64_t>& sample(const std::map<std::string, LanguageText>& text,
                                         const std::vector<std::string>& langs,
-                                        const std::vector<double>& cumulative, std::mt19937_64& rng) {
+                                        const std::vector<double>& cumulative,
+                                        std::mt19937_64& rng) {
     double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-    std::size_t li = std::size_t(std::lower_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin());
+    std::size_t li =
+        std::size_t(std::lower_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin());
     li = std::min(li, langs.size() - 1);
     const auto& ids = text.at(langs[li]).trainIds;
     return ids[std::uniform_int_distribution<std::size_t>(0, ids.size() - 1)(rng)];
@@ -76,8 +79,10 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
     auto manifest = data::loadManifest(corpusDir);
     const std::string ckptDir = ctx.outputDir + "/checkpoints";
     std::filesystem::create_directories(ckptDir);
-    if (model_.threads > 0) at::set_num_threads(model_.threads);
-    else at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+    if (model_.threads > 0)
+        at::set_num_threads(model_.threads);
+    else
+        at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
     const torch::Device device = pickDevice(model_.device);
 
     // Text: train-split paragraphs for pretraining, dev-split ones held out for MLM accuracy.
@@ -89,10 +94,13 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
         for (std::string line; std::getline(in, line);) {
             if (line.empty()) continue;
             auto j = nlohmann::json::parse(line);
-            (j.at("split") == "dev" ? t.heldOut : j.at("split") == "train" ? t.train : t.heldOut)
+            (j.at("split") == "dev"     ? t.heldOut
+             : j.at("split") == "train" ? t.train
+                                        : t.heldOut)
                 .push_back(j.at("text").get<std::string>());
         }
-        if (t.heldOut.size() > std::size_t(pretrain_.evalSentences)) t.heldOut.resize(std::size_t(pretrain_.evalSentences));
+        if (t.heldOut.size() > std::size_t(pretrain_.evalSentences))
+            t.heldOut.resize(std::size_t(pretrain_.evalSentences));
     }
     auto probabilities = samplingProbabilities(corpus_.languages, pretrain_.resourceProfile,
                                                pretrain_.samplingExponent);
@@ -116,9 +124,13 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
             std::vector<std::string> sentences;
             for (std::int64_t i = 0; i < tokenizer_.trainingSentences; ++i) {
                 double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-                std::size_t li = std::min(langs.size() - 1, std::size_t(std::lower_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin()));
+                std::size_t li =
+                    std::min(langs.size() - 1,
+                             std::size_t(std::lower_bound(cumulative.begin(), cumulative.end(), u) -
+                                         cumulative.begin()));
                 const auto& pool = text[langs[li]].train;
-                sentences.push_back(pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)]);
+                sentences.push_back(
+                    pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)]);
             }
             auto cfg = model::presetConfig(model_.preset, model_.vocabSize);
             model::Tokenizer::train(sentences, cfg.vocabSize, ctx.outputDir + "/tokenizer", seed_);
@@ -127,8 +139,10 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
     model::Tokenizer tok(tokPath);
     ctx.report(0.03, "tokenizing");
     for (auto& [lang, t] : text) {
-        for (const auto& s : t.train) t.trainIds.push_back(tok.encode(s, std::size_t(pretrain_.maxLength)));
-        for (const auto& s : t.heldOut) t.heldOutIds.push_back(tok.encode(s, std::size_t(pretrain_.maxLength)));
+        for (const auto& s : t.train)
+            t.trainIds.push_back(tok.encode(s, std::size_t(pretrain_.maxLength)));
+        for (const auto& s : t.heldOut)
+            t.heldOutIds.push_back(tok.encode(s, std::size_t(pretrain_.maxLength)));
     }
 
     auto cfg = model::presetConfig(model_.preset, tok.vocabSize());
@@ -140,28 +154,34 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
         (p.value().dim() == 1 ? noDecay : decay).push_back(p.value());
     using torch::optim::AdamWOptions;
     std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, std::make_unique<AdamWOptions>(AdamWOptions(pretrain_.learningRate)
-                                                                  .betas({0.9, 0.98}).eps(1e-6)
-                                                                  .weight_decay(pretrain_.weightDecay)));
-    groups.emplace_back(noDecay, std::make_unique<AdamWOptions>(AdamWOptions(pretrain_.learningRate)
-                                                                    .betas({0.9, 0.98}).eps(1e-6)
-                                                                    .weight_decay(0.0)));
+    groups.emplace_back(decay,
+                        std::make_unique<AdamWOptions>(AdamWOptions(pretrain_.learningRate)
+                                                           .betas({0.9, 0.98})
+                                                           .eps(1e-6)
+                                                           .weight_decay(pretrain_.weightDecay)));
+    groups.emplace_back(
+        noDecay,
+        std::make_unique<AdamWOptions>(
+            AdamWOptions(pretrain_.learningRate).betas({0.9, 0.98}).eps(1e-6).weight_decay(0.0)));
     torch::optim::AdamW optimizer(std::move(groups));
     std::mt19937_64 rng(seed_);
-    MaskingSettings masking{pretrain_.maskProbability, tok.maskId(), model::Tokenizer::kPad, tok.vocabSize()};
+    MaskingSettings masking{pretrain_.maskProbability, tok.maskId(), model::Tokenizer::kPad,
+                            tok.vocabSize()};
 
     std::int64_t startStep = 0;
     if (auto last = model::latestCheckpoint(ckptDir)) {
-        auto meta = model::loadCheckpoint(*last, *net, &optimizer, {model_.preset, tok.hash()}, true);
+        auto meta =
+            model::loadCheckpoint(*last, *net, &optimizer, {model_.preset, tok.hash()}, true);
         if (meta.configHash != configHash_)
             throw std::runtime_error(*last + ": written by another configuration; start a new run");
         setRngState(rng, meta.training.at("sampler_rng").get<std::string>());
         startStep = meta.step;
-        ctx.report(double(startStep) / double(pretrain_.steps), "resumed at step " + std::to_string(startStep));
+        ctx.report(double(startStep) / double(pretrain_.steps),
+                   "resumed at step " + std::to_string(startStep));
     }
     auto save = [&](std::int64_t step) {
-        model::CheckpointMeta meta{cfg, tokPath, tok.hash(), step, configHash_,
-                                   {{"sampler_rng", rngState(rng)}}};
+        model::CheckpointMeta meta{cfg,  tokPath,     tok.hash(),
+                                   step, configHash_, {{"sampler_rng", rngState(rng)}}};
         return model::saveCheckpoint(ckptDir, *net, &optimizer, meta);
     };
 
@@ -170,19 +190,23 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
     std::int64_t windowTokens = 0;
     for (std::int64_t step = startStep; step < pretrain_.steps; ++step) {
         ctx.checkCancelled();
-        double lr = linearWarmupDecay(step, pretrain_.warmupSteps, pretrain_.steps, pretrain_.learningRate);
+        double lr =
+            linearWarmupDecay(step, pretrain_.warmupSteps, pretrain_.steps, pretrain_.learningRate);
         for (auto& g : optimizer.param_groups()) static_cast<AdamWOptions&>(g.options()).lr(lr);
         std::vector<std::vector<std::int64_t>> seqs;
-        for (std::int64_t i = 0; i < pretrain_.batchSize; ++i) seqs.push_back(sample(text, langs, cumulative, rng));
+        for (std::int64_t i = 0; i < pretrain_.batchSize; ++i)
+            seqs.push_back(sample(text, langs, cumulative, rng));
         auto batch = makeMlmBatch(seqs, masking, rng);
-        auto ids = batch.ids.to(device), mask = batch.mask.to(device), labels = batch.labels.to(device);
+        auto ids = batch.ids.to(device), mask = batch.mask.to(device),
+             labels = batch.labels.to(device);
         auto hidden = net->forward(ids, mask);
         auto picked = labels.ne(-100);
         auto logits = net->mlmLogits(hidden.index({picked}));
         auto loss = at::cross_entropy_loss(logits, labels.index({picked}));
         double lossValue = loss.item<double>();
         if (!std::isfinite(lossValue))
-            throw std::runtime_error("loss is " + std::string(std::isnan(lossValue) ? "NaN" : "infinite") +
+            throw std::runtime_error("loss is " +
+                                     std::string(std::isnan(lossValue) ? "NaN" : "infinite") +
                                      " at step " + std::to_string(step + 1));
         optimizer.zero_grad();
         loss.backward();
@@ -219,10 +243,12 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
         std::int64_t correct = 0, total = 0;
         double lossSum = 0;
         for (std::size_t i = 0; i < held.size(); i += 32) {
-            std::vector<std::vector<std::int64_t>> seqs(held.begin() + long(i), held.begin() + long(std::min(held.size(), i + 32)));
+            std::vector<std::vector<std::int64_t>> seqs(
+                held.begin() + long(i), held.begin() + long(std::min(held.size(), i + 32)));
             auto batch = makeMlmBatch(seqs, masking, evalRng);
             auto picked = batch.labels.ne(-100).to(device);
-            auto logits = net->mlmLogits(net->forward(batch.ids.to(device), batch.mask.to(device)).index({picked}));
+            auto logits = net->mlmLogits(
+                net->forward(batch.ids.to(device), batch.mask.to(device)).index({picked}));
             auto gold = batch.labels.to(device).index({picked});
             correct += logits.argmax(-1).eq(gold).sum().item<std::int64_t>();
             lossSum += at::cross_entropy_loss(logits, gold, {}, at::Reduction::Sum).item<double>();
@@ -235,9 +261,12 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
     }
     result.artifacts.push_back({"checkpoint", final});
     result.artifacts.push_back({"tokenizer", tokPath});
-    result.corpus = store::CorpusRecord{0, corpus_.name, corpusDir, manifest.at("hash"), manifest.dump(), ""};
-    result.summary = {{"checkpoint", final}, {"parameters", net->parameterCount()},
-                      {"sampling", probabilities}, {"mlm_accuracy", accuracy},
+    result.corpus =
+        store::CorpusRecord{0, corpus_.name, corpusDir, manifest.at("hash"), manifest.dump(), ""};
+    result.summary = {{"checkpoint", final},
+                      {"parameters", net->parameterCount()},
+                      {"sampling", probabilities},
+                      {"mlm_accuracy", accuracy},
                       {"device", device.is_cuda() ? "cuda" : "cpu"}};
     ctx.report(1.0, "pretrained " + model_.preset);
     return result;

@@ -13,11 +13,11 @@
 namespace clir::train {
 
 class PretrainJob : public jobs::Job {
-public:
+  public:
     explicit PretrainJob(const config::ExperimentSpec& spec);
     jobs::JobResult run(const jobs::JobContext& context) override;
 
-private:
+  private:
     data::CorpusSettings corpus_;
     ModelSettings model_;
     TokenizerSettings tokenizer_;

@@ -13,7 +13,7 @@ namespace clir::train {
 
 struct ModelSettings {
     std::string preset = "xs";
-    std::int64_t vocabSize = 0;  // 0: the preset's
+    std::int64_t vocabSize = 0;   // 0: the preset's
     std::string device = "auto";  // auto | cpu | cuda
     int threads = 0;              // 0: all cores
     static ModelSettings fromJson(const nlohmann::json& j);
