@@ -73,7 +73,9 @@ Measured pythonChild(const std::vector<std::string>& argv) {
     });
 }
 
-double seconds(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 }  // namespace
 
@@ -99,27 +101,30 @@ int main(int argc, char** argv) {
     }
     auto ours = inChild([&] {
         auto docs = data::readDocuments(corpus, "en-US");
-        retrieval::Bm25Index index(fs::dataDir() + "/indexes/" + hash.substr(0, 16) + "/en-US", hash,
-                                   "en-US", docs);
+        retrieval::Bm25Index index(fs::dataDir() + "/indexes/" + hash.substr(0, 16) + "/en-US",
+                                   hash, "en-US", docs);
         std::vector<std::string> texts;
         for (const auto& line : text::split(fs::readFile(allQueries), '\n'))
-            if (auto tab = line.find('\t'); tab != std::string::npos) texts.push_back(line.substr(tab + 1));
+            if (auto tab = line.find('\t'); tab != std::string::npos)
+                texts.push_back(line.substr(tab + 1));
         auto start = Clock::now();
         std::size_t hits = 0;
         for (const auto& t : texts) hits += index.search(t, {}).size();
         double s = seconds(start);
         return std::to_string(texts.size()) + " " + std::to_string(s) + " " + std::to_string(hits);
     });
-    auto ref = pythonChild({python, source + "/bench/reference_bm25.py", corpus + "/docs/en-US.jsonl",
-                            allQueries, "1000"});
+    auto ref = pythonChild({python, source + "/bench/reference_bm25.py",
+                            corpus + "/docs/en-US.jsonl", allQueries, "1000"});
     std::size_t nq = 0, nqRef = 0;
     double sOurs = 0, sRef = 0;
     std::istringstream(ours.output) >> nq >> sOurs;
     std::istringstream(ref.output) >> nqRef >> sRef;
-    std::printf("BM25 retrieval, %zu test queries (8 languages) x %zu English pages, top 1000\n", nq,
-                data::readDocuments(corpus, "en-US").size());
-    std::printf("  clirlab (Xapian)     %9.0f queries/s   peak %6.1f MiB\n", nq / sOurs, ours.peakMiB);
-    std::printf("  Python reference     %9.0f queries/s   peak %6.1f MiB\n", nqRef / sRef, ref.peakMiB);
+    std::printf("BM25 retrieval, %zu test queries (8 languages) x %zu English pages, top 1000\n",
+                nq, data::readDocuments(corpus, "en-US").size());
+    std::printf("  clirlab (Xapian)     %9.0f queries/s   peak %6.1f MiB\n", nq / sOurs,
+                ours.peakMiB);
+    std::printf("  Python reference     %9.0f queries/s   peak %6.1f MiB\n", nqRef / sRef,
+                ref.peakMiB);
     std::printf("  speed ratio clirlab/Python: %.1fx\n\n", (nq / sOurs) / (nqRef / sRef));
 
     // --- Evaluation of a 1M-line run ---
@@ -134,7 +139,8 @@ int main(int argc, char** argv) {
             std::vector<unsigned> ids;
             for (int d = 0; d < 1000; ++d) {
                 ids.push_back(unsigned(rng() % 100000) * 1000 + unsigned(d));
-                std::snprintf(buf, sizeof(buf), "q%zu Q0 doc%u %d %.2f bench\n", q, ids.back(), d + 1,
+                std::snprintf(buf, sizeof(buf), "q%zu Q0 doc%u %d %.2f bench\n", q, ids.back(),
+                              d + 1,
                               double(rng() % 10000) / 100.0);  // 2 decimals: many ties
                 run += buf;
             }
@@ -161,7 +167,8 @@ int main(int argc, char** argv) {
         return std::string(out);
     });
     auto start = Clock::now();
-    auto evRef = pythonChild({python, source + "/tests/reference/trec_eval_reference.py", qrelsPath, runPath});
+    auto evRef = pythonChild(
+        {python, source + "/tests/reference/trec_eval_reference.py", qrelsPath, runPath});
     double sEvRef = seconds(start);
     if (ev.output.rfind("error", 0) == 0 || ours.output.rfind("error", 0) == 0) {
         std::fprintf(stderr, "%s%s\n", ev.output.c_str(), ours.output.c_str());
@@ -172,12 +179,12 @@ int main(int argc, char** argv) {
     double mapRef = -1;
     for (const auto& line : text::split(evRef.output, '\n'))
         if (line.rfind("map\tall\t", 0) == 0) mapRef = std::stod(line.substr(8));
-    std::printf("Evaluation of a %zu-line run (%zu queries, all measures, read + evaluate)\n", evalLines,
-                evalLines / 1000);
+    std::printf("Evaluation of a %zu-line run (%zu queries, all measures, read + evaluate)\n",
+                evalLines, evalLines / 1000);
     std::printf("  clirlab              %9.2f s  %9.0f lines/s   peak %6.1f MiB   map %.6f\n", sEv,
                 evalLines / sEv, ev.peakMiB, mapOurs);
-    std::printf("  Python reference     %9.2f s  %9.0f lines/s   peak %6.1f MiB   map %.6f\n", sEvRef,
-                evalLines / sEvRef, evRef.peakMiB, mapRef);
+    std::printf("  Python reference     %9.2f s  %9.0f lines/s   peak %6.1f MiB   map %.6f\n",
+                sEvRef, evalLines / sEvRef, evRef.peakMiB, mapRef);
     std::printf("  speed ratio clirlab/Python: %.1fx; results %s\n", sEvRef / sEv,
                 std::fabs(mapOurs - mapRef) < 1e-6 ? "identical" : "DIFFER");
     return std::fabs(mapOurs - mapRef) < 1e-6 ? 0 : 1;
