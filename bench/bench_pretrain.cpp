@@ -2,9 +2,7 @@
 // number of steps on identical synthetic batches, clirlab's LibTorch encoder against the same
 // model in Python PyTorch (bench/pretrain_reference.py), each in its own process with its peak
 // memory. Prints tokens/s and the C++/Python ratio.
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "bench/bench_child.h"
 
 #include <torch/nn/module.h>
 #include <torch/nn/utils/clip_grad.h>
@@ -21,39 +19,7 @@
 
 using namespace clir;
 
-namespace {
-
-struct Child {
-    std::string out;
-    double peakMiB = 0;
-};
-
-template <typename F>
-Child inChild(F work) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe");
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::close(fds[0]);
-        std::string s = work();
-        ssize_t w = ::write(fds[1], s.data(), s.size());
-        (void)w;
-        ::_exit(0);
-    }
-    ::close(fds[1]);
-    Child c;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof(buf))) > 0) c.out.append(buf, std::size_t(n));
-    ::close(fds[0]);
-    int status = 0;
-    struct rusage usage {};
-    ::wait4(pid, &status, 0, &usage);
-    c.peakMiB = double(usage.ru_maxrss) / 1024.0;
-    return c;
-}
-
-}  // namespace
+using bench::inChild;
 
 int main(int argc, char** argv) {
     const std::int64_t B = 32, T = 64, steps = argc > 1 ? std::stoll(argv[1]) : 20;
@@ -94,8 +60,8 @@ int main(int argc, char** argv) {
         return r.exitCode == 0 ? r.out : "0 1 " + r.err;
     });
     double tOurs = 0, sOurs = 1, tRef = 0, sRef = 1;
-    std::istringstream(ours.out) >> tOurs >> sOurs;
-    std::istringstream(ref.out) >> tRef >> sRef;
+    std::istringstream(ours.output) >> tOurs >> sOurs;
+    std::istringstream(ref.output) >> tRef >> sRef;
     // The reference runs as a grandchild; its own peak is reported through RUSAGE_CHILDREN here.
     struct rusage children {};
     ::getrusage(RUSAGE_CHILDREN, &children);

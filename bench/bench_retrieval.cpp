@@ -3,9 +3,7 @@
 // memory, as ratios against references measured in the same run: a plain Python BM25
 // (bench/reference_bm25.py) and the independent Python evaluator (tests/reference/).
 // Each part runs in a forked child so its peak RSS is its own.
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "bench/bench_child.h"
 
 #include <chrono>
 #include <cstdio>
@@ -30,40 +28,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct Measured {
-    std::string output;  // what the child printed
-    double peakMiB = 0;
-};
-
-// Runs `work` in a child process; returns its stdout and peak resident memory.
-Measured inChild(const std::function<std::string()>& work) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::close(fds[0]);
-        std::string out;
-        try {
-            out = work();
-        } catch (const std::exception& e) {
-            out = std::string("error: ") + e.what();
-        }
-        ssize_t ignored = ::write(fds[1], out.data(), out.size());
-        (void)ignored;
-        ::_exit(0);
-    }
-    ::close(fds[1]);
-    Measured m;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof(buf))) > 0) m.output.append(buf, std::size_t(n));
-    ::close(fds[0]);
-    int status = 0;
-    struct rusage usage {};
-    ::wait4(pid, &status, 0, &usage);
-    m.peakMiB = double(usage.ru_maxrss) / 1024.0;
-    return m;
-}
+using bench::inChild;
+using Measured = bench::ChildResult;
 
 Measured pythonChild(const std::vector<std::string>& argv) {
     return inChild([&] {

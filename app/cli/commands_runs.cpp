@@ -21,6 +21,24 @@ extern "C" void onInterrupt(int) {
     gCancel.store(true);
 }
 
+// Runs (or resumes) a stored run in the foreground: Ctrl-C cancels, progress on the terminal,
+// the outcome printed. Returns the exit code.
+int executeInForeground(store::Database& db, std::int64_t id,
+                        const config::ExperimentSpec& experiment, jobs::Job& job, bool resume) {
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    ProgressPrinter printer;
+    jobs::RunnerListener listener;
+    listener.progress = [&](std::int64_t, const jobs::Progress& p) { printer.update(p); };
+    auto outcome = jobs::JobRunner(db).execute(id, experiment, job, &gCancel, listener, resume);
+    printer.finish();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    std::printf("run %lld %s%s%s\n", static_cast<long long>(id), store::toString(outcome.status),
+                outcome.error.empty() ? "" : ": ", outcome.error.c_str());
+    return outcome.status == store::RunStatus::Finished ? 0 : 1;
+}
+
 }  // namespace
 
 int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) {
@@ -37,22 +55,10 @@ int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) 
     auto job = jobs::makeJob(experiment);
     store::Database db(g.databasePath);
     store::RunStore(db).recoverInterrupted();
-    jobs::JobRunner runner(db);
-    std::int64_t id = runner.enqueue(experiment);
+    std::int64_t id = jobs::JobRunner(db).enqueue(experiment);
     std::fprintf(stderr, "run %lld: %s (%s)\n", static_cast<long long>(id), experiment.name.c_str(),
                  experiment.method.c_str());
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
-    ProgressPrinter printer;
-    jobs::RunnerListener listener;
-    listener.progress = [&](std::int64_t, const jobs::Progress& p) { printer.update(p); };
-    auto outcome = runner.execute(id, experiment, *job, &gCancel, listener);
-    printer.finish();
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    std::printf("run %lld %s%s%s\n", static_cast<long long>(id), store::toString(outcome.status),
-                outcome.error.empty() ? "" : ": ", outcome.error.c_str());
-    return outcome.status == store::RunStatus::Finished ? 0 : 1;
+    return executeInForeground(db, id, experiment, *job, false);
 }
 
 int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args) {
@@ -77,16 +83,7 @@ int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args) {
                                  "; only interrupted, failed or cancelled runs resume");
     auto experiment = config::parseExperiment(r->config, "run " + std::to_string(id));
     auto job = jobs::makeJob(experiment);
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
-    ProgressPrinter printer;
-    jobs::RunnerListener listener;
-    listener.progress = [&](std::int64_t, const jobs::Progress& p) { printer.update(p); };
-    auto outcome = jobs::JobRunner(db).execute(id, experiment, *job, &gCancel, listener, true);
-    printer.finish();
-    std::printf("run %lld %s%s%s\n", static_cast<long long>(id), store::toString(outcome.status),
-                outcome.error.empty() ? "" : ": ", outcome.error.c_str());
-    return outcome.status == store::RunStatus::Finished ? 0 : 1;
+    return executeInForeground(db, id, experiment, *job, true);
 }
 
 int modelInfo(const GlobalOptions&, const std::vector<std::string>& args) {
