@@ -42,11 +42,17 @@ void RunDetails::showRun(std::int64_t runId) {
     auto results = runs.results(r->id);
     if (!results.empty()) {
         // One table per query set: languages as rows, the rank-based measures as columns.
-        const std::vector<std::string> measures = {"map",  "ndcg_cut_10", "recip_rank",
-                                                   "P_10", "recall_100",  "recall_1000"};
+        const std::vector<std::string> retrievalMeasures = {"map",  "ndcg_cut_10", "recip_rank",
+                                                            "P_10", "recall_100",  "recall_1000"};
         std::map<std::string, std::map<std::string, std::map<std::string, double>>> bySet;
         for (const auto& x : results) bySet[x.querySet][x.language][x.measure] = x.value;
         for (const auto& [set, byLanguage] : bySet) {
+            // Retrieval sets show the rank measures; others (e.g. mlm) show what they stored.
+            std::vector<std::string> measures = retrievalMeasures;
+            if (!byLanguage.begin()->second.count("map")) {
+                measures.clear();
+                for (const auto& [m, _] : byLanguage.begin()->second) measures.push_back(m);
+            }
             md << "\n### Results: " << set << "\n\n| language |";
             for (const auto& m : measures) md << " " << m << " |";
             md << "\n|---|";
