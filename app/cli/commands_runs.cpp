@@ -1,5 +1,6 @@
 // `clirlab run|list|show`.
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 
@@ -7,6 +8,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
 #include "core/config/experiment_spec.h"
+#include "core/eval/comparison.h"
 #include "core/jobs/job_factory.h"
 #include "core/jobs/job_runner.h"
 #include "core/model/encoder_config.h"
@@ -39,6 +41,84 @@ int executeInForeground(store::Database& db, std::int64_t id,
     return outcome.status == store::RunStatus::Finished ? 0 : 1;
 }
 
+// Resolves, queues and runs one experiment; returns the run id and the exit code. With reuse, a
+// finished run of the same name and resolved configuration is taken instead of running again.
+std::pair<std::int64_t, int> runOne(store::Database& db, config::ExperimentSpec& experiment,
+                                    bool reuse) {
+    store::RunStore runs(db);
+    runs.recoverInterrupted();
+    jobs::JobRunner runner(db);
+    runner.resolveInputs(experiment);
+    if (reuse)
+        for (const auto& r : runs.runs())
+            if (r.name == experiment.name && r.configHash == experiment.configHash &&
+                r.status == store::RunStatus::Finished) {
+                std::fprintf(stderr, "run %lld: %s (%s) reused, finished %s\n",
+                             static_cast<long long>(r.id), experiment.name.c_str(),
+                             experiment.method.c_str(), r.finishedAt.c_str());
+                return {r.id, 0};
+            }
+    auto job = jobs::makeJob(experiment);
+    std::int64_t id = runner.enqueue(experiment);
+    std::fprintf(stderr, "run %lld: %s (%s)\n", static_cast<long long>(id), experiment.name.c_str(),
+                 experiment.method.c_str());
+    return {id, executeInForeground(db, id, experiment, *job, false)};
+}
+
+// A suite: its experiments in order (each reusing an identical finished run), then the
+// comparison table of every run that has results, with markers against the baselines.
+int runSuite(const GlobalOptions& g, const config::ExperimentSpec& suite) {
+    const auto& block = suite.config.at("suite");
+    const auto base = std::filesystem::path(suite.source).parent_path();
+    std::vector<config::ExperimentSpec> experiments;
+    for (const auto& f : block.at("experiments")) {  // all validated before anything runs
+        auto path = (base / f.get<std::string>()).string();
+        auto e = config::loadExperiment(path);
+        if (e.method == "suite")
+            throw config::ConfigError(suite.source + ": field 'suite.experiments': " + path +
+                                      " is a suite itself");
+        experiments.push_back(std::move(e));
+    }
+    store::Database db(g.databasePath);
+    std::vector<std::pair<std::string, std::int64_t>> done;
+    for (std::size_t i = 0; i < experiments.size(); ++i) {
+        std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, experiments.size(),
+                     experiments[i].source.c_str());
+        auto [id, code] = runOne(db, experiments[i], true);
+        if (code != 0) {
+            std::fprintf(stderr, "suite %s stopped: run %lld did not finish\n",
+                         suite.name.c_str(), static_cast<long long>(id));
+            return 1;
+        }
+        done.push_back({experiments[i].name, id});
+    }
+    store::RunStore runs(db);
+    const std::string measure = block.at("measure");
+    for (const auto& set : block.at("query_sets")) {
+        std::vector<eval::ComparedRun> compared;
+        std::vector<std::size_t> baselines;
+        for (const auto& [name, id] : done) {
+            eval::ComparedRun c;
+            c.label = name;
+            for (const auto& x : runs.results(id))
+                if (x.querySet == set && x.measure == measure)
+                    c.perLanguage[x.language] = runs.queryResults(id, x.language, set, measure);
+            if (c.perLanguage.empty()) continue;
+            for (const auto& b : block.at("baselines"))
+                if (b == name) baselines.push_back(compared.size());
+            compared.push_back(std::move(c));
+        }
+        if (compared.empty()) continue;
+        std::cout << "\n"
+                  << eval::formatAgainstBaselines(compared, baselines, measure,
+                                                  set.get<std::string>());
+    }
+    std::cout << "\nruns:";
+    for (const auto& [name, id] : done) std::cout << " " << name << "=#" << id;
+    std::cout << "\n";
+    return 0;
+}
+
 }  // namespace
 
 int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) {
@@ -52,13 +132,11 @@ int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) 
     auto a = parseArgs(spec, args);
     if (a.has("--help")) return std::cout << spec.helpText(), 0;
     auto experiment = config::loadExperiment(a.positionals[0]);  // before touching the store
-    auto job = jobs::makeJob(experiment);
+    if (experiment.method == "suite") return runSuite(g, experiment);
+    // A bad setting fails before the store is touched (init.from needs the store to resolve).
+    if (!experiment.config.contains("init")) jobs::makeJob(experiment);
     store::Database db(g.databasePath);
-    store::RunStore(db).recoverInterrupted();
-    std::int64_t id = jobs::JobRunner(db).enqueue(experiment);
-    std::fprintf(stderr, "run %lld: %s (%s)\n", static_cast<long long>(id), experiment.name.c_str(),
-                 experiment.method.c_str());
-    return executeInForeground(db, id, experiment, *job, false);
+    return runOne(db, experiment, false).second;
 }
 
 int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args) {

@@ -8,6 +8,7 @@
 #include "core/eval/evaluation_settings.h"
 #include "core/retrieval/bm25_job.h"
 #include "core/train/pretrain_settings.h"
+#include "core/train/retrieval_settings.h"
 #include "core/util/fs.h"
 #include "core/util/sha256.h"
 
@@ -18,20 +19,48 @@ namespace {
 // The optional blocks each method reads; a block given to a method that does not read it is an
 // error, and unused defaults are not stored with the run.
 const std::map<std::string, std::vector<std::string>>& methodBlocks() {
-    static const std::map<std::string, std::vector<std::string>> blocks = {
-        {"corpus", {}},
-        {"bm25", {"bm25", "translation", "evaluation"}},
-        {"pretrain", {"model", "tokenizer", "pretrain"}}};
+    static const std::map<std::string, std::vector<std::string>> blocks = [] {
+        std::map<std::string, std::vector<std::string>> b = {
+            {"corpus", {}},
+            {"bm25", {"bm25", "translation", "evaluation"}},
+            {"pretrain", {"model", "tokenizer", "pretrain"}},
+            {"suite", {"suite"}}};
+        for (const auto& m : train::retrievalMethods()) b[m] = train::retrievalMethodBlocks(m);
+        return b;
+    }();
     return blocks;
 }
 
 const std::vector<std::string>& allBlocks() {
-    static const std::vector<std::string> names = {"bm25", "translation", "evaluation",
-                                                   "model", "tokenizer", "pretrain"};
+    static const std::vector<std::string> names = {
+        "bm25",     "translation", "evaluation", "model", "tokenizer", "pretrain",
+        "init",     "retrieval",   "train",      "ot",    "suite"};
     return names;
 }
 
 }  // namespace
+
+SchemaNode suiteSchema() {
+    SchemaNode files = SchemaNode::array(
+        "experiment files run in order (paths relative to the suite file); a finished run with "
+        "the same name and configuration is reused",
+        SchemaNode::string("an experiment file"), nlohmann::json::array());
+    SchemaNode baselines = SchemaNode::array(
+        "run names the significance markers compare against", SchemaNode::string("a run name"),
+        nlohmann::json::array());
+    SchemaNode sets = SchemaNode::array("query sets the tables show",
+                                        SchemaNode::string("a query set", nullptr,
+                                                           {"entries", "headings"}),
+                                        {"entries"});
+    return SchemaNode::object(
+        "several experiments run as one command, then compared",
+        {{"experiments", files},
+         {"baselines", baselines},
+         {"measure", SchemaNode::string("measure of the comparison table", "map",
+                                        {"map", "ndcg_cut_10", "recip_rank", "P_10", "recall_100",
+                                         "recall_1000"})},
+         {"query_sets", sets}});
+}
 
 const std::vector<std::string>& methodNames() {
     // Grows with each job kind; jobs/job_factory.cpp maps each name to its job.
@@ -60,7 +89,12 @@ SchemaNode experimentSchema() {
          {"evaluation", eval::evaluationSchema()},
          {"model", train::modelSchema()},
          {"tokenizer", train::tokenizerSchema()},
-         {"pretrain", train::pretrainSchema()}});
+         {"pretrain", train::pretrainSchema()},
+         {"init", train::initSchema()},
+         {"retrieval", train::retrievalSchema()},
+         {"train", train::trainSchema()},
+         {"ot", train::otSchema()},
+         {"suite", suiteSchema()}});
 }
 
 ExperimentSpec parseExperiment(const std::string& text, const std::string& source) {
@@ -78,7 +112,26 @@ ExperimentSpec parseExperiment(const std::string& text, const std::string& sourc
                                   j.at("method").get<std::string>() + "'");
             j.erase(block);
         }
-        data::CorpusSettings::fromJson(j.at("corpus"));  // cross-field checks
+        auto corpus = data::CorpusSettings::fromJson(j.at("corpus"));  // cross-field checks
+        const std::string method = j.at("method").get<std::string>();
+        if (method == "suite" && j.at("suite").at("experiments").empty())
+            throw ConfigError("field 'suite.experiments': name at least one experiment file");
+        if (train::isRetrievalMethod(method)) {
+            const auto& init = j.at("init");
+            if (init.at("from").get<std::string>().empty() &&
+                init.at("checkpoint").get<std::string>().empty())
+                throw ConfigError("field 'init.from': method '" + method +
+                                  "' starts from a trained encoder: name its run (" +
+                                  (method == "teacher" ? "a pretrain run" : "a teacher run") +
+                                  ") or give init.checkpoint");
+            if (j.contains("train"))
+                for (const auto& l : j.at("train").at("languages")) {
+                    const auto& langs = corpus.languages;
+                    if (std::find(langs.begin(), langs.end(), l) == langs.end())
+                        throw ConfigError("field 'train.languages': " + l.dump() +
+                                          " is not one of corpus.languages");
+                }
+        }
         spec.name = j.at("name").get<std::string>();
         if (spec.name.empty()) throw ConfigError("field 'name': must not be empty");
         spec.method = j.at("method").get<std::string>();

@@ -2,6 +2,8 @@
 #include "core/eval/comparison.h"
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -135,6 +137,84 @@ std::string formatComparison(const Comparison& c, const std::string& measure,
         }
     }
     out << "\n";
+    return out.str();
+}
+
+std::string formatAgainstBaselines(const std::vector<ComparedRun>& runs,
+                                   const std::vector<std::size_t>& baselines,
+                                   const std::string& measure, const std::string& querySet,
+                                   std::size_t permutations, std::uint64_t seed, double alpha) {
+    static const std::map<char, std::string> superscript = {
+        {'a', "ᵃ"}, {'b', "ᵇ"}, {'c', "ᶜ"}, {'d', "ᵈ"}, {'e', "ᵉ"}, {'f', "ᶠ"}, {'g', "ᵍ"},
+        {'h', "ʰ"}, {'i', "ⁱ"}, {'j', "ʲ"}, {'k', "ᵏ"}, {'l', "ˡ"}, {'m', "ᵐ"}, {'n', "ⁿ"},
+        {'o', "ᵒ"}, {'p', "ᵖ"}, {'r', "ʳ"}, {'s', "ˢ"}, {'t', "ᵗ"}, {'u', "ᵘ"}, {'v', "ᵛ"},
+        {'w', "ʷ"}, {'x', "ˣ"}, {'y', "ʸ"}, {'z', "ᶻ"}};
+    static const std::vector<std::string> digits = {"¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
+    std::vector<std::string> markers;
+    std::set<std::string> usedLetters;
+    bool letters = true;
+    for (auto b : baselines) {
+        if (b >= runs.size()) throw std::invalid_argument("baseline index out of range");
+        char first = runs[b].label.empty() ? '?' : char(std::tolower(runs[b].label[0]));
+        auto it = superscript.find(first);
+        if (it == superscript.end() || !usedLetters.insert(it->second).second) letters = false;
+    }
+    for (std::size_t k = 0; k < baselines.size(); ++k)
+        markers.push_back(letters ? superscript.at(char(std::tolower(runs[baselines[k]].label[0])))
+                                  : digits[k % digits.size()]);
+    std::vector<Comparison> perBaseline;
+    for (auto b : baselines) {
+        auto copy = runs;
+        for (std::size_t i = 0; i < copy.size(); ++i) copy[i].isBaseline = i == b;
+        perBaseline.push_back(compareRuns(copy, permutations, seed, alpha));
+    }
+    if (perBaseline.empty()) {
+        auto copy = runs;
+        if (!copy.empty()) copy[0].isBaseline = true;
+        perBaseline.push_back(compareRuns(copy, permutations, seed, alpha));
+    }
+    const Comparison& c = perBaseline.front();
+    std::ostringstream out;
+    out << "| " << measure << " (" << querySet << ") |";
+    for (const auto& l : c.labels) out << " " << l << " |";
+    out << "\n|---|";
+    for (std::size_t i = 0; i < c.labels.size(); ++i) out << "---:|";
+    out << "\n";
+    char buf[64];
+    for (std::size_t li = 0; li < c.languages.size(); ++li) {
+        std::string g = data::resourceGroup(c.languages[li]);
+        out << "| " << c.languages[li] << (g == "other" ? "" : " (" + g + ")") << " |";
+        for (std::size_t r = 0; r < c.labels.size(); ++r) {
+            const auto& cell = c.cells[r][li];
+            if (!cell.present) {
+                out << " – |";
+                continue;
+            }
+            std::snprintf(buf, sizeof(buf), "%.4f", cell.mean);
+            out << " " << buf;
+            for (std::size_t k = 0; k < perBaseline.size() && k < markers.size(); ++k)
+                if (perBaseline[k].cells[r][li].significantRandomisation) out << markers[k];
+            out << " |";
+        }
+        out << "\n";
+    }
+    out << "| gap (high − low) |";
+    for (double g : c.gap) {
+        if (std::isnan(g)) {
+            out << " – |";
+        } else {
+            std::snprintf(buf, sizeof(buf), "%+.4f", g);
+            out << " " << buf << " |";
+        }
+    }
+    out << "\n";
+    for (std::size_t k = 0; k < markers.size(); ++k) {
+        std::snprintf(buf, sizeof(buf), "%g", alpha);
+        out << "\n" << markers[k] << " differs from " << runs[baselines[k]].label
+            << " (paired randomisation test, " << permutations << " permutations, p < " << buf
+            << " after Bonferroni correction across languages)";
+    }
+    if (!markers.empty()) out << "\n";
     return out.str();
 }
 

@@ -38,4 +38,14 @@ Comparison compareRuns(const std::vector<ComparedRun>& runs, std::size_t permuta
 std::string formatComparison(const Comparison& c, const std::string& measure,
                              const std::string& querySet);
 
+// One table with markers against several baselines at once: a cell carries a baseline's marker
+// (a superscript of its label's first letter, or of its number when letters repeat) when the
+// paired randomisation test finds it different from that baseline at p < alpha after Bonferroni
+// correction across languages. A legend follows the table.
+std::string formatAgainstBaselines(const std::vector<ComparedRun>& runs,
+                                   const std::vector<std::size_t>& baselines,
+                                   const std::string& measure, const std::string& querySet,
+                                   std::size_t permutations = 10000, std::uint64_t seed = 42,
+                                   double alpha = 0.05);
+
 }  // namespace clir::eval

@@ -29,6 +29,7 @@ struct JobContext {
     std::function<void(const Progress&)> progress;
     std::function<void(const std::string& name, std::int64_t step, double value)> metric;
     const std::atomic<bool>* cancel = nullptr;
+    std::function<void(const store::AlignmentRecord&)> alignment;  // stored as it comes
     std::string outputDir;  // where the job writes files (runs, checkpoints); set by the runner
 
     void report(double fraction, const std::string& message) const {
@@ -36,6 +37,9 @@ struct JobContext {
     }
     void record(const std::string& name, std::int64_t step, double value) const {
         if (metric) metric(name, step, value);
+    }
+    void saveAlignment(const store::AlignmentRecord& a) const {
+        if (alignment) alignment(a);
     }
     bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
     void checkCancelled() const {

@@ -4,6 +4,7 @@
 #include "core/data/corpus_job.h"
 #include "core/retrieval/bm25_job.h"
 #include "core/train/pretrain_job.h"
+#include "core/train/retrieval_job.h"
 
 namespace clir::jobs {
 
@@ -11,6 +12,10 @@ std::unique_ptr<Job> makeJob(const config::ExperimentSpec& spec) {
     if (spec.method == "corpus") return std::make_unique<data::CorpusJob>(spec);
     if (spec.method == "bm25") return std::make_unique<retrieval::Bm25Job>(spec);
     if (spec.method == "pretrain") return std::make_unique<train::PretrainJob>(spec);
+    if (train::isRetrievalMethod(spec.method)) return std::make_unique<train::RetrievalJob>(spec);
+    if (spec.method == "suite")
+        throw config::ConfigError(spec.source +
+                                  ": a suite runs its experiments one by one: `clirlab run` it");
     throw config::ConfigError(spec.source + ": field 'method': no job for '" + spec.method + "'");
 }
 

@@ -3,11 +3,62 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
+
+#include "core/util/sha256.h"
 
 namespace clir::jobs {
 
 std::string codeVersion() {
     return CLIRLAB_VERSION;
+}
+
+void JobRunner::resolveInputs(config::ExperimentSpec& spec) {
+    if (!spec.config.contains("init")) return;
+    auto& init = spec.config["init"];
+    const std::string from = init.value("from", "");
+    auto fail = [&](const std::string& why) {
+        throw config::ConfigError(spec.source + ": field 'init.from': " + why);
+    };
+    if (from.empty()) {
+        const std::string ckpt = init.value("checkpoint", "");
+        if (!std::filesystem::exists(ckpt + "/checkpoint.json"))
+            throw config::ConfigError(spec.source + ": field 'init.checkpoint': " + ckpt +
+                                      " is not a checkpoint folder");
+        return;
+    }
+    store::RunStore runs(db_);
+    std::optional<store::RunRecord> found;
+    if (from[0] == '#') {
+        std::int64_t id = 0;
+        try {
+            id = std::stoll(from.substr(1));
+        } catch (const std::exception&) {
+            fail("'" + from + "' is not a run id (#12)");
+        }
+        found = runs.run(id);
+        if (!found) fail("no run " + from + " in " + db_.path());
+        if (found->status != store::RunStatus::Finished)
+            fail("run " + from + " is " + store::toString(found->status) + ", not finished");
+    } else {
+        for (const auto& r : runs.runs())  // newest first
+            if (r.name == from && r.status == store::RunStatus::Finished) {
+                found = r;
+                break;
+            }
+        if (!found)
+            fail("no finished run named '" + from + "' in " + db_.path() +
+                 "; run its experiment first (experiments/" + from + ".json)");
+    }
+    std::string checkpoint;
+    for (const auto& a : runs.artifacts(found->id))
+        if (a.kind == "best_checkpoint" || (a.kind == "checkpoint" && checkpoint.empty()))
+            checkpoint = a.path;
+    if (checkpoint.empty())
+        fail("run #" + std::to_string(found->id) + " ('" + found->name + "') left no checkpoint");
+    init["checkpoint"] = checkpoint;
+    init["from_run"] = found->id;
+    spec.configHash = Sha256::hex(spec.config.dump());
 }
 
 std::int64_t JobRunner::enqueue(const config::ExperimentSpec& spec) {
@@ -79,6 +130,8 @@ RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& 
         if (listener.metric) listener.metric(runId, name, step, value);
         if (seconds(now) - seconds(lastFlush) >= metricFlushSeconds) flush();
     };
+
+    ctx.alignment = [&](const store::AlignmentRecord& a) { runs.storeAlignment(runId, a); };
 
     RunOutcome outcome;
     outcome.runId = runId;

@@ -33,6 +33,10 @@ class JobRunner {
   public:
     explicit JobRunner(store::Database& db) : db_(db) {}
 
+    // Fills in what an experiment takes from earlier runs: init.from (a run name, or "#id") becomes
+    // init.checkpoint (that run's best checkpoint) and init.from_run. Throws ConfigError naming
+    // the field when no finished run matches. Call before makeJob and enqueue.
+    void resolveInputs(config::ExperimentSpec& spec);
     // Records the run as queued and returns its id.
     std::int64_t enqueue(const config::ExperimentSpec& spec);
     // Runs a queued run to its end. Never throws for job failures: they become the status.

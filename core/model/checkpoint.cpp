@@ -39,9 +39,12 @@ at::Generator cpuGenerator() {
 
 }  // namespace
 
-std::string saveCheckpoint(const std::string& dir, XlmrEncoderImpl& model,
-                           torch::optim::Optimizer* optimizer, const CheckpointMeta& meta) {
-    std::string name = "step-" + std::to_string(meta.step);
+std::string saveCheckpoint(const std::string& dir, torch::nn::Module& model,
+                           torch::optim::Optimizer* optimizer, const CheckpointMeta& meta,
+                           const std::string& folderName, bool updateLatest) {
+    std::string name = folderName.empty() ? "step-" + std::to_string(meta.step) : folderName;
+    std::int64_t parameters = 0;
+    for (const auto& p : model.parameters()) parameters += p.numel();
     std::string target = dir + "/" + name, tmp = target + ".partial";
     stdfs::remove_all(tmp);
     stdfs::create_directories(tmp);
@@ -69,9 +72,10 @@ std::string saveCheckpoint(const std::string& dir, XlmrEncoderImpl& model,
     }
     nlohmann::json sidecar = {
         {"format", kFormat},
+        {"kind", meta.kind},
         {"preset", meta.encoder.preset},
         {"encoder", meta.encoder.toJson()},
-        {"parameters", model.parameterCount()},
+        {"parameters", parameters},
         {"tokenizer", {{"path", meta.tokenizerPath}, {"sha256", meta.tokenizerHash}}},
         {"step", meta.step},
         {"config_hash", meta.configHash},
@@ -80,7 +84,7 @@ std::string saveCheckpoint(const std::string& dir, XlmrEncoderImpl& model,
     fs::writeFileAtomic(tmp + "/checkpoint.json", sidecar.dump(2) + "\n");
     stdfs::remove_all(target);
     stdfs::rename(tmp, target);
-    fs::writeFileAtomic(dir + "/latest", name + "\n");
+    if (updateLatest) fs::writeFileAtomic(dir + "/latest", name + "\n");
     return target;
 }
 
@@ -119,6 +123,7 @@ CheckpointMeta readCheckpointMeta(const std::string& checkpoint) {
                                      ": corrupt (SHA-256 differs from the checkpoint's record)");
     }
     CheckpointMeta meta;
+    meta.kind = j.value("kind", "encoder");
     meta.encoder = EncoderConfig::fromJson(j.at("encoder"));
     meta.tokenizerPath = j.at("tokenizer").value("path", "");
     meta.tokenizerHash = j.at("tokenizer").value("sha256", "");
@@ -131,13 +136,24 @@ CheckpointMeta readCheckpointMeta(const std::string& checkpoint) {
 CheckpointMeta loadCheckpoint(const std::string& checkpoint, XlmrEncoderImpl& model,
                               torch::optim::Optimizer* optimizer,
                               const CheckpointExpectation& expect, bool restoreRng) {
+    return loadCheckpoint(checkpoint, model, model.config(), "encoder", optimizer, expect,
+                          restoreRng);
+}
+
+CheckpointMeta loadCheckpoint(const std::string& checkpoint, torch::nn::Module& model,
+                              const EncoderConfig& shape, const std::string& kind,
+                              torch::optim::Optimizer* optimizer,
+                              const CheckpointExpectation& expect, bool restoreRng) {
     auto meta = readCheckpointMeta(checkpoint);
+    if (meta.kind != kind)
+        throw std::runtime_error(checkpoint + ": a checkpoint of kind '" + meta.kind +
+                                 "', this needs one of kind '" + kind + "'");
     if (!expect.preset.empty() && meta.encoder.preset != expect.preset)
         throw std::runtime_error(checkpoint + ": preset '" + meta.encoder.preset +
                                  "' does not match the requested '" + expect.preset + "'");
-    if (meta.encoder.toJson() != model.config().toJson())
+    if (meta.encoder.toJson() != shape.toJson())
         throw std::runtime_error(checkpoint + ": model shape " + meta.encoder.toJson().dump() +
-                                 " does not match " + model.config().toJson().dump());
+                                 " does not match " + shape.toJson().dump());
     if (!expect.tokenizerHash.empty() && meta.tokenizerHash != expect.tokenizerHash)
         throw std::runtime_error(checkpoint + ": trained with another tokenizer (" +
                                  meta.tokenizerHash.substr(0, 12) + ", this run uses " +

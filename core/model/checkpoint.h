@@ -24,11 +24,15 @@ struct CheckpointMeta {
     std::int64_t step = 0;
     std::string configHash;
     nlohmann::json training = nlohmann::json::object();  // job-specific state (sampler RNG, ...)
+    std::string kind = "encoder";  // encoder (pretraining) | retrieval (encoder + head) | ...
 };
 
-// Writes <dir>/step-<N>/ and points <dir>/latest at it. Returns the checkpoint folder.
-std::string saveCheckpoint(const std::string& dir, XlmrEncoderImpl& model,
-                           torch::optim::Optimizer* optimizer, const CheckpointMeta& meta);
+// Writes <dir>/<name>/ (name: step-<N> by default) and points <dir>/latest at it unless
+// `updateLatest` is false. Returns the checkpoint folder. The module's parameters and buffers
+// are saved by name.
+std::string saveCheckpoint(const std::string& dir, torch::nn::Module& module,
+                           torch::optim::Optimizer* optimizer, const CheckpointMeta& meta,
+                           const std::string& name = "", bool updateLatest = true);
 
 // The folder <dir>/latest points at, if any.
 std::optional<std::string> latestCheckpoint(const std::string& dir);
@@ -44,6 +48,11 @@ struct CheckpointExpectation {
 
 // Loads weights (and optimizer and RNG state when given) after checking the expectation.
 CheckpointMeta loadCheckpoint(const std::string& checkpoint, XlmrEncoderImpl& model,
+                              torch::optim::Optimizer* optimizer,
+                              const CheckpointExpectation& expect = {}, bool restoreRng = false);
+// The same for any module holding an encoder of `shape`; the checkpoint's kind must be `kind`.
+CheckpointMeta loadCheckpoint(const std::string& checkpoint, torch::nn::Module& module,
+                              const EncoderConfig& shape, const std::string& kind,
                               torch::optim::Optimizer* optimizer,
                               const CheckpointExpectation& expect = {}, bool restoreRng = false);
 

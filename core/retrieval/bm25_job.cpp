@@ -8,6 +8,7 @@
 #include "core/data/corpus_reader.h"
 #include "core/data/corpus_stats.h"
 #include "core/eval/measures.h"
+#include "core/retrieval/run_evaluation.h"
 #include "core/util/fs.h"
 
 namespace clir::retrieval {
@@ -110,24 +111,10 @@ jobs::JobResult Bm25Job::run(const jobs::JobContext& ctx) {
             searched += queries.size();
             std::string trecPath =
                 ctx.outputDir + "/" + lang + "." + set + "." + evaluation_.split + ".trec";
-            eval::writeRun(trecPath, run, runTag_, bm25_.depth);
-            result.artifacts.push_back({"trec_run", trecPath});
-
             auto qrels =
                 eval::readQrels(data::qrelsPath(corpusDir, lang, pivot, set, evaluation_.split));
-            // -c: a query with no retrieved document (all its terms unknown) still counts as 0.
-            auto e = eval::evaluate(eval::readRun(trecPath), qrels, {true});
-            for (const auto& [measure, value] : e.mean)
-                result.results.push_back({lang, set, measure, value});
-            for (const auto& [qid, values] : e.perQuery)
-                for (const auto& [measure, value] : values)
-                    result.queryResults.push_back({lang, set, qid, measure, value});
-            // -c gives unretrieved queries no per-query row; store their zeros explicitly.
-            for (const auto& q : queries)
-                if (!e.perQuery.count(q.qid) && qrels.byQuery.count(q.qid))
-                    for (const auto& measure : eval::measureNames())
-                        if (!eval::isCountMeasure(measure))
-                            result.queryResults.push_back({lang, set, q.qid, measure, 0.0});
+            auto e = evaluateAndRecord(run, trecPath, runTag_, bm25_.depth, qrels, queries, lang,
+                                       set, result);
             summary[lang][set]["map"] = e.mean.at("map");
             summary[lang][set]["queries"] = e.numQueries;
             ctx.record("map/" + lang + "/" + set, 0, e.mean.at("map"));

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -237,6 +238,52 @@ std::vector<TranslationRow> RunStore::translations(std::int64_t id) {
     while (s.step())
         out.push_back(
             {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)});
+    return out;
+}
+
+void RunStore::storeAlignment(std::int64_t id, const AlignmentRecord& a) {
+    const std::size_t cells = a.sourceTokens.size() * a.targetTokens.size();
+    if (cells == 0 || a.plan.size() != cells || a.cost.size() != cells)
+        throw std::invalid_argument("alignment " + a.pairKey + ": plan and cost need " +
+                                    std::to_string(a.sourceTokens.size()) + " x " +
+                                    std::to_string(a.targetTokens.size()) + " values");
+    requireRun(id);
+    auto s = db_.prepare(
+        "INSERT INTO alignments (run_id, step, pair_key, source_tokens, target_tokens, rows, "
+        "cols, plan, cost) VALUES (?,?,?,?,?,?,?,?,?)");
+    s.bind(1, id).bind(2, a.step).bind(3, a.pairKey);
+    s.bind(4, nlohmann::json(a.sourceTokens).dump()).bind(5, nlohmann::json(a.targetTokens).dump());
+    s.bind(6, std::int64_t(a.sourceTokens.size())).bind(7, std::int64_t(a.targetTokens.size()));
+    s.bindBlob(8, a.plan.data(), a.plan.size() * sizeof(float));
+    s.bindBlob(9, a.cost.data(), a.cost.size() * sizeof(float));
+    s.run();
+}
+
+std::vector<AlignmentRecord> RunStore::alignments(std::int64_t id, bool withMatrices) {
+    auto s = db_.prepare(
+        std::string("SELECT id, step, pair_key, source_tokens, target_tokens, rows, cols") +
+        (withMatrices ? ", plan, cost" : "") +
+        " FROM alignments WHERE run_id=? ORDER BY pair_key, step, id");
+    s.bind(1, id);
+    std::vector<AlignmentRecord> out;
+    auto floats = [](const std::vector<unsigned char>& bytes) {
+        std::vector<float> v(bytes.size() / sizeof(float));
+        if (!v.empty()) std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
+        return v;
+    };
+    while (s.step()) {
+        AlignmentRecord a;
+        a.id = s.int64(0);
+        a.step = s.int64(1);
+        a.pairKey = s.text(2);
+        a.sourceTokens = nlohmann::json::parse(s.text(3)).get<std::vector<std::string>>();
+        a.targetTokens = nlohmann::json::parse(s.text(4)).get<std::vector<std::string>>();
+        if (withMatrices) {
+            a.plan = floats(s.blob(7));
+            a.cost = floats(s.blob(8));
+        }
+        out.push_back(std::move(a));
+    }
     return out;
 }
 

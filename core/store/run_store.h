@@ -58,6 +58,16 @@ struct TranslationRow {
     std::string language, querySet, qid, system, source, target, error;
 };
 
+// A transport plan saved for the alignment inspector: English (source, rows) against X (target,
+// columns) tokens of one bitext pair at one training step.
+struct AlignmentRecord {
+    std::int64_t id = 0;
+    std::int64_t step = 0;
+    std::string pairKey;  // "<language>:<paragraph id>"
+    std::vector<std::string> sourceTokens, targetTokens;
+    std::vector<float> plan, cost;  // rows x cols, row-major
+};
+
 struct CorpusRecord {
     std::int64_t id = 0;
     std::string name, path, hash, manifest, createdAt;
@@ -93,6 +103,10 @@ class RunStore {
                                                const std::string& querySet,
                                                const std::string& measure);
     std::vector<TranslationRow> translations(std::int64_t id);
+    // Throws std::invalid_argument when the matrices do not have rows x cols values.
+    void storeAlignment(std::int64_t id, const AlignmentRecord& a);
+    // Ordered by pair and step; withMatrices false leaves plan and cost empty (for listings).
+    std::vector<AlignmentRecord> alignments(std::int64_t id, bool withMatrices = true);
     struct Artifact {
         std::string kind, path;
     };

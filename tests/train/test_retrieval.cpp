@@ -1,0 +1,369 @@
+// The retrieval methods end to end on a small synthetic corpus (English and Oromo-like pages with
+// parallel queries and bitext): neural search against brute force, the teacher learning, the
+// OPTICAL student saving alignments, resolution of init.from through the store, and failures
+// (NaN loss with its step, a checkpoint of the wrong kind, bad settings) named and recorded.
+#include <torch/nn/module.h>  // LibTorch before Qt
+
+#include <QtTest>
+
+#include <QTemporaryDir>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "core/config/experiment_spec.h"
+#include "core/data/corpus_stats.h"
+#include "core/eval/comparison.h"
+#include "core/jobs/job_factory.h"
+#include "core/jobs/job_runner.h"
+#include "core/model/checkpoint.h"
+#include "core/model/retrieval_model.h"
+#include "core/model/tokenizer.h"
+#include "core/retrieval/neural_search.h"
+#include "core/store/run_store.h"
+
+using namespace clir;
+
+namespace {
+
+void put(const std::string& path, const std::string& text) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream(path) << text;
+}
+
+// A made-up word for topic i, variant k: letters only, so the tokenizer cannot share digits.
+std::string word(int i, int k) {
+    static const char* syllables[] = {"ka", "zo", "mi", "tu", "le", "ro", "vi", "pa",
+                                      "ne", "su", "do", "fe", "gi", "ha", "ju", "bo"};
+    std::uint32_t h = std::uint32_t(i * 131 + k * 17 + 7) * 2654435761u;
+    std::string w;
+    for (int s = 0; s < 3; ++s, h >>= 4) w += syllables[h % 16];
+    return w + syllables[(i + k) % 16];
+}
+
+// 40 pages on 40 topics. A page is its topic words among many words every page shares; a query
+// is one topic word among question words. An untrained encoder's mean vector is dominated by
+// the shared words, so ranking well needs training. Oromo-like pages and queries put "x" before
+// every word.
+void writeSyntheticCorpus(const std::string& dir) {
+    const std::vector<std::string> langs = {"en-US", "om"};
+    std::map<std::string, std::string> docs, queries[3], qrels[3], bitext[3], ids[3];
+    const char* splits[3] = {"train", "dev", "test"};
+    const std::string filler = " the program shows the dialog and the menu of the document with"
+                               " the options for the selected text in the window";
+    auto prefixed = [](const std::string& text, const std::string& p) {
+        std::istringstream in(text);
+        std::string out, w;
+        while (in >> w) out += (out.empty() ? "" : " ") + p + w;
+        return out;
+    };
+    for (int i = 0; i < 40; ++i) {
+        int s = i < 24 ? 0 : i < 32 ? 1 : 2;
+        std::string docid = "a/page" + std::to_string(i);
+        for (const auto& lang : langs) {
+            std::string p = lang == "om" ? "x" : "";
+            std::string text = word(i, 1) + filler + " " + word(i, 2) + filler;
+            docs[lang] += nlohmann::json({{"id", docid},
+                                          {"title", prefixed(word(i, 0) + " help", p)},
+                                          {"text", prefixed(text, p)},
+                                          {"split", splits[s]}})
+                              .dump() +
+                          "\n";
+            for (int k = 0; k < 2; ++k) {
+                std::string qid = docid + "#bm" + std::to_string(k) + ".0";
+                queries[s][lang] +=
+                    qid + "\t" + prefixed("how do i use " + word(i, k + 1) + " here", p) + "\n";
+                qrels[s][lang] += qid + " 0 " + docid + " 1\n";
+            }
+        }
+        for (int k = 0; k < 3; ++k) {
+            std::string en = "the " + word(i, k) + " of the document " + word(i, 2 - k);
+            bitext[s]["om"] += en + "\t" + prefixed(en, "x") + "\n";
+            ids[s]["om"] += docid + "#par" + std::to_string(k) + "\n";
+        }
+    }
+    for (const auto& lang : langs) put(dir + "/docs/" + lang + ".jsonl", docs[lang]);
+    for (int s = 0; s < 3; ++s) {
+        for (const auto& lang : langs) {
+            for (const char* set : {"entries", "headings"}) {
+                put(dir + "/queries/" + lang + "." + set + "." + splits[s] + ".tsv",
+                    queries[s][lang]);
+                // Queries of both languages are judged against pages of both languages.
+                for (const auto& dlang : langs)
+                    put(dir + "/qrels/" + lang + "." + dlang + "." + set + "." + splits[s] +
+                            ".qrels",
+                        qrels[s][lang]);
+            }
+        }
+        put(dir + "/bitext/om." + std::string(splits[s]) + ".tsv", bitext[s]["om"]);
+        put(dir + "/bitext/om." + std::string(splits[s]) + ".ids", ids[s]["om"]);
+    }
+    put(dir + "/manifest.json",
+        nlohmann::json({{"hash", std::string(64, 'c')},
+                        {"settings", {{"languages", langs}}}})
+            .dump());
+}
+
+}  // namespace
+
+class TestRetrieval : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp_;
+    std::string encoderCheckpoint_, dbPath_;
+
+    nlohmann::json experiment(const std::string& name, const std::string& method,
+                              const std::string& from, int steps) {
+        nlohmann::json j = {{"name", name},
+                            {"method", method},
+                            {"seed", 3},
+                            {"corpus", {{"languages", {"en-US", "om"}}}},
+                            {"model", {{"preset", "xs"}, {"threads", 1}, {"device", "cpu"}}},
+                            {"init", {{"from", from}}},
+                            {"retrieval", {{"query_max_length", 16}, {"document_max_length", 32}}},
+                            {"evaluation", {{"query_sets", {"entries"}}}}};
+        if (method != "zero-shot")
+            j["train"] = {{"steps", steps},       {"batch_size", 8},  {"learning_rate", 3e-3},
+                          {"warmup_steps", 2},    {"eval_every", 10}, {"log_every", 5},
+                          {"dev_queries", 50},    {"temperature", 0.1}};
+        if (method == "optical" || method == "optical+hybrid")
+            j["ot"] = {{"epsilon", 0.1}, {"alignment_pairs", 2}, {"align_every", 5}};
+        return j;
+    }
+
+    // Queues and runs an experiment through the runner, as `clirlab run` does.
+    jobs::RunOutcome runExperiment(const nlohmann::json& j) {
+        store::Database db(dbPath_);
+        auto spec = config::parseExperiment(j.dump(), j.at("name").get<std::string>() + ".json");
+        jobs::JobRunner runner(db);
+        runner.resolveInputs(spec);
+        auto job = jobs::makeJob(spec);
+        auto id = runner.enqueue(spec);
+        return runner.execute(id, spec, *job);
+    }
+
+    double map(const jobs::RunOutcome& o, const std::string& lang) {
+        for (const auto& r : o.result.results)
+            if (r.language == lang && r.measure == "map" && r.querySet == "entries")
+                return r.value;
+        return -1;
+    }
+
+  private slots:
+    void initTestCase() {
+        qputenv("CLIRLAB_DATA", tmp_.filePath("data").toUtf8());
+        writeSyntheticCorpus(data::defaultCorpusDir());
+        dbPath_ = tmp_.filePath("runs.db").toStdString();
+        // A "pretrained" encoder: the xs shape with a tokenizer for the synthetic words.
+        std::vector<std::string> text;
+        for (int i = 0; i < 40; ++i)
+            for (const char* p : {"", "x"})
+                for (int k = 0; k < 3; ++k)
+                    text.push_back(std::string(p) + word(i, k) + " " + p + "the " + p + "program " +
+                                   p + "shows " + p + "how " + p + "do " + p + "i " + p + "use " +
+                                   p + "here " + p + "help " + p + "dialog " + p + "menu");
+        std::string prefix = tmp_.filePath("tok/t").toStdString();
+        model::Tokenizer::train(text, 400, prefix);
+        model::Tokenizer tok(prefix + ".model");
+        torch::manual_seed(1);
+        model::XlmrEncoder enc(model::presetConfig("xs", tok.vocabSize()));
+        model::CheckpointMeta meta{enc->config(), tok.path(), tok.hash(), 0, "pretrain", {}};
+        encoderCheckpoint_ =
+            model::saveCheckpoint(tmp_.filePath("pretrained").toStdString(), *enc, nullptr, meta);
+    }
+
+    void neuralSearchMatchesBruteForce() {
+        torch::manual_seed(2);
+        model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
+        model::RetrievalModel net(model::presetConfig("xs", tok.vocabSize()));
+        net->eval();
+        retrieval::TokenEncoder tower = [&](const at::Tensor& ids, const at::Tensor& mask) {
+            return net->forward(ids, mask);
+        };
+        std::vector<std::string> docs = {"t1a t1b common words", "t2a", "t3a t3b t3c t3d shared",
+                                         "xt4a words", "t5e common"};
+        std::vector<std::string> queries = {"t1a common", "t3c t3d t3e shared text words", "t2a"};
+        std::vector<std::string> docids = {"d1", "d2", "d3", "d4", "d5"}, qids = {"q1", "q2", "q3"};
+        for (const std::string scoring : {"dense", "maxsim"}) {
+            auto d = retrieval::encodeTexts(tower, tok, docs, 32, 2, true, torch::kCPU);
+            auto q = retrieval::encodeTexts(tower, tok, queries, 16, 2, true, torch::kCPU);
+            auto run = retrieval::rankAll(scoring, q, qids, d, docids, 3);
+            for (std::size_t i = 0; i < queries.size(); ++i) {
+                // Brute force: each pair encoded alone, no padding, no batching.
+                std::vector<std::pair<double, std::string>> expected;
+                torch::NoGradGuard g;
+                auto qb = model::padBatch({tok.encode(queries[i], 16)});
+                auto qt = net->forward(qb.ids, qb.mask);
+                for (std::size_t k = 0; k < docs.size(); ++k) {
+                    auto db = model::padBatch({tok.encode(docs[k], 32)});
+                    auto s = model::scoreMatrix(scoring, qt, qb.mask, net->forward(db.ids, db.mask),
+                                                db.mask);
+                    expected.push_back({s.item<double>(), docids[k]});
+                }
+                std::sort(expected.rbegin(), expected.rend());
+                const auto& got = run.byQuery.at(qids[i]);
+                QCOMPARE(int(got.size()), 3);
+                for (int r = 0; r < 3; ++r) {
+                    QCOMPARE(got[r].docid, expected[r].second);
+                    QVERIFY(std::fabs(got[r].score - expected[r].first) < 1e-5);
+                }
+            }
+            // Re-ranking scores only the candidates, with the same scores.
+            std::vector<std::vector<eval::ScoredDoc>> cands = {
+                {{"d5", 0}, {"d1", 0}}, {{"nope", 0}}, {{"d2", 0}}};
+            auto re = retrieval::rerank(scoring, q, qids, d, docids, cands);
+            QCOMPARE(int(re.byQuery.at("q1").size()), 2);
+            QCOMPARE(int(re.byQuery.count("q2")), 0);
+            for (const auto& hit : re.byQuery.at("q1"))
+                for (const auto& full : run.byQuery.at("q1"))
+                    if (full.docid == hit.docid) QVERIFY(std::fabs(full.score - hit.score) < 1e-5);
+        }
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, model::padBatch({{1, 2}, {}}));
+    }
+
+    void badSettingsAreNamed() {
+        auto expectError = [](nlohmann::json j, const std::string& needle) {
+            try {
+                config::parseExperiment(j.dump(), "x.json");
+                QFAIL(("accepted: " + j.dump()).c_str());
+            } catch (const config::ConfigError& e) {
+                QVERIFY2(std::string(e.what()).find(needle) != std::string::npos, e.what());
+            }
+        };
+        auto j = experiment("o", "optical", "teacher", 2);
+        j["ot"]["epsilon"] = 0.0;
+        expectError(j, "ot.epsilon");
+        j = experiment("o", "optical", "teacher", 2);
+        j["init"]["from"] = "";
+        expectError(j, "init.from");
+        j = experiment("f", "fine-tune", "teacher", 2);
+        j["train"]["languages"] = {"km"};
+        expectError(j, "train.languages");
+        j = experiment("f", "fine-tune", "teacher", 2);
+        j["ot"] = {{"epsilon", 0.1}};
+        expectError(j, "field 'ot': not read by method 'fine-tune'");
+        j = experiment("z", "zero-shot", "teacher", 0);
+        j["train"] = {{"steps", 3}};
+        expectError(j, "field 'train': not read");
+        // init.from names no finished run.
+        store::Database db(dbPath_);
+        auto spec = config::parseExperiment(experiment("t", "teacher", "nothing-here", 2).dump(),
+                                            "t.json");
+        try {
+            jobs::JobRunner(db).resolveInputs(spec);
+            QFAIL("resolved a run that does not exist");
+        } catch (const config::ConfigError& e) {
+            QVERIFY2(std::string(e.what()).find("no finished run named 'nothing-here'") !=
+                         std::string::npos,
+                     e.what());
+        }
+    }
+
+    void methodsEndToEnd() {
+        // The teacher's starting point: the pretrained encoder with an untrained head.
+        auto start = experiment("start", "teacher", "", 0);
+        start["init"] = {{"checkpoint", encoderCheckpoint_}};
+        start["train"]["steps"] = 1;
+        start["train"]["learning_rate"] = 0.0;
+        start["evaluation"]["split"] = "train";
+        auto untrained = runExperiment(start);
+        QCOMPARE(untrained.status, store::RunStatus::Finished);
+
+        // Training on the English pairs fits them: far better than the start on train queries.
+        auto fit = experiment("fit", "teacher", "", 60);
+        fit["init"] = {{"checkpoint", encoderCheckpoint_}};
+        fit["evaluation"]["split"] = "train";
+        auto fitted = runExperiment(fit);
+        QVERIFY2(fitted.status == store::RunStatus::Finished, fitted.error.c_str());
+        QVERIFY2(map(fitted, "en-US") > map(untrained, "en-US") + 0.2,
+                 (std::to_string(map(fitted, "en-US")) + " vs " +
+                  std::to_string(map(untrained, "en-US")))
+                     .c_str());
+
+        auto t = experiment("teacher", "teacher", "", 30);
+        t["init"] = {{"checkpoint", encoderCheckpoint_}};
+        auto teacher = runExperiment(t);
+        QVERIFY2(teacher.status == store::RunStatus::Finished, teacher.error.c_str());
+        QVERIFY(map(teacher, "om") >= 0);
+
+        // Zero-shot resolves "teacher" by name and reproduces the teacher's numbers exactly.
+        auto zero = runExperiment(experiment("zero", "zero-shot", "teacher", 0));
+        QVERIFY2(zero.status == store::RunStatus::Finished, zero.error.c_str());
+        QCOMPARE(map(zero, "en-US"), map(teacher, "en-US"));
+        QCOMPARE(map(zero, "om"), map(teacher, "om"));
+
+        // OPTICAL: losses streamed, alignments at the start, every 5 steps and the end.
+        auto optical = runExperiment(experiment("optical", "optical", "teacher", 10));
+        QVERIFY2(optical.status == store::RunStatus::Finished, optical.error.c_str());
+        store::Database db(dbPath_);
+        store::RunStore runs(db);
+        auto alignments = runs.alignments(optical.runId);
+        std::set<std::int64_t> steps;
+        for (const auto& a : alignments) {
+            steps.insert(a.step);
+            QCOMPARE(a.plan.size(), a.sourceTokens.size() * a.targetTokens.size());
+            double mass = std::accumulate(a.plan.begin(), a.plan.end(), 0.0);
+            QVERIFY(std::fabs(mass - 1.0) < 1e-3);  // a transport plan carries unit mass
+            for (float c : a.cost) QVERIFY(c >= -1e-4 && c <= 2.0001);
+        }
+        QCOMPARE(steps, (std::set<std::int64_t>{0, 5, 10}));
+        QCOMPARE(int(alignments.size()), 2 * 3);
+        QVERIFY(!runs.metrics(optical.runId, "loss/ot").empty());
+        QVERIFY(!runs.metrics(optical.runId, "dev_map").empty());
+        // The English queries are still the teacher's: its English MAP is unchanged.
+        QCOMPARE(map(optical, "en-US"), map(teacher, "en-US"));
+
+        // Fine-tuning, hybrid and OPTICAL + hybrid finish and record their loss parts.
+        for (const std::string method : {"fine-tune", "hybrid", "optical+hybrid"}) {
+            auto o = runExperiment(experiment(method + "-run", method, "teacher", 4));
+            QVERIFY2(o.status == store::RunStatus::Finished, (method + ": " + o.error).c_str());
+            QVERIFY(map(o, "om") >= 0);
+            QCOMPARE(int(runs.metrics(o.runId, "loss").size()), 4);
+        }
+        QVERIFY(!runs.metrics(runs.runs().front().id, "loss/contrastive").empty());
+    }
+
+    void failuresAreRecorded() {
+        // A fine-tune cannot start from a pretrained encoder (it needs a teacher).
+        auto wrong = experiment("wrong", "fine-tune", "", 2);
+        wrong["init"] = {{"checkpoint", encoderCheckpoint_}};
+        auto o = runExperiment(wrong);
+        QCOMPARE(o.status, store::RunStatus::Failed);
+        QVERIFY2(o.error.find("of kind 'encoder'") != std::string::npos, o.error.c_str());
+
+        // NaN weights: the run fails at step 1 and says so; its earlier metrics are kept.
+        model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
+        model::RetrievalModel net(model::presetConfig("xs", tok.vocabSize()));
+        {
+            torch::NoGradGuard g;
+            for (auto& p : net->parameters()) p.fill_(NAN);
+        }
+        model::CheckpointMeta meta{net->config(), tok.path(), tok.hash(), 0, "x", {}, "retrieval"};
+        auto nanCkpt = model::saveCheckpoint(tmp_.filePath("nan").toStdString(), *net, nullptr, meta);
+        auto j = experiment("nan", "fine-tune", "", 3);
+        j["init"] = {{"checkpoint", nanCkpt}};
+        o = runExperiment(j);
+        QCOMPARE(o.status, store::RunStatus::Failed);
+        QVERIFY2(o.error.find("loss is NaN at step 1") != std::string::npos, o.error.c_str());
+        store::Database db(dbPath_);
+        QCOMPARE(store::RunStore(db).run(o.runId)->status, store::RunStatus::Failed);
+    }
+
+    void tableMarksBothBaselines() {
+        eval::ComparedRun base{"fine-tune", false, {}}, zero{"zero-shot", false, {}},
+            better{"optical", false, {}};
+        for (int i = 0; i < 60; ++i) {
+            std::string q = "q" + std::to_string(i);
+            base.perLanguage["om"][q] = 0.2 + 0.001 * (i % 7);
+            zero.perLanguage["om"][q] = 0.2 + 0.001 * (i % 5);
+            better.perLanguage["om"][q] = 0.6 + 0.001 * (i % 3);
+        }
+        auto table = eval::formatAgainstBaselines({base, zero, better}, {0, 1}, "map", "entries");
+        QVERIFY2(table.find("0.6010ᶠᶻ") != std::string::npos, table.c_str());
+        QVERIFY2(table.find("ᶠ differs from fine-tune") != std::string::npos, table.c_str());
+        QVERIFY2(table.find("ᶻ differs from zero-shot") != std::string::npos, table.c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRetrieval)
+#include "test_retrieval.moc"
