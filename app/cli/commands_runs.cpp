@@ -86,8 +86,8 @@ int runSuite(const GlobalOptions& g, const config::ExperimentSpec& suite) {
                      experiments[i].source.c_str());
         auto [id, code] = runOne(db, experiments[i], true);
         if (code != 0) {
-            std::fprintf(stderr, "suite %s stopped: run %lld did not finish\n",
-                         suite.name.c_str(), static_cast<long long>(id));
+            std::fprintf(stderr, "suite %s stopped: run %lld did not finish\n", suite.name.c_str(),
+                         static_cast<long long>(id));
             return 1;
         }
         done.push_back({experiments[i].name, id});

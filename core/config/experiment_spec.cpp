@@ -33,8 +33,8 @@ const std::map<std::string, std::vector<std::string>>& methodBlocks() {
 
 const std::vector<std::string>& allBlocks() {
     static const std::vector<std::string> names = {
-        "bm25",     "translation", "evaluation", "model", "tokenizer", "pretrain",
-        "init",     "retrieval",   "train",      "ot",    "suite"};
+        "bm25", "translation", "evaluation", "model", "tokenizer", "pretrain",
+        "init", "retrieval",   "train",      "ot",    "suite"};
     return names;
 }
 
@@ -45,13 +45,12 @@ SchemaNode suiteSchema() {
         "experiment files run in order (paths relative to the suite file); a finished run with "
         "the same name and configuration is reused",
         SchemaNode::string("an experiment file"), nlohmann::json::array());
-    SchemaNode baselines = SchemaNode::array(
-        "run names the significance markers compare against", SchemaNode::string("a run name"),
-        nlohmann::json::array());
-    SchemaNode sets = SchemaNode::array("query sets the tables show",
-                                        SchemaNode::string("a query set", nullptr,
-                                                           {"entries", "headings"}),
-                                        {"entries"});
+    SchemaNode baselines =
+        SchemaNode::array("run names the significance markers compare against",
+                          SchemaNode::string("a run name"), nlohmann::json::array());
+    SchemaNode sets = SchemaNode::array(
+        "query sets the tables show",
+        SchemaNode::string("a query set", nullptr, {"entries", "headings"}), {"entries"});
     return SchemaNode::object(
         "several experiments run as one command, then compared",
         {{"experiments", files},

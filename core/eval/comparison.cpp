@@ -210,7 +210,8 @@ std::string formatAgainstBaselines(const std::vector<ComparedRun>& runs,
     out << "\n";
     for (std::size_t k = 0; k < markers.size(); ++k) {
         std::snprintf(buf, sizeof(buf), "%g", alpha);
-        out << "\n" << markers[k] << " differs from " << runs[baselines[k]].label
+        out << "\n"
+            << markers[k] << " differs from " << runs[baselines[k]].label
             << " (paired randomisation test, " << permutations << " permutations, p < " << buf
             << " after Bonferroni correction across languages)";
     }

@@ -42,9 +42,9 @@ EncodedTexts encodeTexts(const TokenEncoder& tower, const model::Tokenizer& toke
                 out.mask = at::zeros({n, longest}, at::kLong);
             }
         }
-        auto index = at::tensor(std::vector<std::int64_t>(order.begin() + long(start),
-                                                          order.begin() + long(end)),
-                                at::kLong);
+        auto index = at::tensor(
+            std::vector<std::int64_t>(order.begin() + long(start), order.begin() + long(end)),
+            at::kLong);
         out.dense.index_copy_(0, index, dense);
         if (keepTokens) {
             const auto t = tokens.size(1);
@@ -94,8 +94,8 @@ at::Tensor scoreSlice(const std::string& scoring, const EncodedTexts& q, std::in
     std::vector<at::Tensor> parts;
     for (std::int64_t s = 0; s < d.size(); s += kDocChunk) {
         auto c = std::min(kDocChunk, d.size() - s);
-        parts.push_back(model::scoreMatrix("maxsim", qt, qm, d.tokens.narrow(0, s, c),
-                                           d.mask.narrow(0, s, c)));
+        parts.push_back(
+            model::scoreMatrix("maxsim", qt, qm, d.tokens.narrow(0, s, c), d.mask.narrow(0, s, c)));
     }
     return at::cat(parts, 1);
 }
@@ -138,10 +138,10 @@ eval::Run rerank(const std::string& scoring, const EncodedTexts& queries,
         if (rows.empty()) continue;  // nothing retrieved: the query counts as 0 (trec_eval -c)
         auto& ranked = run.byQuery[qids[std::size_t(i)]];
         auto index = at::tensor(rows, at::kLong);
-        EncodedTexts subset{docs.dense.index_select(0, index),
-                            docs.tokens.defined() ? docs.tokens.index_select(0, index)
-                                                  : at::Tensor(),
-                            docs.mask.defined() ? docs.mask.index_select(0, index) : at::Tensor()};
+        EncodedTexts subset{
+            docs.dense.index_select(0, index),
+            docs.tokens.defined() ? docs.tokens.index_select(0, index) : at::Tensor(),
+            docs.mask.defined() ? docs.mask.index_select(0, index) : at::Tensor()};
         auto scores = scoreSlice(scoring, queries, i, 1, subset).contiguous();
         auto acc = scores.accessor<float, 2>();
         for (std::size_t j = 0; j < rows.size(); ++j)

@@ -57,8 +57,8 @@ struct PageSet {
 };
 
 struct ContrastiveBatch {
-    std::vector<Ids> queries, docs;        // docs: the positives, then hard negatives
-    std::vector<std::string> docKeys;      // "<lang>:<docid>" per doc column
+    std::vector<Ids> queries, docs;               // docs: the positives, then hard negatives
+    std::vector<std::string> docKeys;             // "<lang>:<docid>" per doc column
     std::vector<std::set<std::string>> relevant;  // per query: every relevant doc key
 };
 
@@ -75,7 +75,8 @@ void setRngState(std::mt19937_64& rng, const std::string& state) {
 
 torch::Device pickDevice(const std::string& wanted) {
     if (wanted == "cuda" && !torch::cuda::is_available())
-        throw std::runtime_error("model.device is cuda but this LibTorch has no usable CUDA device");
+        throw std::runtime_error(
+            "model.device is cuda but this LibTorch has no usable CUDA device");
     if (wanted == "cuda" || (wanted == "auto" && torch::cuda::is_available())) return torch::kCUDA;
     return torch::kCPU;
 }
@@ -168,8 +169,9 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     const std::string corpusHash = manifest.at("hash").get<std::string>();
     const std::string ckptDir = ctx.outputDir + "/checkpoints";
     std::filesystem::create_directories(ckptDir);
-    at::set_num_threads(model_.threads > 0 ? model_.threads
-                                           : int(std::max(1u, std::thread::hardware_concurrency())));
+    at::set_num_threads(model_.threads > 0
+                            ? model_.threads
+                            : int(std::max(1u, std::thread::hardware_concurrency())));
     const torch::Device device = pickDevice(model_.device);
 
     // The languages X trained on; English is the pivot every method relates them to.
@@ -191,8 +193,8 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
                                                         : "a retrieval model (a teacher run)"));
     if (initMeta.encoder.preset != model_.preset)
         throw std::runtime_error("init: " + init_.checkpoint + " holds preset '" +
-                                 initMeta.encoder.preset + "', model.preset is '" +
-                                 model_.preset + "'");
+                                 initMeta.encoder.preset + "', model.preset is '" + model_.preset +
+                                 "'");
     model::Tokenizer tok(initMeta.tokenizerPath);
     if (tok.hash() != initMeta.tokenizerHash)
         throw std::runtime_error(initMeta.tokenizerPath +
@@ -205,7 +207,8 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     };
     model::RetrievalModel net(shape);  // the model this run trains (the student for OPTICAL)
     if (initMeta.kind == "encoder")
-        model::loadCheckpoint(init_.checkpoint, *net->encoder, nullptr, {model_.preset, tok.hash()});
+        model::loadCheckpoint(init_.checkpoint, *net->encoder, nullptr,
+                              {model_.preset, tok.hash()});
     else
         loadRetrieval(init_.checkpoint, *net);
     net->to(device);
@@ -260,7 +263,8 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     };
 
     jobs::JobResult result;
-    result.corpus = store::CorpusRecord{0, corpus_.name, corpusDir, corpusHash, manifest.dump(), ""};
+    result.corpus =
+        store::CorpusRecord{0, corpus_.name, corpusDir, corpusHash, manifest.dump(), ""};
     nlohmann::json summary = {{"method", method_},
                               {"init", init_.checkpoint},
                               {"scoring", retrieval_.scoring},
@@ -279,15 +283,14 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
         if (frozen && frozenPages.count(dlang)) return frozenPages[dlang];
         PageSet& p = pagesOf(dlang);
         retrieval::EncodedTexts e =
-            cacheKey.empty()
-                ? retrieval::encodeTexts(t, tok, p.texts, retrieval_.documentMaxLength,
-                                         retrieval_.encodeBatch, keepTokens, device)
-                : retrieval::encodeTextsCached(
-                      fs::dataDir() + "/indexes/" + corpusHash.substr(0, 16) + "/neural/" +
-                          cacheKey + "-" + dlang + "-" +
-                          std::to_string(retrieval_.documentMaxLength) + ".pt",
-                      t, tok, p.texts, retrieval_.documentMaxLength, retrieval_.encodeBatch,
-                      keepTokens, device);
+            cacheKey.empty() ? retrieval::encodeTexts(t, tok, p.texts, retrieval_.documentMaxLength,
+                                                      retrieval_.encodeBatch, keepTokens, device)
+                             : retrieval::encodeTextsCached(
+                                   fs::dataDir() + "/indexes/" + corpusHash.substr(0, 16) +
+                                       "/neural/" + cacheKey + "-" + dlang + "-" +
+                                       std::to_string(retrieval_.documentMaxLength) + ".pt",
+                                   t, tok, p.texts, retrieval_.documentMaxLength,
+                                   retrieval_.encodeBatch, keepTokens, device);
         if (frozen) frozenPages[dlang] = e;
         return e;
     };
@@ -300,9 +303,9 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
             texts.push_back(q.text);
             qids.push_back(q.qid);
         }
-        auto encoded = retrieval::encodeTexts(queryTower(qlang), tok, texts,
-                                              retrieval_.queryMaxLength, retrieval_.encodeBatch,
-                                              keepTokens, device);
+        auto encoded =
+            retrieval::encodeTexts(queryTower(qlang), tok, texts, retrieval_.queryMaxLength,
+                                   retrieval_.encodeBatch, keepTokens, device);
         const auto& p = pagesOf(dlang);
         if (retrieval_.rerankBm25 == 0)
             return retrieval::rankAll(retrieval_.scoring, encoded, qids, docs, p.ids,
@@ -374,9 +377,8 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     auto readBitext = [&](const std::string& lang, const std::string& split,
                           std::vector<BitextPair>& into, std::size_t limit) {
         const std::string path = corpusDir + "/bitext/" + lang + "." + split + ".tsv";
-        std::istringstream lines(fs::readFile(path)), keys(fs::readFile(corpusDir + "/bitext/" +
-                                                                        lang + "." + split +
-                                                                        ".ids"));
+        std::istringstream lines(fs::readFile(path)),
+            keys(fs::readFile(corpusDir + "/bitext/" + lang + "." + split + ".ids"));
         std::string line, key;
         std::size_t lineNo = 0;
         while (std::getline(lines, line) && into.size() < limit) {
@@ -403,7 +405,8 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     std::int64_t bestStep = -1;
     std::string bestCheckpoint;
     std::mt19937_64 rng(seed_);
-    model::CheckpointMeta metaTemplate{shape, tok.path(), tok.hash(), 0, configHash_, {}, "retrieval"};
+    model::CheckpointMeta metaTemplate{shape,       tok.path(), tok.hash(), 0,
+                                       configHash_, {},         "retrieval"};
 
     if (trains) {
         ctx.report(0.01, "reading training data");
@@ -450,9 +453,9 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
         if (train_.hardNegatives > 0 && !optical) {
             ctx.report(0.02, "BM25 hard negatives");
             auto& en = pagesOf(pivot());
-            retrieval::Bm25Index index(fs::dataDir() + "/indexes/" + corpusHash.substr(0, 16) +
-                                           "/" + pivot(),
-                                       corpusHash, pivot(), data::readDocuments(corpusDir, pivot()));
+            retrieval::Bm25Index index(
+                fs::dataDir() + "/indexes/" + corpusHash.substr(0, 16) + "/" + pivot(), corpusHash,
+                pivot(), data::readDocuments(corpusDir, pivot()));
             retrieval::Bm25Settings s;
             s.depth = 20;
             auto qrels =
@@ -461,8 +464,7 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
                 auto& negs = hardNegatives[q.qid];
                 const auto& rel = qrels.byQuery[q.qid];
                 for (const auto& hit : index.search(q.text, s))
-                    if (!rel.count(hit.docid) && en.row.count(hit.docid))
-                        negs.push_back(hit.docid);
+                    if (!rel.count(hit.docid) && en.row.count(hit.docid)) negs.push_back(hit.docid);
             }
         }
     }
@@ -471,7 +473,8 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     auto drawBatch = [&](std::int64_t size) {
         ContrastiveBatch b;
         std::vector<std::pair<std::string, std::string>> langsOfPair;
-        bool monolingual = hybrid && std::uniform_real_distribution<double>(0, 1)(rng) < train_.alpha;
+        bool monolingual =
+            hybrid && std::uniform_real_distribution<double>(0, 1)(rng) < train_.alpha;
         std::string monoLang;
         if (monolingual) {
             std::vector<std::string> all = xLanguages;
@@ -535,13 +538,17 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
         torch::NoGradGuard noGrad;
         net->eval();
         for (const auto& b : alignmentSample) {
-            auto out = otLoss(teacherTower, netTower, {b.english}, {b.other}, sinkhornOptions,
-                              device);
+            auto out =
+                otLoss(teacherTower, netTower, {b.english}, {b.other}, sinkhornOptions, device);
             // Content rows and columns only (the specials carry no mass).
-            auto rows = contentMask(model::padBatch({b.english}).ids, model::padBatch({b.english}).mask)[0]
-                            .nonzero().squeeze(1);
-            auto cols = contentMask(model::padBatch({b.other}).ids, model::padBatch({b.other}).mask)[0]
-                            .nonzero().squeeze(1);
+            auto rows =
+                contentMask(model::padBatch({b.english}).ids, model::padBatch({b.english}).mask)[0]
+                    .nonzero()
+                    .squeeze(1);
+            auto cols =
+                contentMask(model::padBatch({b.other}).ids, model::padBatch({b.other}).mask)[0]
+                    .nonzero()
+                    .squeeze(1);
             auto plan = out.result.plan[0].cpu().index_select(0, rows).index_select(1, cols);
             auto cost = out.cost[0].cpu().index_select(0, rows).index_select(1, cols);
             store::AlignmentRecord a;
@@ -575,8 +582,8 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
             if (!encoded.count(dir.dlang))
                 encoded[dir.dlang] = encodePages(dir.dlang, t, frozen, "");
             auto run = rank(dir.qlang, dir.dlang, queries, encoded[dir.dlang]);
-            auto qrels = eval::readQrels(
-                data::qrelsPath(corpusDir, dir.qlang, dir.dlang, "entries", "dev"));
+            auto qrels =
+                eval::readQrels(data::qrelsPath(corpusDir, dir.qlang, dir.dlang, "entries", "dev"));
             double map = eval::evaluate(run, qrels, {true}).mean.at("map");
             ctx.record("dev_map/" + dir.label, step, map);
             sum += map;
@@ -597,8 +604,9 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
         }
         using torch::optim::AdamWOptions;
         std::vector<torch::optim::OptimizerParamGroup> groups;
-        groups.emplace_back(decay, std::make_unique<AdamWOptions>(
-                                       AdamWOptions(train_.learningRate).weight_decay(train_.weightDecay)));
+        groups.emplace_back(
+            decay, std::make_unique<AdamWOptions>(
+                       AdamWOptions(train_.learningRate).weight_decay(train_.weightDecay)));
         groups.emplace_back(noDecay, std::make_unique<AdamWOptions>(
                                          AdamWOptions(train_.learningRate).weight_decay(0.0)));
         torch::optim::AdamW optimizer(std::move(groups));
@@ -607,7 +615,8 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
             auto meta = model::loadCheckpoint(*last, *net, shape, "retrieval", &optimizer,
                                               {model_.preset, tok.hash()}, true);
             if (meta.configHash != configHash_)
-                throw std::runtime_error(*last + ": written by another configuration; start a new run");
+                throw std::runtime_error(*last +
+                                         ": written by another configuration; start a new run");
             setRngState(rng, meta.training.at("sampler_rng").get<std::string>());
             startStep = meta.step;
             bestDev = meta.training.value("best_dev", -1.0);
@@ -633,7 +642,8 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
         for (std::int64_t step = startStep; step < train_.steps; ++step) {
             ctx.checkCancelled();
             const std::int64_t done = step + 1;
-            double lr = linearWarmupDecay(step, train_.warmupSteps, train_.steps, train_.learningRate);
+            double lr =
+                linearWarmupDecay(step, train_.warmupSteps, train_.steps, train_.learningRate);
             for (auto& g : optimizer.param_groups()) static_cast<AdamWOptions&>(g.options()).lr(lr);
             at::Tensor loss = at::zeros({}, at::kFloat).to(device);
             double contrastive = NAN, otValue = NAN, otIterations = NAN, otConverged = NAN;
@@ -706,13 +716,15 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
         loadRetrieval(bestCheckpoint, *net);
     } else {
         // Nothing trained: the model is the starting checkpoint itself (zero-shot).
-        bestCheckpoint = method_ == "zero-shot" || initMeta.kind == "retrieval"
-                             ? init_.checkpoint
-                             : model::saveCheckpoint(ckptDir, *net, nullptr, metaTemplate, "best",
-                                                     false);
+        bestCheckpoint =
+            method_ == "zero-shot" || initMeta.kind == "retrieval"
+                ? init_.checkpoint
+                : model::saveCheckpoint(ckptDir, *net, nullptr, metaTemplate, "best", false);
     }
     result.artifacts.push_back({"best_checkpoint", bestCheckpoint});
-    if (trains) result.artifacts.push_back({"checkpoint", ckptDir + "/step-" + std::to_string(train_.steps)});
+    if (trains)
+        result.artifacts.push_back(
+            {"checkpoint", ckptDir + "/step-" + std::to_string(train_.steps)});
 
     // --- Test evaluation with the best checkpoint ---------------------------------------------
     net->eval();

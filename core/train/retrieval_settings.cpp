@@ -8,8 +8,8 @@
 namespace clir::train {
 
 const std::vector<std::string>& retrievalMethods() {
-    static const std::vector<std::string> names = {"teacher", "zero-shot",      "fine-tune",
-                                                   "hybrid",  "optical",        "optical+hybrid"};
+    static const std::vector<std::string> names = {"teacher", "zero-shot", "fine-tune",
+                                                   "hybrid",  "optical",   "optical+hybrid"};
     return names;
 }
 
@@ -33,7 +33,8 @@ config::SchemaNode initSchema() {
                                      "checkpoint; teacher starts from a pretraining run",
                                      "")},
          {"checkpoint", SchemaNode::string("a checkpoint folder (instead of from)", "")},
-         {"from_run", SchemaNode::integer("the run `from` resolved to (set when queued)", 0, 0.0)}});
+         {"from_run",
+          SchemaNode::integer("the run `from` resolved to (set when queued)", 0, 0.0)}});
 }
 
 config::SchemaNode retrievalSchema() {
@@ -44,7 +45,8 @@ config::SchemaNode retrievalSchema() {
           SchemaNode::string("dense: cosine of mean-pooled ColBERT vectors; maxsim: ColBERT "
                              "late interaction (Khattab & Zaharia 2020)",
                              "dense", {"dense", "maxsim"})},
-         {"query_max_length", SchemaNode::integer("query tokens incl. <s> and </s>", 32, 4.0, 512.0)},
+         {"query_max_length",
+          SchemaNode::integer("query tokens incl. <s> and </s>", 32, 4.0, 512.0)},
          {"document_max_length",
           SchemaNode::integer("page tokens (title and text) incl. <s> and </s>", 128, 4.0, 512.0)},
          {"rerank_bm25",
@@ -66,10 +68,10 @@ config::SchemaNode trainSchema() {
     return SchemaNode::object(
         "the training loop",
         {{"steps", SchemaNode::integer("optimizer steps", 1000, 1.0)},
-         {"batch_size", SchemaNode::integer("query-page pairs per step (hybrid paper: 100)", 100,
-                                            2.0, 4096.0)},
-         {"learning_rate", SchemaNode::number("peak AdamW learning rate (hybrid paper: 3e-5)",
-                                              3e-5, 0.0, 1.0)},
+         {"batch_size",
+          SchemaNode::integer("query-page pairs per step (hybrid paper: 100)", 100, 2.0, 4096.0)},
+         {"learning_rate",
+          SchemaNode::number("peak AdamW learning rate (hybrid paper: 3e-5)", 3e-5, 0.0, 1.0)},
          {"weight_decay", SchemaNode::number("AdamW weight decay (hybrid paper: 0.01)", 0.01, 0.0)},
          {"warmup_steps", SchemaNode::integer("linear warm-up, then linear decay", 100, 0.0)},
          {"clip_norm", SchemaNode::number("gradient norm clipping", 1.0, 0.0)},
@@ -93,8 +95,8 @@ config::SchemaNode otSchema() {
     using config::SchemaNode;
     SchemaNode eps = SchemaNode::number("entropic regularisation epsilon", 0.05, 0.0);
     eps.exclusiveMinimum = true;
-    SchemaNode tol = SchemaNode::number("column-marginal L2 error that counts as converged", 1e-6,
-                                        0.0);
+    SchemaNode tol =
+        SchemaNode::number("column-marginal L2 error that counts as converged", 1e-6, 0.0);
     tol.exclusiveMinimum = true;
     return SchemaNode::object(
         "OPTICAL's optimal transport (Huang et al. 2023)",
@@ -110,8 +112,8 @@ config::SchemaNode otSchema() {
           SchemaNode::string("which side the student encodes: query (X queries to English pages) "
                              "or document (English queries to X pages)",
                              "query", {"query", "document"})},
-         {"max_length", SchemaNode::integer("bitext tokens per side incl. <s> and </s>", 48, 4.0,
-                                            512.0)},
+         {"max_length",
+          SchemaNode::integer("bitext tokens per side incl. <s> and </s>", 48, 4.0, 512.0)},
          {"alignment_pairs",
           SchemaNode::integer("dev bitext pairs whose plans are saved for the inspector", 4, 0.0,
                               100.0)},

@@ -56,7 +56,9 @@ class TestConfig : public QObject {
                                         << "x.json: field 'method': missing (required";
         QTest::newRow("unknown method")
             << R"({"name":"q","method":"magic"})"
-            << "x.json: field 'method': unknown value 'magic'; allowed: bm25, corpus, pretrain";
+            << "x.json: field 'method': unknown value 'magic'; allowed: bm25, corpus, fine-tune, "
+               "hybrid, "
+               "optical, optical+hybrid, pretrain, suite, teacher, zero-shot";
         QTest::newRow("wrong type")
             << R"({"name":"q","method":"corpus","seed":"7"})"
             << "x.json: field 'seed': expected an integer, got string \"7\"";

@@ -140,6 +140,32 @@ class TestStore : public QObject {
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, runs.finish(9999, RunStatus::Failed));
     }
 
+    void alignmentsRoundTrip() {
+        Database db(path("align.db"));
+        RunStore runs(db);
+        auto id = runs.createRun(sampleRun("o"));
+        AlignmentRecord a;
+        a.step = 10;
+        a.pairKey = "om:page#par1";
+        a.sourceTokens = {"▁the", "▁menu"};
+        a.targetTokens = {"▁baafata", "▁x", "ñ"};
+        a.plan = {0.1f, 0.2f, 0.2f, 0.25f, 0.05f, 0.2f};
+        a.cost = {0.5f, 1.0f, 1.5f, 0.0f, 2.0f, 0.75f};
+        runs.storeAlignment(id, a);
+        a.step = 0;
+        runs.storeAlignment(id, a);
+        auto got = runs.alignments(id);
+        QCOMPARE(int(got.size()), 2);
+        QCOMPARE(got[0].step, std::int64_t(0));  // by pair, then step
+        QCOMPARE(got[1].targetTokens, a.targetTokens);
+        QCOMPARE(got[1].plan, a.plan);
+        QCOMPARE(got[1].cost, a.cost);
+        QVERIFY(runs.alignments(id, false)[0].plan.empty());
+        a.plan.pop_back();  // 5 values for 2 x 3 tokens
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, runs.storeAlignment(id, a));
+        QCOMPARE(int(runs.alignments(id).size()), 2);
+    }
+
     void deadOwnerBecomesInterruptedLiveOwnerDoesNot() {
         Database db(path("interrupt.db"));
         RunStore runs(db);

@@ -50,8 +50,9 @@ void writeSyntheticCorpus(const std::string& dir) {
     const std::vector<std::string> langs = {"en-US", "om"};
     std::map<std::string, std::string> docs, queries[3], qrels[3], bitext[3], ids[3];
     const char* splits[3] = {"train", "dev", "test"};
-    const std::string filler = " the program shows the dialog and the menu of the document with"
-                               " the options for the selected text in the window";
+    const std::string filler =
+        " the program shows the dialog and the menu of the document with"
+        " the options for the selected text in the window";
     auto prefixed = [](const std::string& text, const std::string& p) {
         std::istringstream in(text);
         std::string out, w;
@@ -100,8 +101,7 @@ void writeSyntheticCorpus(const std::string& dir) {
         put(dir + "/bitext/om." + std::string(splits[s]) + ".ids", ids[s]["om"]);
     }
     put(dir + "/manifest.json",
-        nlohmann::json({{"hash", std::string(64, 'c')},
-                        {"settings", {{"languages", langs}}}})
+        nlohmann::json({{"hash", std::string(64, 'c')}, {"settings", {{"languages", langs}}}})
             .dump());
 }
 
@@ -123,9 +123,9 @@ class TestRetrieval : public QObject {
                             {"retrieval", {{"query_max_length", 16}, {"document_max_length", 32}}},
                             {"evaluation", {{"query_sets", {"entries"}}}}};
         if (method != "zero-shot")
-            j["train"] = {{"steps", steps},       {"batch_size", 8},  {"learning_rate", 3e-3},
-                          {"warmup_steps", 2},    {"eval_every", 10}, {"log_every", 5},
-                          {"dev_queries", 50},    {"temperature", 0.1}};
+            j["train"] = {{"steps", steps},    {"batch_size", 8},   {"learning_rate", 3e-3},
+                          {"warmup_steps", 2}, {"eval_every", 10},  {"log_every", 5},
+                          {"dev_queries", 50}, {"temperature", 0.1}};
         if (method == "optical" || method == "optical+hybrid")
             j["ot"] = {{"epsilon", 0.1}, {"alignment_pairs", 2}, {"align_every", 5}};
         return j;
@@ -144,8 +144,7 @@ class TestRetrieval : public QObject {
 
     double map(const jobs::RunOutcome& o, const std::string& lang) {
         for (const auto& r : o.result.results)
-            if (r.language == lang && r.measure == "map" && r.querySet == "entries")
-                return r.value;
+            if (r.language == lang && r.measure == "map" && r.querySet == "entries") return r.value;
         return -1;
     }
 
@@ -247,8 +246,8 @@ class TestRetrieval : public QObject {
         expectError(j, "field 'train': not read");
         // init.from names no finished run.
         store::Database db(dbPath_);
-        auto spec = config::parseExperiment(experiment("t", "teacher", "nothing-here", 2).dump(),
-                                            "t.json");
+        auto spec =
+            config::parseExperiment(experiment("t", "teacher", "nothing-here", 2).dump(), "t.json");
         try {
             jobs::JobRunner(db).resolveInputs(spec);
             QFAIL("resolved a run that does not exist");
@@ -339,7 +338,8 @@ class TestRetrieval : public QObject {
             for (auto& p : net->parameters()) p.fill_(NAN);
         }
         model::CheckpointMeta meta{net->config(), tok.path(), tok.hash(), 0, "x", {}, "retrieval"};
-        auto nanCkpt = model::saveCheckpoint(tmp_.filePath("nan").toStdString(), *net, nullptr, meta);
+        auto nanCkpt =
+            model::saveCheckpoint(tmp_.filePath("nan").toStdString(), *net, nullptr, meta);
         auto j = experiment("nan", "fine-tune", "", 3);
         j["init"] = {{"checkpoint", nanCkpt}};
         o = runExperiment(j);
