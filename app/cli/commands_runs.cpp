@@ -13,6 +13,7 @@
 #include "core/jobs/job_runner.h"
 #include "core/model/encoder_config.h"
 #include "core/store/run_store.h"
+#include "core/train/nmt_job.h"
 #include "core/util/text.h"
 
 namespace clir::cli {
@@ -162,6 +163,43 @@ int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args) {
     auto experiment = config::parseExperiment(r->config, "run " + std::to_string(id));
     auto job = jobs::makeJob(experiment);
     return executeInForeground(db, id, experiment, *job, true);
+}
+
+int translateCommand(const GlobalOptions& g, const std::vector<std::string>& args) {
+    CommandSpec spec{"translate",
+                     "clirlab translate RUN TEXT --lang L [--beam K]",
+                     "Translate TEXT from language L into English with the model of a finished nmt "
+                     "run (beam search, 4 by default).",
+                     {{"--lang", true, false, "source language (om, km, dz, eu, de, fr, es, ...)"},
+                      {"--beam", true, false, "beam width; 1 decodes greedily"}},
+                     2,
+                     2};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    if (!a.has("--lang")) throw UsageError("translate: --lang is required");
+    int beam = 0;
+    if (a.has("--beam")) {
+        try {
+            beam = std::stoi(a.value("--beam"));
+        } catch (const std::exception&) {
+            beam = 0;
+        }
+        if (beam <= 0) throw UsageError("translate: --beam must be a positive integer");
+    }
+    std::int64_t id = parseRunId("translate", a.positionals[0]);
+    store::Database db(g.databasePath);
+    store::RunStore runs(db);
+    auto r = runs.run(id);
+    if (!r) throw std::runtime_error("no run " + std::to_string(id) + " in " + db.path());
+    std::string checkpoint;
+    for (const auto& art : runs.artifacts(id))
+        if (art.kind == "nmt_checkpoint") checkpoint = art.path;
+    if (checkpoint.empty())
+        throw std::runtime_error("run " + std::to_string(id) + " (" + r->method +
+                                 ") has no translation model; translate needs a finished nmt run");
+    std::cout << train::translateText(checkpoint, a.value("--lang"), a.positionals[1], beam)
+              << "\n";
+    return 0;
 }
 
 int modelInfo(const GlobalOptions&, const std::vector<std::string>& args) {

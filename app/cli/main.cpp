@@ -29,6 +29,7 @@ const char* kUsage =
     "  show RUN       show one run\n"
     "  resume RUN     continue an interrupted run from its last checkpoint\n"
     "  model info     shape and parameter count of an encoder preset\n"
+    "  translate RUN TEXT --lang L   translate a query into English with an nmt run's model\n"
     "  eval           evaluate a TREC run file against qrels (trec_eval semantics)\n"
     "  export RUN     export a run's TREC files or results (--format trec|csv)\n"
     "  compare RUN... per-language table of several runs with significance markers\n"
@@ -76,7 +77,7 @@ int main(int argc, char** argv) {
             {"list", clir::cli::listRuns},        {"show", clir::cli::showRun},
             {"eval", clir::cli::evalRun},         {"export", clir::cli::exportRun},
             {"compare", clir::cli::compareRuns},  {"resume", clir::cli::resumeRun},
-            {"model info", clir::cli::modelInfo}};
+            {"model info", clir::cli::modelInfo}, {"translate", clir::cli::translateCommand}};
         std::string name = args[0];
         std::size_t consumed = 1;
         if (name == "data" || name == "model") {

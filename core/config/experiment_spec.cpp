@@ -8,6 +8,7 @@
 #include "core/eval/evaluation_settings.h"
 #include "core/retrieval/bm25_job.h"
 #include "core/train/pretrain_settings.h"
+#include "core/train/nmt_settings.h"
 #include "core/train/retrieval_settings.h"
 #include "core/util/fs.h"
 #include "core/util/sha256.h"
@@ -24,7 +25,8 @@ const std::map<std::string, std::vector<std::string>>& methodBlocks() {
             {"corpus", {}},
             {"bm25", {"bm25", "translation", "evaluation"}},
             {"pretrain", {"model", "tokenizer", "pretrain"}},
-            {"suite", {"suite"}}};
+            {"suite", {"suite"}},
+            {"nmt", {"nmt", "bm25", "evaluation", "model", "init", "retrieval"}}};
         for (const auto& m : train::retrievalMethods()) b[m] = train::retrievalMethodBlocks(m);
         return b;
     }();
@@ -34,7 +36,7 @@ const std::map<std::string, std::vector<std::string>>& methodBlocks() {
 const std::vector<std::string>& allBlocks() {
     static const std::vector<std::string> names = {
         "bm25", "translation", "evaluation", "model", "tokenizer", "pretrain",
-        "init", "retrieval",   "train",      "ot",    "suite"};
+        "init", "retrieval",   "train",      "ot",    "suite",     "nmt"};
     return names;
 }
 
@@ -93,7 +95,8 @@ SchemaNode experimentSchema() {
          {"retrieval", train::retrievalSchema()},
          {"train", train::trainSchema()},
          {"ot", train::otSchema()},
-         {"suite", suiteSchema()}});
+         {"suite", suiteSchema()},
+         {"nmt", train::nmtSchema()}});
 }
 
 ExperimentSpec parseExperiment(const std::string& text, const std::string& source) {
@@ -115,6 +118,20 @@ ExperimentSpec parseExperiment(const std::string& text, const std::string& sourc
         const std::string method = j.at("method").get<std::string>();
         if (method == "suite" && j.at("suite").at("experiments").empty())
             throw ConfigError("field 'suite.experiments': name at least one experiment file");
+        if (method == "nmt") {
+            const auto& n = j.at("nmt");
+            const auto& init = j.at("init");
+            if (n.at("retriever") == "teacher" && init.at("from").get<std::string>().empty() &&
+                init.at("checkpoint").get<std::string>().empty())
+                throw ConfigError(
+                    "field 'init.from': nmt.retriever 'teacher' needs the teacher run's name");
+            train::NmtSettings::fromJson(n);
+            for (const auto& l : n.at("languages"))
+                if (std::find(corpus.languages.begin(), corpus.languages.end(), l) ==
+                    corpus.languages.end())
+                    throw ConfigError("field 'nmt.languages': " + l.dump() +
+                                      " is not one of corpus.languages");
+        }
         if (train::isRetrievalMethod(method)) {
             const auto& init = j.at("init");
             if (init.at("from").get<std::string>().empty() &&

@@ -13,21 +13,27 @@ std::string codeVersion() {
     return CLIRLAB_VERSION;
 }
 
-void JobRunner::resolveInputs(config::ExperimentSpec& spec) {
-    if (!spec.config.contains("init")) return;
-    auto& init = spec.config["init"];
-    const std::string from = init.value("from", "");
+namespace {
+
+// Resolves block.<fromKey> (a run name or "#id") to that finished run's artifact of one of
+// `kinds` (the first kind found wins) in block.<checkpointKey> and block.<runKey>.
+bool resolveReference(store::Database& db, const config::ExperimentSpec& spec,
+                      nlohmann::json& block, const std::string& blockName,
+                      const std::string& fromKey, const std::string& checkpointKey,
+                      const std::string& runKey, const std::vector<std::string>& kinds) {
+    const std::string from = block.value(fromKey, "");
+    const std::string field = blockName + "." + fromKey;
     auto fail = [&](const std::string& why) {
-        throw config::ConfigError(spec.source + ": field 'init.from': " + why);
+        throw config::ConfigError(spec.source + ": field '" + field + "': " + why);
     };
     if (from.empty()) {
-        const std::string ckpt = init.value("checkpoint", "");
-        if (!std::filesystem::exists(ckpt + "/checkpoint.json"))
-            throw config::ConfigError(spec.source + ": field 'init.checkpoint': " + ckpt +
-                                      " is not a checkpoint folder");
-        return;
+        const std::string ckpt = block.value(checkpointKey, "");
+        if (!ckpt.empty() && !std::filesystem::exists(ckpt + "/checkpoint.json"))
+            throw config::ConfigError(spec.source + ": field '" + blockName + "." + checkpointKey +
+                                      "': " + ckpt + " is not a checkpoint folder");
+        return false;
     }
-    store::RunStore runs(db_);
+    store::RunStore runs(db);
     std::optional<store::RunRecord> found;
     if (from[0] == '#') {
         std::int64_t id = 0;
@@ -37,7 +43,7 @@ void JobRunner::resolveInputs(config::ExperimentSpec& spec) {
             fail("'" + from + "' is not a run id (#12)");
         }
         found = runs.run(id);
-        if (!found) fail("no run " + from + " in " + db_.path());
+        if (!found) fail("no run " + from + " in " + db.path());
         if (found->status != store::RunStatus::Finished)
             fail("run " + from + " is " + store::toString(found->status) + ", not finished");
     } else {
@@ -47,18 +53,35 @@ void JobRunner::resolveInputs(config::ExperimentSpec& spec) {
                 break;
             }
         if (!found)
-            fail("no finished run named '" + from + "' in " + db_.path() +
+            fail("no finished run named '" + from + "' in " + db.path() +
                  "; run its experiment first (experiments/" + from + ".json)");
     }
     std::string checkpoint;
-    for (const auto& a : runs.artifacts(found->id))
-        if (a.kind == "best_checkpoint" || (a.kind == "checkpoint" && checkpoint.empty()))
-            checkpoint = a.path;
+    auto artifacts = runs.artifacts(found->id);
+    for (const auto& kind : kinds) {
+        for (const auto& a : artifacts)
+            if (a.kind == kind) checkpoint = a.path;  // the latest of that kind
+        if (!checkpoint.empty()) break;
+    }
     if (checkpoint.empty())
-        fail("run #" + std::to_string(found->id) + " ('" + found->name + "') left no checkpoint");
-    init["checkpoint"] = checkpoint;
-    init["from_run"] = found->id;
-    spec.configHash = Sha256::hex(spec.config.dump());
+        fail("run #" + std::to_string(found->id) + " ('" + found->name + "', " + found->method +
+             ") left no " + kinds.front());
+    block[checkpointKey] = checkpoint;
+    block[runKey] = found->id;
+    return true;
+}
+
+}  // namespace
+
+void JobRunner::resolveInputs(config::ExperimentSpec& spec) {
+    bool changed = false;
+    if (spec.config.contains("init"))
+        changed |= resolveReference(db_, spec, spec.config["init"], "init", "from", "checkpoint",
+                                    "from_run", {"best_checkpoint", "checkpoint"});
+    if (spec.config.contains("nmt"))
+        changed |= resolveReference(db_, spec, spec.config["nmt"], "nmt", "model_from",
+                                    "model_checkpoint", "model_from_run", {"nmt_checkpoint"});
+    if (changed) spec.configHash = Sha256::hex(spec.config.dump());
 }
 
 std::int64_t JobRunner::enqueue(const config::ExperimentSpec& spec) {

@@ -1,0 +1,180 @@
+// NMT model and decoding (see nmt_model.h).
+#include "core/model/nmt_model.h"
+
+#include <torch/nn/modules/transformerlayer.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/model/retrieval_model.h"
+
+namespace clir::model {
+
+NmtModelImpl::NmtModelImpl(const EncoderConfig& c) : config_(c) {
+    embed = register_module(
+        "embed", torch::nn::Embedding(
+                     torch::nn::EmbeddingOptions(c.vocabSize, c.hidden).padding_idx(c.padId)));
+    encoder = register_module("encoder", torch::nn::ModuleList());
+    decoder = register_module("decoder", torch::nn::ModuleList());
+    for (std::int64_t i = 0; i < c.layers; ++i) {
+        encoder->push_back(torch::nn::TransformerEncoderLayer(
+            torch::nn::TransformerEncoderLayerOptions(c.hidden, c.heads)
+                .dim_feedforward(c.ffn)
+                .dropout(c.dropout)));
+        decoder->push_back(torch::nn::TransformerDecoderLayer(
+            torch::nn::TransformerDecoderLayerOptions(c.hidden, c.heads)
+                .dim_feedforward(c.ffn)
+                .dropout(c.dropout)));
+    }
+    auto pos = at::arange(c.maxPositions, at::kFloat).unsqueeze(1);
+    auto div =
+        at::exp(at::arange(0, c.hidden, 2, at::kFloat) * (-std::log(10000.0) / double(c.hidden)));
+    positions_ = at::zeros({c.maxPositions, c.hidden});
+    positions_.index_put_({at::indexing::Slice(), at::indexing::Slice(0, at::indexing::None, 2)},
+                          at::sin(pos * div));
+    positions_.index_put_({at::indexing::Slice(), at::indexing::Slice(1, at::indexing::None, 2)},
+                          at::cos(pos * div));
+    positions_ = register_buffer("positions", positions_);
+    torch::NoGradGuard g;
+    embed->weight.normal_(0, std::pow(double(c.hidden), -0.5));
+    embed->weight[c.padId].zero_();
+}
+
+at::Tensor NmtModelImpl::embedTokens(const at::Tensor& ids) {
+    const auto t = ids.size(1);
+    if (t > config_.maxPositions)
+        throw std::invalid_argument("sequence of " + std::to_string(t) +
+                                    " tokens exceeds the model's " +
+                                    std::to_string(config_.maxPositions) + " positions");
+    auto x = embed(ids) * std::sqrt(double(config_.hidden)) + positions_.narrow(0, 0, t);
+    return at::dropout(x, config_.dropout, is_training()).transpose(0, 1);
+}
+
+at::Tensor NmtModelImpl::encode(const at::Tensor& src) {
+    auto x = embedTokens(src);
+    auto pad = src.eq(config_.padId);
+    for (const auto& layer : *encoder)
+        x = layer->as<torch::nn::TransformerEncoderLayer>()->forward(x, {}, pad);
+    return x;
+}
+
+at::Tensor NmtModelImpl::decode(const at::Tensor& tgt, const at::Tensor& memory,
+                                const at::Tensor& srcPad) {
+    auto x = embedTokens(tgt);
+    const auto t = tgt.size(1);
+    auto causal = at::triu(
+        at::full({t, t}, -std::numeric_limits<float>::infinity(), tgt.options().dtype(at::kFloat)),
+        1);
+    auto tgtPad = tgt.eq(config_.padId);
+    for (const auto& layer : *decoder)
+        x = layer->as<torch::nn::TransformerDecoderLayer>()->forward(x, memory, causal, {}, tgtPad,
+                                                                     srcPad);
+    return at::matmul(x.transpose(0, 1), embed->weight.t());  // tied output layer
+}
+
+at::Tensor NmtModelImpl::forward(const at::Tensor& src, const at::Tensor& tgtIn) {
+    return decode(tgtIn, encode(src), src.eq(config_.padId));
+}
+
+std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
+                                                 const std::vector<std::vector<std::int64_t>>& src,
+                                                 const DecodeOptions& o) {
+    torch::NoGradGuard noGrad;
+    if (src.empty()) return {};
+    const auto device = model.embed->weight.device();
+    auto batch = padBatch(src, o.pad);
+    auto srcIds = batch.ids.to(device);
+    auto memory = model.encode(srcIds);
+    auto srcPad = srcIds.eq(o.pad);
+    const auto n = std::int64_t(src.size());
+    const std::int64_t beam = std::max(1, o.beamSize);
+    const std::int64_t maxLen = std::min(o.maxLength, model.config().maxPositions);
+    auto penalty = [&](std::int64_t length) {
+        return std::pow((5.0 + double(length)) / 6.0, o.lengthPenalty);
+    };
+
+    // Hypotheses live in rows of [n * beam] tensors; row i*beam + k is beam k of sentence i.
+    memory = memory.repeat_interleave(beam, 1);
+    srcPad = srcPad.repeat_interleave(beam, 0);
+    auto tokens = at::full({n * beam, 1}, o.bos, at::kLong).to(device);
+    auto scores = at::zeros({n, beam}, at::kFloat).to(device);
+    if (beam > 1)  // all beams start identical: only the first may expand at step 1
+        scores.narrow(1, 1, beam - 1).fill_(-1e9);
+    auto finished = at::zeros({n * beam}, at::kBool).to(device);
+    struct Done {
+        std::vector<std::int64_t> ids;
+        double score;
+    };
+    std::vector<std::vector<Done>> done(static_cast<std::size_t>(n));
+    for (std::int64_t step = 1; step < maxLen; ++step) {
+        auto logits = model.decode(tokens, memory, srcPad).select(1, tokens.size(1) - 1);
+        auto logp = at::log_softmax(logits.to(at::kFloat), -1);  // [n*beam, V]
+        const auto v = logp.size(1);
+        if (step == maxLen - 1) {  // the guard: the last position can only end the sentence
+            auto forced = at::full_like(logp, -1e9);
+            forced.select(1, o.eos).copy_(logp.select(1, o.eos));
+            logp = forced;
+        }
+        // A finished row only extends with padding at no cost.
+        auto padRow = at::full({v}, -1e9, logp.options());
+        padRow[o.pad] = 0;
+        logp = at::where(finished.unsqueeze(1), padRow.unsqueeze(0), logp);
+        auto total = (scores.reshape({n * beam, 1}) + logp).reshape({n, beam * v});
+        auto top = total.topk(beam, 1);
+        auto topScores = std::get<0>(top), topIndex = std::get<1>(top);
+        auto fromBeam = topIndex.div(v, "floor"), token = topIndex.remainder(v);
+        auto rows =
+            (at::arange(n, at::kLong).to(device).unsqueeze(1) * beam + fromBeam).reshape(-1);
+        tokens = at::cat({tokens.index_select(0, rows), token.reshape({-1, 1})}, 1);
+        finished = finished.index_select(0, rows).logical_or(token.reshape(-1).eq(o.eos));
+        scores = topScores;
+        // Beam search: a hypothesis that just ended is kept aside with its normalised score.
+        if (beam > 1) {
+            auto ended = token.eq(o.eos).cpu();
+            auto tokCpu = tokens.cpu();
+            auto sc = topScores.cpu();
+            for (std::int64_t i = 0; i < n; ++i)
+                for (std::int64_t k = 0; k < beam; ++k)
+                    if (ended[i][k].item<bool>() && sc[i][k].item<float>() > -1e8) {
+                        auto row = tokCpu[i * beam + k];
+                        std::vector<std::int64_t> ids;
+                        for (std::int64_t j = 1; j < row.size(0); ++j) {
+                            auto id = row[j].item<std::int64_t>();
+                            if (id == o.eos || id == o.pad) break;
+                            ids.push_back(id);
+                        }
+                        done[std::size_t(i)].push_back(
+                            {ids, sc[i][k].item<double>() / penalty(std::int64_t(ids.size()) + 1)});
+                        scores[i][k] = -1e9;  // this beam stops here
+                    }
+            finished = at::zeros_like(finished);
+            bool all = true;
+            for (std::int64_t i = 0; i < n && all; ++i)
+                all = std::int64_t(done[std::size_t(i)].size()) >= beam;
+            if (all) break;
+        } else if (finished.all().item<bool>()) {
+            break;
+        }
+    }
+    std::vector<std::vector<std::int64_t>> out(static_cast<std::size_t>(n));
+    auto tokCpu = tokens.cpu();
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (beam > 1 && !done[std::size_t(i)].empty()) {
+            out[std::size_t(i)] =
+                std::max_element(done[std::size_t(i)].begin(), done[std::size_t(i)].end(),
+                                 [](const Done& a, const Done& b) { return a.score < b.score; })
+                    ->ids;
+            continue;
+        }
+        auto row = tokCpu[i * beam];
+        for (std::int64_t j = 1; j < row.size(0); ++j) {
+            auto id = row[j].item<std::int64_t>();
+            if (id == o.eos || id == o.pad) break;
+            out[std::size_t(i)].push_back(id);
+        }
+    }
+    return out;
+}
+
+}  // namespace clir::model

@@ -1,0 +1,60 @@
+// A transformer encoder-decoder for translate-then-retrieve (SPEC 4; Vaswani et al. 2017):
+// one SentencePiece vocabulary shared by source, target and the output layer (tied embeddings
+// scaled by sqrt(d)), sinusoidal positions, LibTorch's post-LN transformer layers. Greedy and
+// beam search (GNMT length penalty) decode in batches with a length guard.
+//
+// No KV cache: LibTorch 1.13's C++ TransformerDecoderLayer has no incremental-state interface,
+// so each decoding step re-runs the decoder over the prefix. Sources are encoded once, targets
+// are at most max_length (64 by default) tokens and the models here are small, so the repeated
+// prefix costs about max_length / 2 times the decoder work of a cached step; writing our own
+// attention to cache keys and values would not change any result.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
+
+#include <vector>
+
+#include "core/model/encoder_config.h"
+
+namespace clir::model {
+
+class NmtModelImpl : public torch::nn::Module {
+  public:
+    // Uses vocabSize, hidden, layers (encoder and decoder each), heads, ffn, maxPositions,
+    // dropout and padId of the config.
+    explicit NmtModelImpl(const EncoderConfig& config);
+
+    // src [B, S] (padded with padId) -> memory [S, B, H]
+    at::Tensor encode(const at::Tensor& src);
+    // Logits [B, T, V] for target prefixes tgt [B, T] given the memory of their sources.
+    at::Tensor decode(const at::Tensor& tgt, const at::Tensor& memory, const at::Tensor& srcPad);
+    // Teacher-forced logits [B, T, V].
+    at::Tensor forward(const at::Tensor& src, const at::Tensor& tgtIn);
+
+    const EncoderConfig& config() const { return config_; }
+
+    torch::nn::Embedding embed{nullptr};
+    torch::nn::ModuleList encoder{nullptr}, decoder{nullptr};
+
+  private:
+    at::Tensor embedTokens(const at::Tensor& ids);  // [B, T] -> [T, B, H]
+    EncoderConfig config_;
+    at::Tensor positions_;  // [maxPositions, H] sinusoidal
+};
+TORCH_MODULE(NmtModel);
+
+struct DecodeOptions {
+    int beamSize = 1;             // 1: greedy
+    double lengthPenalty = 0.6;   // GNMT alpha: score / ((5 + length) / 6)^alpha
+    std::int64_t maxLength = 64;  // target tokens incl. <s> and </s>
+    std::int64_t bos = 0, eos = 2, pad = 1;
+};
+
+// Translates a batch of tokenised sources; returns target ids without <s> and </s>.
+std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
+                                                 const std::vector<std::vector<std::int64_t>>& src,
+                                                 const DecodeOptions& options);
+
+}  // namespace clir::model
