@@ -1,0 +1,15 @@
+// A small synthetic CLIR corpus in the built-corpus layout (English and an Oromo-like language
+// whose words carry an "x" prefix): 40 pages split 24/8/8, two parallel queries per page with
+// qrels in every direction, and three bitext pairs per page.
+#pragma once
+
+#include <string>
+
+namespace clir::testing {
+
+// A made-up word for topic i, variant k (letters only).
+std::string word(int i, int k);
+// Writes the corpus at `dir` (docs/, queries/, qrels/, bitext/, manifest.json).
+void writeSyntheticCorpus(const std::string& dir);
+
+}  // namespace clir::testing
