@@ -635,6 +635,13 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
                                          latest);
         };
         if (startStep == 0 && optical && !alignmentSample.empty()) saveAlignments(0);
+        if (startStep == 0) {
+            // The starting point is a candidate too: training that only hurts keeps it.
+            ctx.report(0.04, "step 0: dev evaluation");
+            bestDev = devEvaluate(0);
+            bestStep = 0;
+            bestCheckpoint = save(0, "best", false);
+        }
 
         net->train();
         auto windowStart = Clock::now();
