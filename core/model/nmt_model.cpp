@@ -61,6 +61,15 @@ at::Tensor NmtModelImpl::encode(const at::Tensor& src) {
 
 at::Tensor NmtModelImpl::decode(const at::Tensor& tgt, const at::Tensor& memory,
                                 const at::Tensor& srcPad) {
+    return project(decodeStates(tgt, memory, srcPad));
+}
+
+at::Tensor NmtModelImpl::project(const at::Tensor& states) {
+    return at::matmul(states, embed->weight.t());
+}
+
+at::Tensor NmtModelImpl::decodeStates(const at::Tensor& tgt, const at::Tensor& memory,
+                                      const at::Tensor& srcPad) {
     auto x = embedTokens(tgt);
     const auto t = tgt.size(1);
     auto causal = at::triu(
@@ -70,11 +79,11 @@ at::Tensor NmtModelImpl::decode(const at::Tensor& tgt, const at::Tensor& memory,
     for (const auto& layer : *decoder)
         x = layer->as<torch::nn::TransformerDecoderLayer>()->forward(x, memory, causal, {}, tgtPad,
                                                                      srcPad);
-    return at::matmul(x.transpose(0, 1), embed->weight.t());  // tied output layer
+    return x.transpose(0, 1);
 }
 
 at::Tensor NmtModelImpl::forward(const at::Tensor& src, const at::Tensor& tgtIn) {
-    return decode(tgtIn, encode(src), src.eq(config_.padId));
+    return decodeStates(tgtIn, encode(src), src.eq(config_.padId));
 }
 
 std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,

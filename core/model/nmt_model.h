@@ -30,7 +30,12 @@ class NmtModelImpl : public torch::nn::Module {
     at::Tensor encode(const at::Tensor& src);
     // Logits [B, T, V] for target prefixes tgt [B, T] given the memory of their sources.
     at::Tensor decode(const at::Tensor& tgt, const at::Tensor& memory, const at::Tensor& srcPad);
-    // Teacher-forced logits [B, T, V].
+    // Decoder states [B, T, H] (decode() is their projection onto the vocabulary).
+    at::Tensor decodeStates(const at::Tensor& tgt, const at::Tensor& memory,
+                            const at::Tensor& srcPad);
+    // Logits over the vocabulary for states [..., H] (the tied output layer).
+    at::Tensor project(const at::Tensor& states);
+    // Teacher-forced decoder states [B, T, H]; project only the positions that count.
     at::Tensor forward(const at::Tensor& src, const at::Tensor& tgtIn);
 
     const EncoderConfig& config() const { return config_; }

@@ -229,10 +229,12 @@ jobs::JobResult NmtJob::run(const jobs::JobContext& ctx) {
             auto s = model::padBatch(src).ids.to(device);
             auto t = model::padBatch(tgt).ids.to(device);
             auto tgtIn = t.narrow(1, 0, t.size(1) - 1), tgtOut = t.narrow(1, 1, t.size(1) - 1);
-            auto logits = net->forward(s, tgtIn);
-            auto loss = at::cross_entropy_loss(logits.reshape({-1, logits.size(2)}),
-                                               tgtOut.reshape(-1), {}, at::Reduction::Mean,
-                                               model::Tokenizer::kPad, nmt_.labelSmoothing);
+            // Only real target positions reach the vocabulary projection (most of the cost).
+            auto real = tgtOut.ne(model::Tokenizer::kPad);
+            auto logits = net->project(net->forward(s, tgtIn).index({real}));
+            auto loss = at::cross_entropy_loss(logits, tgtOut.index({real}), {},
+                                               at::Reduction::Mean, model::Tokenizer::kPad,
+                                               nmt_.labelSmoothing);
             double lossValue = loss.item<double>();
             if (!std::isfinite(lossValue))
                 throw std::runtime_error("loss is " +
