@@ -57,8 +57,7 @@ class TestConfig : public QObject {
         QTest::newRow("unknown method")
             << R"({"name":"q","method":"magic"})"
             << "x.json: field 'method': unknown value 'magic'; allowed: bm25, corpus, fine-tune, "
-               "hybrid, "
-               "optical, optical+hybrid, pretrain, suite, teacher, zero-shot";
+               "hybrid, nmt, optical, optical+hybrid, pretrain, suite, teacher, zero-shot";
         QTest::newRow("wrong type")
             << R"({"name":"q","method":"corpus","seed":"7"})"
             << "x.json: field 'seed': expected an integer, got string \"7\"";
