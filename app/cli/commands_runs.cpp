@@ -293,10 +293,13 @@ int listRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
 
 int showRun(const GlobalOptions& g, const std::vector<std::string>& args) {
     CommandSpec spec{"show",
-                     "clirlab show <run> [--json]",
+                     "clirlab show <run> [--json] [--translations [--lang L]]",
                      "Show one run: status, provenance (config, code version, corpus), metrics "
-                     "and results.",
-                     {{"--json", false, false, "print JSON"}},
+                     "and results; or the query translations it stored (tab-separated: language, "
+                     "query set, qid, system, source, translation, error).",
+                     {{"--json", false, false, "print JSON"},
+                      {"--translations", false, false, "print the stored query translations"},
+                      {"--lang", true, false, "with --translations: only this language"}},
                      1,
                      1};
     auto a = parseArgs(spec, args);
@@ -310,6 +313,19 @@ int showRun(const GlobalOptions& g, const std::vector<std::string>& args) {
         std::fprintf(stderr, "clirlab: no run %lld in %s\n", static_cast<long long>(id),
                      db.path().c_str());
         return 1;
+    }
+    if (a.has("--translations")) {
+        auto rows = runs.translations(id);
+        if (rows.empty()) {
+            std::fprintf(stderr, "clirlab: run %lld stored no translations\n",
+                         static_cast<long long>(id));
+            return 1;
+        }
+        for (const auto& t : rows)
+            if (!a.has("--lang") || t.language == a.value("--lang"))
+                std::cout << t.language << '\t' << t.querySet << '\t' << t.qid << '\t' << t.system
+                          << '\t' << t.source << '\t' << t.target << '\t' << t.error << '\n';
+        return 0;
     }
     auto metrics = runs.metrics(id);
     auto results = runs.results(id);
