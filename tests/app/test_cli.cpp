@@ -156,6 +156,29 @@ class TestCli : public QObject {
         QCOMPARE(runCount(), before);
     }
 
+    void showTranslations() {
+        std::int64_t id;
+        {
+            clir::store::Database db(tmp_.filePath("tr.db").toStdString());
+            clir::store::RunStore runs(db);
+            clir::store::RunRecord r;
+            r.name = "nmt";
+            r.method = "nmt";
+            r.languages = {"en-US", "eu"};
+            r.config = "{}";
+            id = runs.createRun(r);
+            runs.storeTranslations(
+                id, {{"eu", "entries", "q1", "nmt:800-steps", "Zer da", "What is", ""},
+                     {"om", "entries", "q1", "nmt:800-steps", "Maal", "What", ""}});
+        }
+        auto r = run({"--db", tmp_.filePath("tr.db"), "show", QString::number(id), "--translations",
+                      "--lang", "eu"});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out, QString("eu\tentries\tq1\tnmt:800-steps\tZer da\tWhat is\t\n"));
+        auto none = run({"--db", tmp_.filePath("tr.db"), "show", "999", "--translations"});
+        QCOMPARE(none.code, 1);
+    }
+
     void corruptDatabaseNamed() {
         QString junk = write("junk.db", QByteArray(4096, 'j'));
         auto r = run({"--db", junk, "list"});
