@@ -117,7 +117,9 @@ std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
     };
     std::vector<std::vector<Done>> done(static_cast<std::size_t>(n));
     for (std::int64_t step = 1; step < maxLen; ++step) {
-        auto logits = model.decode(tokens, memory, srcPad).select(1, tokens.size(1) - 1);
+        // Only the last position is projected onto the vocabulary.
+        auto logits =
+            model.project(model.decodeStates(tokens, memory, srcPad).select(1, tokens.size(1) - 1));
         auto logp = at::log_softmax(logits.to(at::kFloat), -1);  // [n*beam, V]
         const auto v = logp.size(1);
         if (step == maxLen - 1) {  // the guard: the last position can only end the sentence
