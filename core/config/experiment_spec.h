@@ -22,7 +22,7 @@ struct ExperimentSpec {
 };
 
 const std::vector<std::string>& methodNames();  // the methods this build can run
-SchemaNode suiteSchema();                        // the "suite" block (several experiments)
+SchemaNode suiteSchema();                       // the "suite" block (several experiments)
 SchemaNode experimentSchema();
 
 // Errors are ConfigError messages starting with the source: "x.json: field 'seed': ...".

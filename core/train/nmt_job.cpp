@@ -232,9 +232,9 @@ jobs::JobResult NmtJob::run(const jobs::JobContext& ctx) {
             // Only real target positions reach the vocabulary projection (most of the cost).
             auto real = tgtOut.ne(model::Tokenizer::kPad);
             auto logits = net->project(net->forward(s, tgtIn).index({real}));
-            auto loss = at::cross_entropy_loss(logits, tgtOut.index({real}), {},
-                                               at::Reduction::Mean, model::Tokenizer::kPad,
-                                               nmt_.labelSmoothing);
+            auto loss =
+                at::cross_entropy_loss(logits, tgtOut.index({real}), {}, at::Reduction::Mean,
+                                       model::Tokenizer::kPad, nmt_.labelSmoothing);
             double lossValue = loss.item<double>();
             if (!std::isfinite(lossValue))
                 throw std::runtime_error("loss is " +
