@@ -24,6 +24,7 @@
 #include "core/retrieval/neural_search.h"
 #include "core/retrieval/run_evaluation.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/training_common.h"
 #include "core/util/fs.h"
 
 namespace clir::train {
@@ -58,12 +59,6 @@ std::vector<Pair> readPairs(const std::string& corpusDir, const std::string& lan
     }
     if (out.empty()) throw std::runtime_error(path + ": no bitext pairs");
     return out;
-}
-
-std::string rngState(const std::mt19937_64& rng) {
-    std::ostringstream s;
-    s << rng;
-    return s.str();
 }
 
 struct LoadedNmt {
@@ -236,10 +231,7 @@ jobs::JobResult NmtJob::run(const jobs::JobContext& ctx) {
                 at::cross_entropy_loss(logits, tgtOut.index({real}), {}, at::Reduction::Mean,
                                        model::Tokenizer::kPad, nmt_.labelSmoothing);
             double lossValue = loss.item<double>();
-            if (!std::isfinite(lossValue))
-                throw std::runtime_error("loss is " +
-                                         std::string(std::isnan(lossValue) ? "NaN" : "infinite") +
-                                         " at step " + std::to_string(done));
+            requireFiniteLoss(lossValue, done);
             optimizer.zero_grad();
             loss.backward();
             double gradNorm = torch::nn::utils::clip_grad_norm_(net->parameters(), nmt_.clipNorm);

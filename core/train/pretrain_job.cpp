@@ -18,6 +18,7 @@
 #include "core/model/tokenizer.h"
 #include "core/model/xlmr_encoder.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/training_common.h"
 #include "core/train/mlm.h"
 #include "core/util/fs.h"
 #include "core/train/resource_profile.h"
@@ -31,25 +32,6 @@ struct LanguageText {
     std::vector<std::string> train, heldOut;
     std::vector<std::vector<std::int64_t>> trainIds, heldOutIds;
 };
-
-std::string rngState(const std::mt19937_64& rng) {
-    std::ostringstream s;
-    s << rng;
-    return s.str();
-}
-
-void setRngState(std::mt19937_64& rng, const std::string& state) {
-    std::istringstream s(state);
-    s >> rng;
-}
-
-torch::Device pickDevice(const std::string& wanted) {
-    if (wanted == "cuda" && !torch::cuda::is_available())
-        throw std::runtime_error(
-            "model.device is cuda but this LibTorch has no usable CUDA device");
-    if (wanted == "cuda" || (wanted == "auto" && torch::cuda::is_available())) return torch::kCUDA;
-    return torch::kCPU;
-}
 
 // Draws a language by the sampling probabilities, then a sentence uniformly.
 const std::vector<std::int64_t>& sample(const std::map<std::string, LanguageText>& text,
@@ -204,10 +186,7 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
         auto logits = net->mlmLogits(hidden.index({picked}));
         auto loss = at::cross_entropy_loss(logits, labels.index({picked}));
         double lossValue = loss.item<double>();
-        if (!std::isfinite(lossValue))
-            throw std::runtime_error("loss is " +
-                                     std::string(std::isnan(lossValue) ? "NaN" : "infinite") +
-                                     " at step " + std::to_string(step + 1));
+        requireFiniteLoss(lossValue, step + 1);
         optimizer.zero_grad();
         loss.backward();
         double gradNorm = torch::nn::utils::clip_grad_norm_(net->parameters(), pretrain_.clipNorm);

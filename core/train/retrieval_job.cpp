@@ -25,6 +25,7 @@
 #include "core/retrieval/neural_search.h"
 #include "core/retrieval/run_evaluation.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/training_common.h"
 #include "core/util/fs.h"
 
 namespace clir::train {
@@ -61,25 +62,6 @@ struct ContrastiveBatch {
     std::vector<std::string> docKeys;             // "<lang>:<docid>" per doc column
     std::vector<std::set<std::string>> relevant;  // per query: every relevant doc key
 };
-
-std::string rngState(const std::mt19937_64& rng) {
-    std::ostringstream s;
-    s << rng;
-    return s.str();
-}
-
-void setRngState(std::mt19937_64& rng, const std::string& state) {
-    std::istringstream s(state);
-    s >> rng;
-}
-
-torch::Device pickDevice(const std::string& wanted) {
-    if (wanted == "cuda" && !torch::cuda::is_available())
-        throw std::runtime_error(
-            "model.device is cuda but this LibTorch has no usable CUDA device");
-    if (wanted == "cuda" || (wanted == "auto" && torch::cuda::is_available())) return torch::kCUDA;
-    return torch::kCPU;
-}
 
 std::size_t uniform(std::mt19937_64& rng, std::size_t n) {
     return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
@@ -674,10 +656,7 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
                 loss = loss + train_.otWeight * out.loss;
             }
             double lossValue = loss.item<double>();
-            if (!std::isfinite(lossValue))
-                throw std::runtime_error("loss is " +
-                                         std::string(std::isnan(lossValue) ? "NaN" : "infinite") +
-                                         " at step " + std::to_string(done));
+            requireFiniteLoss(lossValue, done);
             optimizer.zero_grad();
             loss.backward();
             double gradNorm = torch::nn::utils::clip_grad_norm_(

@@ -1,0 +1,45 @@
+// Pieces every training job shares (LibTorch parts only): the sampler RNG as checkpoint text,
+// the device choice, and the finite-loss check that fails a run with its step.
+#pragma once
+
+#include <torch/cuda.h>
+
+#include <c10/core/Device.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace clir::train {
+
+inline std::string rngState(const std::mt19937_64& rng) {
+    std::ostringstream s;
+    s << rng;
+    return s.str();
+}
+
+inline void setRngState(std::mt19937_64& rng, const std::string& state) {
+    std::istringstream s(state);
+    s >> rng;
+}
+
+// model.device: cuda (an error without a usable device), cpu, or auto (CUDA when present).
+inline c10::Device pickDevice(const std::string& wanted) {
+    if (wanted == "cuda" && !torch::cuda::is_available())
+        throw std::runtime_error(
+            "model.device is cuda but this LibTorch has no usable CUDA device");
+    if (wanted == "cuda" || (wanted == "auto" && torch::cuda::is_available())) return c10::kCUDA;
+    return c10::kCPU;
+}
+
+// A NaN or infinite loss ends the run as failed, naming the step (1-based).
+inline void requireFiniteLoss(double loss, std::int64_t step) {
+    if (!std::isfinite(loss))
+        throw std::runtime_error("loss is " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
+                                 " at step " + std::to_string(step));
+}
+
+}  // namespace clir::train
