@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <cmath>
 #include <cstdio>
@@ -103,8 +104,12 @@ Comparison compareRuns(const std::vector<ComparedRun>& runs, std::size_t permuta
     return c;
 }
 
-std::string formatComparison(const Comparison& c, const std::string& measure,
-                             const std::string& querySet) {
+namespace {
+
+// The Markdown table of a comparison; `markers(run, language)` is appended to each mean.
+std::string formatTable(const Comparison& c, const std::string& measure,
+                        const std::string& querySet,
+                        const std::function<std::string(std::size_t, std::size_t)>& markers) {
     std::ostringstream out;
     out << "| " << measure << " (" << querySet << ") |";
     for (const auto& l : c.labels) out << " " << l << " |";
@@ -122,8 +127,7 @@ std::string formatComparison(const Comparison& c, const std::string& measure,
                 continue;
             }
             std::snprintf(buf, sizeof(buf), "%.4f", cell.mean);
-            out << " " << buf << (cell.significantT ? "*" : "")
-                << (cell.significantRandomisation ? "†" : "") << " |";
+            out << " " << buf << markers(r, li) << " |";
         }
         out << "\n";
     }
@@ -138,6 +142,17 @@ std::string formatComparison(const Comparison& c, const std::string& measure,
     }
     out << "\n";
     return out.str();
+}
+
+}  // namespace
+
+std::string formatComparison(const Comparison& c, const std::string& measure,
+                             const std::string& querySet) {
+    return formatTable(c, measure, querySet, [&](std::size_t r, std::size_t li) {
+        const auto& cell = c.cells[r][li];
+        return std::string(cell.significantT ? "*" : "") +
+               (cell.significantRandomisation ? "†" : "");
+    });
 }
 
 std::string formatAgainstBaselines(const std::vector<ComparedRun>& runs,
@@ -173,41 +188,14 @@ std::string formatAgainstBaselines(const std::vector<ComparedRun>& runs,
         if (!copy.empty()) copy[0].isBaseline = true;
         perBaseline.push_back(compareRuns(copy, permutations, seed, alpha));
     }
-    const Comparison& c = perBaseline.front();
     std::ostringstream out;
-    out << "| " << measure << " (" << querySet << ") |";
-    for (const auto& l : c.labels) out << " " << l << " |";
-    out << "\n|---|";
-    for (std::size_t i = 0; i < c.labels.size(); ++i) out << "---:|";
-    out << "\n";
+    out << formatTable(perBaseline.front(), measure, querySet, [&](std::size_t r, std::size_t li) {
+        std::string m;
+        for (std::size_t k = 0; k < perBaseline.size() && k < markers.size(); ++k)
+            if (perBaseline[k].cells[r][li].significantRandomisation) m += markers[k];
+        return m;
+    });
     char buf[64];
-    for (std::size_t li = 0; li < c.languages.size(); ++li) {
-        std::string g = data::resourceGroup(c.languages[li]);
-        out << "| " << c.languages[li] << (g == "other" ? "" : " (" + g + ")") << " |";
-        for (std::size_t r = 0; r < c.labels.size(); ++r) {
-            const auto& cell = c.cells[r][li];
-            if (!cell.present) {
-                out << " – |";
-                continue;
-            }
-            std::snprintf(buf, sizeof(buf), "%.4f", cell.mean);
-            out << " " << buf;
-            for (std::size_t k = 0; k < perBaseline.size() && k < markers.size(); ++k)
-                if (perBaseline[k].cells[r][li].significantRandomisation) out << markers[k];
-            out << " |";
-        }
-        out << "\n";
-    }
-    out << "| gap (high − low) |";
-    for (double g : c.gap) {
-        if (std::isnan(g)) {
-            out << " – |";
-        } else {
-            std::snprintf(buf, sizeof(buf), "%+.4f", g);
-            out << " " << buf << " |";
-        }
-    }
-    out << "\n";
     for (std::size_t k = 0; k < markers.size(); ++k) {
         std::snprintf(buf, sizeof(buf), "%g", alpha);
         out << "\n"
