@@ -1,0 +1,59 @@
+// Retrieval training losses (see retrieval_losses.h).
+#include "core/train/retrieval_losses.h"
+
+#include "core/model/retrieval_model.h"
+
+namespace clir::train {
+
+using retrieval::TokenEncoder;
+
+at::Tensor contentMask(const at::Tensor& ids, const at::Tensor& mask) {
+    return mask * ids.ne(model::Tokenizer::kBos).to(at::kLong) *
+           ids.ne(model::Tokenizer::kEos).to(at::kLong);
+}
+
+at::Tensor infoNce(const TokenEncoder& queryTower, const TokenEncoder& docTower,
+                   const ContrastiveBatch& b, const std::string& scoring, double temperature,
+                   c10::Device device) {
+    auto qb = model::padBatch(b.queries), db = model::padBatch(b.docs);
+    auto qMask = qb.mask.to(device), dMask = db.mask.to(device);
+    auto q = queryTower(qb.ids.to(device), qMask);
+    auto d = docTower(db.ids.to(device), dMask);
+    auto scores = model::scoreMatrix(scoring, q, qMask, d, dMask) / temperature;
+    // Another query's positive that is also relevant here is not a negative.
+    const auto rows = std::int64_t(b.queries.size()), cols = std::int64_t(b.docs.size());
+    auto falseNegative = at::zeros({rows, cols}, at::kBool);
+    auto acc = falseNegative.accessor<bool, 2>();
+    for (std::int64_t i = 0; i < rows; ++i)
+        for (std::int64_t j = 0; j < cols; ++j)
+            if (j != i && b.relevant[std::size_t(i)].count(b.docKeys[std::size_t(j)]))
+                acc[i][j] = true;
+    scores = scores.masked_fill(falseNegative.to(device), -1e9);
+    return at::cross_entropy_loss(scores, at::arange(rows, at::kLong).to(device));
+}
+
+OtOutput otLoss(const TokenEncoder& teacher, const TokenEncoder& student,
+                const std::vector<Ids>& english, const std::vector<Ids>& other,
+                const ot::SinkhornOptions& options, c10::Device device) {
+    auto eb = model::padBatch(english), ob = model::padBatch(other);
+    auto eMask = eb.mask.to(device), oMask = ob.mask.to(device);
+    at::Tensor ht;
+    {
+        torch::NoGradGuard noGrad;
+        ht = teacher(eb.ids.to(device), eMask).to(at::kFloat);
+    }
+    auto hs = student(ob.ids.to(device), oMask).to(at::kFloat);
+    auto cost = 1.0 - at::bmm(ht, hs.transpose(1, 2));  // both sides unit vectors: 1 - cos
+    auto result = ot::sinkhorn(cost, contentMask(eb.ids, eb.mask).to(device),
+                               contentMask(ob.ids, ob.mask).to(device), options);
+    return {result.cost.mean(), result, cost};
+}
+
+std::vector<std::string> piecesOf(const model::Tokenizer& tok, const Ids& ids) {
+    Ids content;
+    for (auto id : ids)
+        if (id != model::Tokenizer::kBos && id != model::Tokenizer::kEos) content.push_back(id);
+    return tok.pieces(content);
+}
+
+}  // namespace clir::train

@@ -1,0 +1,49 @@
+// The training losses of the retrieval methods (SPEC 4): InfoNCE over in-batch (and hard)
+// negatives with false negatives masked, and OPTICAL's entropic OT distillation loss <P, C>
+// between teacher and student token vectors.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <c10/core/Device.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/model/tokenizer.h"
+#include "core/ot/sinkhorn.h"
+#include "core/retrieval/neural_search.h"
+
+namespace clir::train {
+
+using Ids = std::vector<std::int64_t>;
+
+struct ContrastiveBatch {
+    std::vector<Ids> queries, docs;               // docs: the positives, then hard negatives
+    std::vector<std::string> docKeys;             // "<lang>:<docid>" per doc column
+    std::vector<std::set<std::string>> relevant;  // per query: every relevant doc key
+};
+
+// Masks the special tokens (<s>, </s>) and padding: OPTICAL aligns real tokens only.
+at::Tensor contentMask(const at::Tensor& ids, const at::Tensor& mask);
+
+// Mean cross-entropy of each query against its positive (column i) among all batch documents.
+at::Tensor infoNce(const retrieval::TokenEncoder& queryTower,
+                   const retrieval::TokenEncoder& docTower, const ContrastiveBatch& b,
+                   const std::string& scoring, double temperature, c10::Device device);
+
+struct OtOutput {
+    at::Tensor loss;  // mean <P, C> over the batch
+    ot::SinkhornResult result;
+    at::Tensor cost;
+};
+
+// English side through the (frozen) teacher, X side through the student; C = 1 - cos.
+OtOutput otLoss(const retrieval::TokenEncoder& teacher, const retrieval::TokenEncoder& student,
+                const std::vector<Ids>& english, const std::vector<Ids>& other,
+                const ot::SinkhornOptions& options, c10::Device device);
+
+// The pieces of `ids` without <s> and </s> (the inspector's token labels).
+std::vector<std::string> piecesOf(const model::Tokenizer& tok, const Ids& ids);
+
+}  // namespace clir::train
