@@ -98,7 +98,22 @@ std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
     auto srcPad = srcIds.eq(o.pad);
     const auto n = std::int64_t(src.size());
     const std::int64_t beam = std::max(1, o.beamSize);
-    const std::int64_t maxLen = std::min(o.maxLength, model.config().maxPositions);
+    std::int64_t maxLen = std::min(o.maxLength, model.config().maxPositions);
+    // Each sentence's own guard: its last position may only end it.
+    std::vector<std::int64_t> limit(static_cast<std::size_t>(n), maxLen);
+    if (o.lengthRatio > 0) {
+        std::int64_t longest = 0;
+        for (std::size_t i = 0; i < src.size(); ++i) {
+            limit[i] = std::min(
+                maxLen, std::int64_t(o.lengthRatio * double(src[i].size())) + o.lengthSlack);
+            longest = std::max(longest, limit[i]);
+        }
+        maxLen = longest;
+    }
+    auto limitRows = at::from_blob(limit.data(), {n}, at::kLong)
+                         .clone()
+                         .repeat_interleave(beam)
+                         .to(device);  // [n * beam]
     auto penalty = [&](std::int64_t length) {
         return std::pow((5.0 + double(length)) / 6.0, o.lengthPenalty);
     };
@@ -122,10 +137,12 @@ std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
             model.project(model.decodeStates(tokens, memory, srcPad).select(1, tokens.size(1) - 1));
         auto logp = at::log_softmax(logits.to(at::kFloat), -1);  // [n*beam, V]
         const auto v = logp.size(1);
-        if (step == maxLen - 1) {  // the guard: the last position can only end the sentence
+        // The guard: a row at its last position can only end the sentence.
+        auto atLimit = limitRows.eq(step + 1).unsqueeze(1);
+        if (atLimit.any().item<bool>()) {
             auto forced = at::full_like(logp, -1e9);
             forced.select(1, o.eos).copy_(logp.select(1, o.eos));
-            logp = forced;
+            logp = at::where(atLimit, forced, logp);
         }
         // A finished row only extends with padding at no cost.
         auto padRow = at::full({v}, -1e9, logp.options());
@@ -142,23 +159,29 @@ std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
         scores = topScores;
         // Beam search: a hypothesis that just ended is kept aside with its normalised score.
         if (beam > 1) {
-            auto ended = token.eq(o.eos).cpu();
-            auto tokCpu = tokens.cpu();
-            auto sc = topScores.cpu();
+            auto endedT = token.eq(o.eos).cpu();
+            auto tokCpu = tokens.cpu().contiguous();
+            auto scCpu = topScores.cpu().contiguous();
+            auto ended = endedT.accessor<bool, 2>();
+            auto sc = scCpu.accessor<float, 2>();
+            auto tk = tokCpu.accessor<std::int64_t, 2>();
+            std::vector<std::int64_t> stopped;
             for (std::int64_t i = 0; i < n; ++i)
                 for (std::int64_t k = 0; k < beam; ++k)
-                    if (ended[i][k].item<bool>() && sc[i][k].item<float>() > -1e8) {
-                        auto row = tokCpu[i * beam + k];
+                    if (ended[i][k] && sc[i][k] > -1e8f) {
                         std::vector<std::int64_t> ids;
-                        for (std::int64_t j = 1; j < row.size(0); ++j) {
-                            auto id = row[j].item<std::int64_t>();
+                        for (std::int64_t j = 1; j < tk.size(1); ++j) {
+                            auto id = tk[i * beam + k][j];
                             if (id == o.eos || id == o.pad) break;
                             ids.push_back(id);
                         }
                         done[std::size_t(i)].push_back(
-                            {ids, sc[i][k].item<double>() / penalty(std::int64_t(ids.size()) + 1)});
-                        scores[i][k] = -1e9;  // this beam stops here
+                            {ids, double(sc[i][k]) / penalty(std::int64_t(ids.size()) + 1)});
+                        stopped.push_back(i * beam + k);  // this beam stops here
                     }
+            if (!stopped.empty())
+                scores.view(-1).index_fill_(
+                    0, at::tensor(stopped, at::kLong).to(device), -1e9);
             finished = at::zeros_like(finished);
             bool all = true;
             for (std::int64_t i = 0; i < n && all; ++i)

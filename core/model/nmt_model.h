@@ -54,6 +54,10 @@ struct DecodeOptions {
     int beamSize = 1;             // 1: greedy
     double lengthPenalty = 0.6;   // GNMT alpha: score / ((5 + length) / 6)^alpha
     std::int64_t maxLength = 64;  // target tokens incl. <s> and </s>
+    // Per-sentence guard as well: at most lengthRatio * source tokens + lengthSlack target
+    // tokens (0 turns it off). An undertrained model that loops stops there, not at maxLength.
+    double lengthRatio = 2.0;
+    std::int64_t lengthSlack = 10;
     std::int64_t bos = 0, eos = 2, pad = 1;
 };
 

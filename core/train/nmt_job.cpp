@@ -6,9 +6,11 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <numeric>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -87,16 +89,79 @@ std::vector<std::string> translateAll(model::NmtModelImpl& net, const model::Tok
                                       const std::vector<std::string>& texts,
                                       const model::DecodeOptions& options, std::size_t maxLength,
                                       const jobs::JobContext* ctx) {
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < texts.size(); i += 64) {
+    // Batches of similar length: little padding, and a batch ends when its longest guard does.
+    std::vector<Ids> encoded;
+    for (const auto& t : texts) encoded.push_back(tok.encode(tag(lang) + t, maxLength));
+    std::vector<std::size_t> order(texts.size());
+    std::iota(order.begin(), order.end(), std::size_t(0));
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return encoded[a].size() < encoded[b].size();
+    });
+    std::vector<std::string> out(texts.size());
+    constexpr std::size_t kBatch = 64;
+    for (std::size_t i = 0; i < order.size(); i += kBatch) {
         if (ctx) ctx->checkCancelled();
         std::vector<Ids> src;
-        for (std::size_t k = i; k < std::min(texts.size(), i + 64); ++k)
-            src.push_back(tok.encode(tag(lang) + texts[k], maxLength));
-        for (const auto& ids : model::translate(net, src, options)) out.push_back(tok.decode(ids));
+        const std::size_t end = std::min(order.size(), i + kBatch);
+        for (std::size_t k = i; k < end; ++k) src.push_back(encoded[order[k]]);
+        auto hyp = model::translate(net, src, options);
+        for (std::size_t k = i; k < end; ++k) out[order[k]] = tok.decode(hyp[k - i]);
     }
     return out;
 }
+
+// Translations by one model under one decoding setting, kept on disk beside the data so that a
+// run reusing the model (nmt-teacher-xs reuses nmt-xs) does not decode the same sentences again.
+// Decoding is deterministic, so a cached translation is the one the model would produce.
+class TranslationCache {
+  public:
+    TranslationCache(const std::string& checkpoint, const model::DecodeOptions& o) {
+        auto sidecar = nlohmann::json::parse(fs::readFile(checkpoint + "/checkpoint.json"));
+        std::ostringstream name;
+        name << sidecar.at("files").at("model.pt").at("sha256").get<std::string>().substr(0, 16)
+             << "-beam" << o.beamSize << "-lp" << o.lengthPenalty << "-max" << o.maxLength << "-r"
+             << o.lengthRatio << "+" << o.lengthSlack << ".json";
+        path_ = fs::dataDir() + "/translations/" + name.str();
+        if (!std::filesystem::exists(path_)) return;
+        try {
+            entries_ = nlohmann::json::parse(fs::readFile(path_));
+        } catch (const std::exception&) {
+            entries_ = nlohmann::json::object();  // a damaged cache is rebuilt, never trusted
+        }
+        if (!entries_.is_object()) entries_ = nlohmann::json::object();
+    }
+
+    // The translations of texts, decoding only those not cached yet.
+    template <typename Decode>
+    std::vector<std::string> translate(const std::string& lang,
+                                       const std::vector<std::string>& texts, Decode&& decode) {
+        std::vector<std::string> out(texts.size()), missing;
+        std::vector<std::size_t> where;
+        auto& byLang = entries_[lang];
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            auto it = byLang.find(texts[i]);
+            if (it != byLang.end() && it->is_string()) {
+                out[i] = it->get<std::string>();
+            } else {
+                missing.push_back(texts[i]);
+                where.push_back(i);
+            }
+        }
+        if (missing.empty()) return out;
+        auto fresh = decode(missing);
+        for (std::size_t k = 0; k < missing.size(); ++k) {
+            out[where[k]] = fresh[k];
+            byLang[missing[k]] = fresh[k];
+        }
+        std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
+        fs::writeFileAtomic(path_, entries_.dump());
+        return out;
+    }
+
+  private:
+    std::string path_;
+    nlohmann::json entries_ = nlohmann::json::object();
+};
 
 }  // namespace
 
@@ -267,6 +332,7 @@ jobs::JobResult NmtJob::run(const jobs::JobContext& ctx) {
     decode.maxLength = loaded.meta.encoder.maxPositions;
     const auto maxLen = std::size_t(loaded.meta.encoder.maxPositions);
     const std::string system = "nmt:" + std::to_string(loaded.meta.step) + "-steps";
+    TranslationCache cache(checkpoint, decode);
 
     // --- Translation quality on dev bitext ------------------------------------------------------
     nlohmann::json quality = nlohmann::json::object();
@@ -279,7 +345,9 @@ jobs::JobResult NmtJob::run(const jobs::JobContext& ctx) {
             sources.push_back(p.other);
             refs.push_back(p.english);
         }
-        auto hyp = translateAll(*loaded.net, *loaded.tok, x, sources, decode, maxLen, &ctx);
+        auto hyp = cache.translate(x, sources, [&](const std::vector<std::string>& t) {
+            return translateAll(*loaded.net, *loaded.tok, x, t, decode, maxLen, &ctx);
+        });
         double chrf = eval::corpusChrf(hyp, {refs}), bleu = eval::corpusBleu(hyp, {refs}).score;
         result.results.push_back({x, "translation", "chrf", chrf});
         result.results.push_back({x, "translation", "bleu", bleu});
@@ -359,7 +427,10 @@ jobs::JobResult NmtJob::run(const jobs::JobContext& ctx) {
                     loaded.languages.end())
                     continue;  // the model does not translate this language
                 auto translated =
-                    translateAll(*loaded.net, *loaded.tok, lang, texts, decode, maxLen, &ctx);
+                    cache.translate(lang, texts, [&](const std::vector<std::string>& t) {
+                        return translateAll(*loaded.net, *loaded.tok, lang, t, decode, maxLen,
+                                            &ctx);
+                    });
                 for (std::size_t i = 0; i < queries.size(); ++i) {
                     result.translations.push_back(
                         {lang, set, queries[i].qid, system, texts[i], translated[i], ""});

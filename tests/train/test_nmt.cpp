@@ -5,7 +5,9 @@
 
 #include <QtTest>
 
+#include <QDir>
 #include <QTemporaryDir>
+#include <nlohmann/json.hpp>
 
 #include "core/config/experiment_spec.h"
 #include "core/data/corpus_stats.h"
@@ -16,6 +18,7 @@
 #include "core/model/tokenizer.h"
 #include "core/store/run_store.h"
 #include "core/train/nmt_job.h"
+#include "core/util/fs.h"
 #include "tests/train/synthetic_corpus.h"
 
 using namespace clir;
@@ -112,6 +115,35 @@ class TestNmt : public QObject {
         beam.beamSize = 4;
         beam.maxLength = 6;
         for (const auto& out : model::translate(*net, src, beam)) QVERIFY(out.size() <= 4);
+        // The per-sentence guard: at most ratio * source tokens + slack, <s> and </s> included.
+        for (int b : {1, 4}) {
+            auto guarded = greedy;
+            guarded.beamSize = b;
+            guarded.lengthRatio = 0.5;
+            guarded.lengthSlack = 2;
+            auto out = model::translate(*net, src, guarded);
+            for (std::size_t i = 0; i < src.size(); ++i)
+                QVERIFY2(out[i].size() + 2 <= std::size_t(0.5 * double(src[i].size())) + 2,
+                         std::to_string(out[i].size()).c_str());
+        }
+        // A batch translates each sentence as it would be alone (padding changes nothing).
+        for (int b : {1, 4}) {
+            auto o = greedy;
+            o.beamSize = b;
+            auto together = model::translate(*net, src, o);
+            for (std::size_t i = 0; i < src.size(); ++i)
+                QCOMPARE(model::translate(*net, {src[i]}, o).at(0), together[i]);
+        }
+        // The run's translations were cached per model and decoding setting, keyed by language.
+        auto cacheDir = QDir(tmp_.filePath("data/translations"));
+        auto cached = cacheDir.entryList({"*.json"}, QDir::Files);
+        QVERIFY(!cached.isEmpty());
+        bool found = false;
+        for (const auto& f : cached) {
+            auto j = nlohmann::json::parse(fs::readFile(cacheDir.filePath(f).toStdString()));
+            found = found || (j.contains("om") && j.at("om").size() >= 16);
+        }
+        QVERIFY(found);
         QCOMPARE(
             train::translateText(ckpt, "om", "xthe xdocument", 1),
             tok.decode(model::translate(*net, {tok.encode("__om__ xthe xdocument", 24)}, one)[0]));
