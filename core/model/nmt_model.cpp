@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/model/retrieval_model.h"
+#include "core/util/blas_threads.h"
 
 namespace clir::model {
 
@@ -82,6 +83,35 @@ at::Tensor NmtModelImpl::decodeStates(const at::Tensor& tgt, const at::Tensor& m
     return x.transpose(0, 1);
 }
 
+void NmtModelImpl::DecoderCache::reorder(const at::Tensor& rows) {
+    for (auto& t : inputs) t = t.index_select(1, rows);
+}
+
+at::Tensor NmtModelImpl::decodeStep(const at::Tensor& tokens, std::int64_t position,
+                                    const at::Tensor& memory, const at::Tensor& srcPad,
+                                    DecoderCache& cache) {
+    if (is_training())
+        throw std::logic_error("decodeStep skips dropout: call eval() on the model first");
+    if (position >= config_.maxPositions)
+        throw std::invalid_argument("position " + std::to_string(position) + " exceeds the model's " +
+                                    std::to_string(config_.maxPositions) + " positions");
+    auto x = (embed(tokens) * std::sqrt(double(config_.hidden)) + positions_[position])
+                 .unsqueeze(0);  // [1, B, H]
+    if (cache.inputs.size() != decoder->size()) cache.inputs.assign(decoder->size(), at::Tensor());
+    for (std::size_t l = 0; l < decoder->size(); ++l) {
+        auto& layer = *decoder[l]->as<torch::nn::TransformerDecoderLayer>();
+        auto& past = cache.inputs[l];
+        past = past.defined() ? at::cat({past, x}, 0) : x;
+        // TransformerDecoderLayer::forward in eval mode (post-LN, ReLU: the options' defaults).
+        auto selfAttn = std::get<0>(layer.self_attn->forward(x, past, past, at::Tensor(), false));
+        x = layer.norm1(x + selfAttn);
+        auto cross = std::get<0>(layer.multihead_attn->forward(x, memory, memory, srcPad, false));
+        x = layer.norm2(x + cross);
+        x = layer.norm3(x + layer.linear2(at::relu(layer.linear1(x))));
+    }
+    return x.squeeze(0);
+}
+
 at::Tensor NmtModelImpl::forward(const at::Tensor& src, const at::Tensor& tgtIn) {
     return decodeStates(tgtIn, encode(src), src.eq(config_.padId));
 }
@@ -90,6 +120,7 @@ std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
                                                  const std::vector<std::vector<std::int64_t>>& src,
                                                  const DecodeOptions& o) {
     torch::NoGradGuard noGrad;
+    ScopedBlasThreads oneBlasThread(1);  // small products: LibTorch's threads are enough
     if (src.empty()) return {};
     const auto device = model.embed->weight.device();
     auto batch = padBatch(src, o.pad);
@@ -126,6 +157,7 @@ std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
     if (beam > 1)  // all beams start identical: only the first may expand at step 1
         scores.narrow(1, 1, beam - 1).fill_(-1e9);
     auto finished = at::zeros({n * beam}, at::kBool).to(device);
+    NmtModelImpl::DecoderCache cache;
     struct Done {
         std::vector<std::int64_t> ids;
         double score;
@@ -133,8 +165,11 @@ std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
     std::vector<std::vector<Done>> done(static_cast<std::size_t>(n));
     for (std::int64_t step = 1; step < maxLen; ++step) {
         // Only the last position is projected onto the vocabulary.
-        auto logits =
-            model.project(model.decodeStates(tokens, memory, srcPad).select(1, tokens.size(1) - 1));
+        auto state = o.incremental
+                         ? model.decodeStep(tokens.select(1, tokens.size(1) - 1), step - 1, memory,
+                                            srcPad, cache)
+                         : model.decodeStates(tokens, memory, srcPad).select(1, tokens.size(1) - 1);
+        auto logits = model.project(state);
         auto logp = at::log_softmax(logits.to(at::kFloat), -1);  // [n*beam, V]
         const auto v = logp.size(1);
         // The guard: a row at its last position can only end the sentence.
@@ -155,6 +190,7 @@ std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
         auto rows =
             (at::arange(n, at::kLong).to(device).unsqueeze(1) * beam + fromBeam).reshape(-1);
         tokens = at::cat({tokens.index_select(0, rows), token.reshape({-1, 1})}, 1);
+        if (beam > 1) cache.reorder(rows);
         finished = finished.index_select(0, rows).logical_or(token.reshape(-1).eq(o.eos));
         scores = topScores;
         // Beam search: a hypothesis that just ended is kept aside with its normalised score.

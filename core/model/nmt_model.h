@@ -3,11 +3,12 @@
 // scaled by sqrt(d)), sinusoidal positions, LibTorch's post-LN transformer layers. Greedy and
 // beam search (GNMT length penalty) decode in batches with a length guard.
 //
-// No KV cache: LibTorch 1.13's C++ TransformerDecoderLayer has no incremental-state interface,
-// so each decoding step re-runs the decoder over the prefix. Sources are encoded once, targets
-// are at most max_length (64 by default) tokens and the models here are small, so the repeated
-// prefix costs about max_length / 2 times the decoder work of a cached step; writing our own
-// attention to cache keys and values would not change any result.
+// Incremental decoding: LibTorch 1.13's C++ TransformerDecoderLayer has no incremental-state
+// interface, so decodeStep() runs each layer's parts (self-attention, cross-attention, feed-forward,
+// post-LN) for the newest position only, attending over a cache of that layer's inputs so far.
+// The cache holds layer inputs rather than projected keys and values, so key/value projections
+// are redone each step (cheap at these widths); everything else is computed once per position.
+// Causal masking makes this exactly the full-prefix computation; the tests compare the two.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -35,6 +36,15 @@ class NmtModelImpl : public torch::nn::Module {
                             const at::Tensor& srcPad);
     // Logits over the vocabulary for states [..., H] (the tied output layer).
     at::Tensor project(const at::Tensor& states);
+    // Per-layer inputs of the positions decoded so far ([t, B, H] each), for decodeStep().
+    struct DecoderCache {
+        std::vector<at::Tensor> inputs;
+        void reorder(const at::Tensor& rows);  // beam search: rows of the batch to keep, in order
+    };
+    // The decoder state [B, H] of position `position` given its input tokens [B] and the cache of
+    // the earlier positions (extended in place). Equal to decodeStates(prefix)[:, position].
+    at::Tensor decodeStep(const at::Tensor& tokens, std::int64_t position, const at::Tensor& memory,
+                          const at::Tensor& srcPad, DecoderCache& cache);
     // Teacher-forced decoder states [B, T, H]; project only the positions that count.
     at::Tensor forward(const at::Tensor& src, const at::Tensor& tgtIn);
 
@@ -59,6 +69,7 @@ struct DecodeOptions {
     double lengthRatio = 2.0;
     std::int64_t lengthSlack = 10;
     std::int64_t bos = 0, eos = 2, pad = 1;
+    bool incremental = true;  // false re-runs the decoder over the whole prefix each step
 };
 
 // Translates a batch of tokenised sources; returns target ids without <s> and </s>.

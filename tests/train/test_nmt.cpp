@@ -15,6 +15,7 @@
 #include "core/jobs/job_runner.h"
 #include "core/model/checkpoint.h"
 #include "core/model/nmt_model.h"
+#include "core/model/retrieval_model.h"
 #include "core/model/tokenizer.h"
 #include "core/store/run_store.h"
 #include "core/train/nmt_job.h"
@@ -133,6 +134,29 @@ class TestNmt : public QObject {
             auto together = model::translate(*net, src, o);
             for (std::size_t i = 0; i < src.size(); ++i)
                 QCOMPARE(model::translate(*net, {src[i]}, o).at(0), together[i]);
+        }
+        // Incremental decoding is the full-prefix computation: states to 1e-5, same outputs.
+        {
+            torch::NoGradGuard noGrad;
+            auto batch = model::padBatch(src, meta.encoder.padId);
+            auto memory = net->encode(batch.ids);
+            auto srcPad = batch.ids.eq(meta.encoder.padId);
+            auto prefix = at::tensor(std::vector<std::int64_t>{0, 5, 9, 7, 0, 11, 6, 2}, at::kLong)
+                              .reshape({2, 4});
+            auto full = net->decodeStates(prefix, memory, srcPad);
+            model::NmtModelImpl::DecoderCache cache;
+            for (std::int64_t t = 0; t < 4; ++t) {
+                auto step = net->decodeStep(prefix.select(1, t), t, memory, srcPad, cache);
+                QVERIFY2(at::allclose(step, full.select(1, t), 1e-5, 1e-5),
+                         ("position " + std::to_string(t)).c_str());
+            }
+        }
+        for (int b : {1, 4}) {
+            auto o = greedy;
+            o.beamSize = b;
+            auto slow = o;
+            slow.incremental = false;
+            QCOMPARE(model::translate(*net, src, o), model::translate(*net, src, slow));
         }
         // The run's translations were cached per model and decoding setting, keyed by language.
         auto cacheDir = QDir(tmp_.filePath("data/translations"));
