@@ -2,34 +2,89 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QMessageBox>
+#include <QPixmap>
+#include <QSettings>
+
+#include <cstdio>
 
 #include "app/workbench/main_window.h"
+#include "app/workbench/theme.h"
+#include "app/workbench/views/run_browser.h"
 #include "core/util/fs.h"
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
+    QApplication::setOrganizationName("clirlab");
     QApplication::setApplicationName("clirlab-workbench");
     QCommandLineParser parser;
     parser.setApplicationDescription("clirlab: cross-lingual retrieval experiment workbench");
     parser.addHelpOption();
-    QCommandLineOption db("db", "Database file.", "file",
-                          QString::fromStdString(clir::fs::defaultDatabasePath()));
-    QCommandLineOption shot("screenshot", "Save a screenshot of the window to <png> and quit.",
+    QCommandLineOption db("db", "Database file (default: the last one opened, else the default).",
+                          "file");
+    QCommandLineOption shot("screenshot", "Save a PNG of the window (or of --panel) and quit.",
                             "png");
-    parser.addOption(db);
-    parser.addOption(shot);
+    QCommandLineOption panel(
+        "panel",
+        "With --screenshot: one panel (" + clir::workbench::MainWindow::panelNames().join(", ") +
+            ").",
+        "name");
+    QCommandLineOption select("select", "Select these runs first (comma-separated ids).", "ids");
+    QCommandLineOption palette("palette", "light, dark or system (default).", "name", "system");
+    QCommandLineOption size("size", "With --screenshot: the size, WIDTHxHEIGHT.", "size",
+                            "1400x900");
+    for (const auto& o : {db, shot, panel, select, palette, size}) parser.addOption(o);
     parser.process(app);
     try {
-        clir::workbench::MainWindow window(parser.value(db));
+        clir::workbench::applyPalette(parser.value(palette));
+        QString path = parser.value(db);
+        if (path.isEmpty())
+            path = QSettings()
+                       .value("database", QString::fromStdString(clir::fs::defaultDatabasePath()))
+                       .toString();
+        const bool screenshot = parser.isSet(shot);
+        const QString panelName = parser.value(panel);
+        if (!panelName.isEmpty() &&
+            !clir::workbench::MainWindow::panelNames().contains(panelName))
+            throw std::invalid_argument("--panel: unknown panel '" + panelName.toStdString() +
+                                        "' (" +
+                                        clir::workbench::MainWindow::panelNames()
+                                            .join(", ")
+                                            .toStdString() +
+                                        ")");
+        QStringList wh = parser.value(size).split('x');
+        if (wh.size() != 2 || wh[0].toInt() <= 0 || wh[1].toInt() <= 0)
+            throw std::invalid_argument("--size: expected WIDTHxHEIGHT, got '" +
+                                        parser.value(size).toStdString() + "'");
+        const QSize shotSize(wh[0].toInt(), wh[1].toInt());
+        clir::workbench::MainWindow window(path, !screenshot);
+        if (parser.isSet(select)) {
+            QVector<qint64> ids;
+            for (const auto& s : parser.value(select).split(',', Qt::SkipEmptyParts)) {
+                bool ok = false;
+                ids << s.trimmed().toLongLong(&ok);
+                if (!ok)
+                    throw std::invalid_argument("--select: '" + s.toStdString() +
+                                                "' is not a run id");
+            }
+            window.runBrowser()->selectRuns(ids);
+        }
+        if (screenshot) window.resize(shotSize);
         window.show();
-        if (parser.isSet(shot)) {
+        if (screenshot) {
             QApplication::processEvents();
-            bool ok = window.grab().save(parser.value(shot));
-            return ok ? 0 : 1;
+            QPixmap image = window.renderPanel(panelName, shotSize);
+            if (image.isNull() || !image.save(parser.value(shot))) {
+                std::fprintf(stderr, "%s: could not be written\n",
+                             qPrintable(parser.value(shot)));
+                return 1;
+            }
+            return 0;
         }
         return app.exec();
     } catch (const std::exception& e) {
-        QMessageBox::critical(nullptr, "clirlab", QString::fromLocal8Bit(e.what()));
+        std::fprintf(stderr, "clirlab-workbench: %s\n", e.what());
+        if (!parser.isSet(shot) && qEnvironmentVariable("QT_QPA_PLATFORM") != "offscreen")
+            QMessageBox::critical(nullptr, "clirlab", QString::fromLocal8Bit(e.what()));
         return 1;
     }
 }

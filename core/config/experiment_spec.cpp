@@ -73,6 +73,10 @@ const std::vector<std::string>& methodNames() {
     return names;
 }
 
+const std::vector<std::string>& methodBlockNames(const std::string& method) {
+    return methodBlocks().at(method);
+}
+
 SchemaNode experimentSchema() {
     SchemaNode tags = SchemaNode::array("labels shown in the run browser",
                                         SchemaNode::string("a tag"), nlohmann::json::array());

@@ -22,6 +22,9 @@ struct ExperimentSpec {
 };
 
 const std::vector<std::string>& methodNames();  // the methods this build can run
+// The optional blocks a method reads (the new-run form shows these); throws std::out_of_range
+// for an unknown method.
+const std::vector<std::string>& methodBlockNames(const std::string& method);
 SchemaNode suiteSchema();                       // the "suite" block (several experiments)
 SchemaNode experimentSchema();
 

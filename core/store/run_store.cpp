@@ -337,6 +337,21 @@ void RunStore::addTag(std::int64_t id, const std::string& tag) {
     s.run();
 }
 
+void RunStore::setTags(std::int64_t id, const std::vector<std::string>& tags) {
+    requireRun(id);
+    Database::Transaction t(db_);
+    auto clear = db_.prepare("DELETE FROM tags WHERE run_id = ?");
+    clear.bind(1, id);
+    clear.run();
+    for (const auto& tag : tags) {
+        if (tag.empty()) throw std::invalid_argument("run " + std::to_string(id) + ": empty tag");
+        auto s = db_.prepare("INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)");
+        s.bind(1, id).bind(2, tag);
+        s.run();
+    }
+    t.commit();
+}
+
 void RunStore::addNote(std::int64_t id, const std::string& text) {
     requireRun(id);
     auto s = db_.prepare("INSERT INTO notes (run_id, text) VALUES (?, ?)");

@@ -113,6 +113,8 @@ class RunStore {
     std::vector<Artifact> artifacts(std::int64_t id);
 
     void addTag(std::int64_t id, const std::string& tag);
+    // Replaces the run's tags (one transaction); throws std::invalid_argument on an empty tag.
+    void setTags(std::int64_t id, const std::vector<std::string>& tags);
     void addNote(std::int64_t id, const std::string& text);
     std::vector<std::string> notes(std::int64_t id);
     void addArtifact(std::int64_t id, const std::string& kind, const std::string& path,

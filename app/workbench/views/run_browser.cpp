@@ -12,6 +12,8 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 #include "app/workbench/models/run_table_model.h"
 #include "core/store/run_store.h"
 
@@ -42,7 +44,7 @@ constexpr int kRefreshMs = 2000;
 RunBrowser::RunBrowser(store::Database& db, QWidget* parent)
     : QWidget(parent),
       db_(db),
-      model_(new RunTableModel(this)),
+      model_(new RunTableModel(&db, this)),
       proxy_(new RunFilterProxy(this)),
       view_(new QTableView(this)),
       filter_(new QLineEdit(this)),
@@ -63,7 +65,10 @@ RunBrowser::RunBrowser(store::Database& db, QWidget* parent)
     view_->setSortingEnabled(true);
     view_->sortByColumn(RunTableModel::Id, Qt::DescendingOrder);
     view_->setSelectionBehavior(QAbstractItemView::SelectRows);
-    view_->setSelectionMode(QAbstractItemView::SingleSelection);
+    view_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    view_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+    view_->setToolTip(tr("Ctrl- or Shift-click to select several runs: their curves and bars are "
+                         "overlaid"));
     view_->setAlternatingRowColors(true);
     view_->verticalHeader()->hide();
     view_->horizontalHeader()->setStretchLastSection(true);
@@ -88,6 +93,13 @@ RunBrowser::RunBrowser(store::Database& db, QWidget* parent)
                 selectedState_.clear();
                 emit runSelected(run ? run->id : 0);
             });
+    connect(view_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        auto ids = selectedRuns();
+        if (ids != lastSelection_) {
+            lastSelection_ = ids;
+            emit runsSelected(ids);
+        }
+    });
     connect(timer_, &QTimer::timeout, this, &RunBrowser::refresh);
     timer_->start(kRefreshMs);
     refresh();
@@ -103,7 +115,25 @@ void RunBrowser::applyStatusFilter() {
 
 void RunBrowser::refresh() {
     store::RunStore runs(db_);
-    model_->setRuns(runs.runs());
+    auto all = runs.runs();
+    std::vector<RunTableModel::RunExtras> extras;
+    for (const auto& r : all) {
+        RunTableModel::RunExtras x;
+        if (r.status == store::RunStatus::Finished) {
+            auto& cached = mapCache_[r.id];
+            if (cached.first != r.finishedAt) {
+                cached.first = r.finishedAt;
+                cached.second.clear();
+                for (const auto& row : runs.results(r.id))
+                    if (row.measure == "map" && row.querySet == "entries")
+                        cached.second[row.language] = row.value;
+            }
+            x.mapByLanguage = cached.second;
+        }
+        x.notes = runs.notes(r.id);
+        extras.push_back(std::move(x));
+    }
+    model_->setRuns(std::move(all), std::move(extras));
     emit countsChanged(proxy_->rowCount(), model_->rowCount());
     // Re-announce the selected run only when it changed, so its details keep their scroll.
     const auto* run = model_->runAt(proxy_->mapToSource(view_->currentIndex()).row());
@@ -112,6 +142,36 @@ void RunBrowser::refresh() {
                             : std::string();
     if (run && state != selectedState_) emit runSelected(run->id);
     selectedState_ = state;
+    auto ids = selectedRuns();
+    if (ids != lastSelection_) {
+        lastSelection_ = ids;
+        emit runsSelected(ids);
+    }
+}
+
+QVector<qint64> RunBrowser::selectedRuns() const {
+    QVector<qint64> ids;
+    auto rows = view_->selectionModel()->selectedRows();
+    std::sort(rows.begin(), rows.end(),
+              [](const QModelIndex& a, const QModelIndex& b) { return a.row() < b.row(); });
+    for (const auto& index : rows)
+        if (const auto* r = model_->runAt(proxy_->mapToSource(index).row())) ids << r->id;
+    return ids;
+}
+
+void RunBrowser::selectRuns(const QVector<qint64>& runIds) {
+    QItemSelection selection;
+    QModelIndex first;
+    for (int row = 0; row < proxy_->rowCount(); ++row) {
+        const auto* r = model_->runAt(proxy_->mapToSource(proxy_->index(row, 0)).row());
+        if (r && runIds.contains(r->id)) {
+            selection.select(proxy_->index(row, 0), proxy_->index(row, proxy_->columnCount() - 1));
+            if (!first.isValid()) first = proxy_->index(row, 0);
+        }
+    }
+    if (first.isValid())
+        view_->selectionModel()->setCurrentIndex(first, QItemSelectionModel::NoUpdate);
+    view_->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
 }
 
 void RunBrowser::selectRow(int proxyRow) {

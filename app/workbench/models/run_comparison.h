@@ -1,0 +1,35 @@
+// Gathers what the results and scaling charts show from the store: per-query values of a
+// measure for a set of runs, compared per language with eval::compareRuns (means, the
+// high-minus-low gap, paired randomisation against a baseline with Bonferroni correction).
+#pragma once
+
+#include <QString>
+#include <QVector>
+#include <string>
+#include <vector>
+
+#include "core/eval/comparison.h"
+
+namespace clir::store {
+class Database;
+}
+
+namespace clir::workbench {
+
+struct ComparedRuns {
+    std::vector<std::int64_t> runIds;  // in the comparison's row order
+    std::vector<std::string> methods, presets;
+    eval::Comparison comparison;
+    // Mean of the present low-resource and high-resource cells of a row (NaN when none).
+    double groupMean(std::size_t row, const std::string& group) const;
+};
+
+// Runs without per-query values of the measure on that query set are left out. baselineId 0: no
+// significance tests. The pivot language (English queries) is not a cross-lingual result and is
+// left out unless includePivot.
+ComparedRuns compareStoredRuns(store::Database& db, const QVector<qint64>& runIds,
+                               const std::string& measure, const std::string& querySet,
+                               std::int64_t baselineId, bool includePivot = false,
+                               std::size_t permutations = 2000);
+
+}  // namespace clir::workbench

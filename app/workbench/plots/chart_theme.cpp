@@ -1,0 +1,55 @@
+// Chart theme (see chart_theme.h).
+#include "app/workbench/plots/chart_theme.h"
+
+#include <qcustomplot.h>
+
+namespace clir::workbench {
+
+bool isDark(const QPalette& palette) { return palette.color(QPalette::Window).lightness() < 128; }
+
+QColor seriesColor(int i) {
+    // Okabe-Ito without black (unreadable on dark backgrounds); yellow last.
+    static const QColor colors[] = {QColor(0x00, 0x72, 0xb2), QColor(0xe6, 0x9f, 0x00),
+                                    QColor(0x00, 0x9e, 0x73), QColor(0xd5, 0x5e, 0x00),
+                                    QColor(0xcc, 0x79, 0xa7), QColor(0x56, 0xb4, 0xe9),
+                                    QColor(0x99, 0x99, 0x99), QColor(0xf0, 0xe4, 0x42)};
+    return colors[((i % 8) + 8) % 8];
+}
+
+void applyTheme(QCustomPlot& plot, const QPalette& palette) {
+    const QColor bg = palette.color(QPalette::Base), fg = palette.color(QPalette::Text);
+    QColor grid = fg;
+    grid.setAlpha(40);
+    QColor subGrid = fg;
+    subGrid.setAlpha(18);
+    auto styleAxis = [&](QCPAxis* axis) {
+        axis->setBasePen(QPen(fg));
+        axis->setTickPen(QPen(fg));
+        axis->setSubTickPen(QPen(fg));
+        axis->setTickLabelColor(fg);
+        axis->setLabelColor(fg);
+    };
+    plot.setBackground(bg);
+    for (auto* rect : plot.axisRects()) {
+        rect->setBackground(bg);
+        for (auto* axis : rect->axes()) {
+            styleAxis(axis);
+            axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
+            axis->grid()->setSubGridPen(QPen(subGrid, 1, Qt::DotLine));
+            axis->grid()->setZeroLinePen(QPen(grid));
+        }
+    }
+    if (plot.legend) {
+        plot.legend->setBrush(QBrush(bg));
+        plot.legend->setBorderPen(QPen(grid));
+        plot.legend->setTextColor(fg);
+    }
+    for (auto* element : plot.plotLayout()->elements(true)) {
+        if (auto* title = qobject_cast<QCPTextElement*>(element)) title->setTextColor(fg);
+        if (auto* scale = qobject_cast<QCPColorScale*>(element)) styleAxis(scale->axis());
+    }
+    for (int i = 0; i < plot.itemCount(); ++i)
+        if (auto* text = qobject_cast<QCPItemText*>(plot.item(i))) text->setColor(fg);
+}
+
+}  // namespace clir::workbench

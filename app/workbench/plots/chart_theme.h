@@ -1,0 +1,19 @@
+// Chart colours from the widget palette, so charts follow the system light or dark theme, and a
+// series palette that stays distinguishable on both (Okabe & Ito 2008, colour-blind safe).
+#pragma once
+
+#include <QColor>
+#include <QPalette>
+
+class QCustomPlot;
+
+namespace clir::workbench {
+
+// Background, axes, ticks, grid, legend and title colours of every axis rect from `palette`.
+void applyTheme(QCustomPlot& plot, const QPalette& palette);
+// The i-th series colour (cycles through 8).
+QColor seriesColor(int i);
+// True when the palette's window colour is dark.
+bool isDark(const QPalette& palette);
+
+}  // namespace clir::workbench
