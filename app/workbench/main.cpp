@@ -9,6 +9,7 @@
 
 #include "app/workbench/main_window.h"
 #include "app/workbench/theme.h"
+#include "app/workbench/views/results_view.h"
 #include "app/workbench/views/run_browser.h"
 #include "core/util/fs.h"
 
@@ -29,10 +30,12 @@ int main(int argc, char** argv) {
             ").",
         "name");
     QCommandLineOption select("select", "Select these runs first (comma-separated ids).", "ids");
+    QCommandLineOption baseline("baseline", "Results panel: mark differences from this run id.",
+                                "id");
     QCommandLineOption palette("palette", "light, dark or system (default).", "name", "system");
     QCommandLineOption size("size", "With --screenshot: the size, WIDTHxHEIGHT.", "size",
                             "1400x900");
-    for (const auto& o : {db, shot, panel, select, palette, size}) parser.addOption(o);
+    for (const auto& o : {db, shot, panel, select, baseline, palette, size}) parser.addOption(o);
     parser.process(app);
     try {
         clir::workbench::applyPalette(parser.value(palette));
@@ -68,6 +71,7 @@ int main(int argc, char** argv) {
             }
             window.runBrowser()->selectRuns(ids);
         }
+        if (parser.isSet(baseline)) window.results()->setBaseline(parser.value(baseline).toLongLong());
         if (screenshot) window.resize(shotSize);
         window.show();
         if (screenshot) {

@@ -8,12 +8,28 @@ namespace clir::workbench {
 bool isDark(const QPalette& palette) { return palette.color(QPalette::Window).lightness() < 128; }
 
 QColor seriesColor(int i) {
-    // Okabe-Ito without black (unreadable on dark backgrounds); yellow last.
+    // Okabe-Ito without black (unreadable on dark backgrounds), then two of Tol's muted colours.
     static const QColor colors[] = {QColor(0x00, 0x72, 0xb2), QColor(0xe6, 0x9f, 0x00),
                                     QColor(0x00, 0x9e, 0x73), QColor(0xd5, 0x5e, 0x00),
                                     QColor(0xcc, 0x79, 0xa7), QColor(0x56, 0xb4, 0xe9),
-                                    QColor(0x99, 0x99, 0x99), QColor(0xf0, 0xe4, 0x42)};
-    return colors[((i % 8) + 8) % 8];
+                                    QColor(0x99, 0x99, 0x99), QColor(0xf0, 0xe4, 0x42),
+                                    QColor(0x88, 0x22, 0x55), QColor(0x44, 0xaa, 0x99)};
+    return colors[((i % 10) + 10) % 10];
+}
+
+void placeLegendBelow(QCustomPlot& plot, int columns) {
+    auto* legend = plot.legend;
+    if (!legend) return;
+    if (legend->layout() == plot.axisRect()->insetLayout()) {
+        plot.axisRect()->insetLayout()->take(legend);
+        plot.axisRect()->insetLayout()->simplify();
+        plot.plotLayout()->addElement(plot.plotLayout()->rowCount(), 0, legend);
+        plot.plotLayout()->setRowStretchFactor(plot.plotLayout()->rowCount() - 1, 0.001);
+    }
+    legend->setFillOrder(QCPLegend::foColumnsFirst);
+    legend->setWrap(columns);
+    legend->setMargins(QMargins(6, 2, 6, 2));
+    legend->setVisible(true);
 }
 
 void applyTheme(QCustomPlot& plot, const QPalette& palette) {

@@ -11,8 +11,11 @@ namespace clir::workbench {
 
 // Background, axes, ticks, grid, legend and title colours of every axis rect from `palette`.
 void applyTheme(QCustomPlot& plot, const QPalette& palette);
-// The i-th series colour (cycles through 8).
+// The i-th series colour (cycles through 10).
 QColor seriesColor(int i);
+// Moves the legend out of the plot into a row under it, filled row by row in `columns` columns,
+// so that it never hides data.
+void placeLegendBelow(QCustomPlot& plot, int columns);
 // True when the palette's window colour is dark.
 bool isDark(const QPalette& palette);
 

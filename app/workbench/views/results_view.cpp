@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "app/workbench/models/number_table_model.h"
@@ -47,8 +48,7 @@ ResultsView::ResultsView(store::Database& db, QWidget* parent)
     group_ = new QCPBarsGroup(p);
     group_->setSpacingType(QCPBarsGroup::stAbsolute);
     group_->setSpacing(1);
-    p->legend->setVisible(true);
-    p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    placeLegendBelow(*p, 3);
     p->xAxis->setSubTicks(false);
     p->xAxis->setTickLength(0, 4);
     p->xAxis->grid()->setVisible(false);
@@ -70,7 +70,11 @@ QVector<qint64> ResultsView::candidates() const {
     store::RunStore store(db_);
     int withResults = 0;
     for (auto id : selected_) withResults += !store.results(id).empty();
-    if (withResults >= 2) return selected_;
+    if (withResults >= 2) {  // in the order they were run, whatever the table's sorting
+        auto ids = selected_;
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    }
     QVector<qint64> all;
     auto runs = store.runs();
     for (auto it = runs.rbegin(); it != runs.rend(); ++it)  // oldest first, as they were run
@@ -98,6 +102,11 @@ void ResultsView::refresh() {
         baseline_->setCurrentIndex(at > 0 ? at : 0);
     }
     rebuild();
+}
+
+void ResultsView::setBaseline(qint64 runId) {
+    int at = baseline_->findData(runId);
+    baseline_->setCurrentIndex(at > 0 ? at : 0);
 }
 
 void ResultsView::rebuild() {

@@ -32,6 +32,7 @@ class ResultsView : public ChartPanel {
     // results is shown instead.
     void setRuns(const QVector<qint64>& runIds);
     void refresh();
+    void setBaseline(qint64 runId);  // 0: none
 
   private:
     void rebuild();

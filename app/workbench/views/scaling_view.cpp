@@ -36,9 +36,9 @@ ScalingView::ScalingView(store::Database& db, QWidget* parent)
     p->xAxis->setTicker(log);
     p->xAxis->setNumberFormat("eb");
     p->xAxis->setNumberPrecision(0);
+    log->setSubTickCount(8);
     p->xAxis->setLabel(tr("Encoder parameters (log scale)"));
-    p->legend->setVisible(true);
-    p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    placeLegendBelow(*p, 4);
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     for (auto* box : {measure_, querySet_})
         connect(box, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
@@ -115,11 +115,20 @@ void ScalingView::refresh() {
         auto* d = p->addGraph();
         d->setData(x, gap, true);
         d->setPen(QPen(col, 1.5, Qt::DashLine));
-        d->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangle, col, Qt::NoBrush, 8));
+        d->setScatterStyle(
+            QCPScatterStyle(QCPScatterStyle::ssTriangle, QPen(col, 1.5), QBrush(Qt::NoBrush), 9));
         d->setName(QString::fromStdString(method) + tr(" gap"));
     }
     p->rescaleAxes();
-    if (hi > 0) p->xAxis->setRange(lo / 2, hi * 2);  // room around a single preset
+    // The x range spans every preset this build knows (xs to XL), so one size's points sit where
+    // the larger models will go, with decade ticks.
+    for (const auto& preset : model::presetNames()) {
+        double n = double(model::countParameters(model::presetConfig(preset)).encoder());
+        lo = std::min(lo, n);
+        hi = std::max(hi, n);
+    }
+    p->xAxis->setRange(std::pow(10.0, std::floor(std::log10(lo))),
+                       std::pow(10.0, std::ceil(std::log10(hi))));
     auto yr = p->yAxis->range();
     p->yAxis->setRange(std::min(0.0, yr.lower) - 0.005, yr.upper * 1.15 + 0.005);
     setTitle(byMethod.empty()

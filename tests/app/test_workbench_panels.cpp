@@ -1,0 +1,289 @@
+// The workbench's chart panels over a database made here with finished runs: what each panel
+// shows after simulated clicks and keys (curve points, heatmap size and token labels, bar
+// values and markers), the exported files, and the new-run form's validation.
+#include <QtTest>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSlider>
+#include <QSvgRenderer>
+#include <QTemporaryDir>
+#include <qcustomplot.h>
+
+#include <cmath>
+
+#include "app/workbench/main_window.h"
+#include "app/workbench/models/number_table_model.h"
+#include "app/workbench/models/run_table_model.h"
+#include "app/workbench/plots/chart_theme.h"
+#include "app/workbench/theme.h"
+#include "app/workbench/views/alignment_view.h"
+#include "app/workbench/views/loss_curves_view.h"
+#include "app/workbench/views/new_run_dialog.h"
+#include "app/workbench/views/results_view.h"
+#include "app/workbench/views/run_browser.h"
+#include "app/workbench/views/scaling_view.h"
+#include "core/store/database.h"
+#include "core/store/run_store.h"
+
+using namespace clir;
+
+class TestWorkbenchPanels : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp_;
+    QString db_;
+    std::int64_t base_ = 0, better_ = 0, optical_ = 0;
+
+    std::int64_t addRun(store::RunStore& runs, const char* name, const char* method) {
+        store::RunRecord r;
+        r.name = name;
+        r.method = method;
+        r.preset = "xs";
+        r.languages = {"en-US", "om", "de"};
+        r.config = "{}";
+        r.configHash = name;
+        r.codeVersion = "test";
+        auto id = runs.createRun(r);
+        runs.markRunning(id, store::ProcessIdentity::current());
+        runs.finish(id, store::RunStatus::Finished);
+        return id;
+    }
+
+    // Per-query AP of 40 queries: `shift` added to a base pattern, so that two runs are clearly
+    // different (or equal with shift 0).
+    void addResults(store::RunStore& runs, std::int64_t id, double shift) {
+        std::vector<store::QueryResultRow> q;
+        std::vector<store::ResultRow> means;
+        for (const char* lang : {"om", "de"}) {
+            double sum = 0;
+            for (int i = 0; i < 40; ++i) {
+                double v = std::min(1.0, 0.1 + 0.01 * (i % 7) + shift + (lang[0] == 'd' ? 0.1 : 0));
+                q.push_back({lang, "entries", "q" + std::to_string(i), "map", v});
+                sum += v;
+            }
+            means.push_back({lang, "entries", "map", sum / 40});
+        }
+        runs.storeQueryResults(id, q);
+        runs.storeResults(id, means);
+    }
+
+  private slots:
+    void initTestCase() {
+        qputenv("CLIRLAB_DATA", tmp_.filePath("data").toUtf8());
+        db_ = tmp_.filePath("panels.db");
+        store::Database db(db_.toStdString());
+        store::RunStore runs(db);
+        base_ = addRun(runs, "zero-shot-xs", "zero-shot");
+        better_ = addRun(runs, "hybrid-xs", "hybrid");
+        optical_ = addRun(runs, "optical-xs", "optical");
+        addResults(runs, base_, 0.0);
+        addResults(runs, better_, 0.2);
+        addResults(runs, optical_, 0.0);
+        std::vector<store::MetricPoint> loss;
+        for (int s = 1; s <= 50; ++s) loss.push_back({"loss", s, 5.0 / s + 0.1 * (s % 3), 0.1 * s});
+        runs.appendMetrics(better_, loss);
+        loss.resize(20);
+        runs.appendMetrics(optical_, loss);
+        for (int step : {0, 100}) {
+            store::AlignmentRecord a;
+            a.step = step;
+            a.pairKey = "om:page1#p2";
+            a.sourceTokens = {"▁the", "▁red", "▁house"};
+            a.targetTokens = {"▁xthe", "▁xred", "▁xho", "use"};
+            for (int i = 0; i < 12; ++i) {
+                a.plan.push_back(step == 0 ? 1.0f / 12 : (i % 5 == 0 ? 0.2f : 0.01f));
+                a.cost.push_back(0.1f * float(i));
+            }
+            runs.storeAlignment(optical_, a);
+        }
+    }
+
+    void browserShowsMapColumns() {
+        workbench::MainWindow w(db_, false);
+        auto* m = w.runBrowser()->model();
+        QCOMPARE(m->rowCount(), 3);
+        int omColumn = -1;
+        for (int c = 0; c < m->columnCount(); ++c)
+            if (m->languageOf(c) == "om") omColumn = c;
+        QVERIFY(omColumn >= 0);
+        w.runBrowser()->selectRuns({better_});
+        auto row = w.runBrowser()->proxy()->mapToSource(w.runBrowser()->view()->currentIndex());
+        // om: 0.3 + mean of 0.01 * (i % 7) over 40 queries = 0.3 + 0.02875.
+        QVERIFY(std::abs(m->index(row.row(), omColumn)
+                             .data(workbench::RunTableModel::RawValueRole)
+                             .toDouble() -
+                         0.32875) < 1e-9);
+        QVERIFY(m->index(row.row(), omColumn).data().toString().startsWith("0.328"));
+        // Tags edit in place and reach the store.
+        QVERIFY(m->setData(m->index(row.row(), workbench::RunTableModel::Tags), "b, a, b",
+                           Qt::EditRole));
+        store::Database db(db_.toStdString());
+        QCOMPARE(store::RunStore(db).run(better_)->tags, (std::vector<std::string>{"a", "b"}));
+        QVERIFY(m->setData(m->index(row.row(), workbench::RunTableModel::Notes), "lr too high?",
+                           Qt::EditRole));
+        QCOMPARE(store::RunStore(db).notes(better_).back(), std::string("lr too high?"));
+    }
+
+    void curvesOverlaySelectedRuns() {
+        workbench::MainWindow w(db_, false);
+        auto* curves = w.lossCurves();
+        w.runBrowser()->selectRuns({better_, optical_});
+        QCOMPARE(curves->pointCount(better_), 50);
+        QCOMPARE(curves->pointCount(optical_), 20);
+        QCOMPARE(curves->pointCount(base_), -1);
+        QCOMPARE(curves->metricChooser()->currentText(), QString("loss"));
+        // Smoothing adds a smoothed curve per run; at 0 only the raw ones are drawn.
+        QCOMPARE(curves->plot()->graphCount(), 4);
+        curves->smoothingSlider()->setValue(0);
+        QCOMPARE(curves->plot()->graphCount(), 2);
+        curves->smoothingSlider()->setFocus();
+        QTest::keyClick(curves->smoothingSlider(), Qt::Key_End);
+        QCOMPARE(curves->smoothingSlider()->value(), 99);
+        QTest::mouseClick(curves->logY(), Qt::LeftButton);
+        QVERIFY(curves->logY()->isChecked());
+        QCOMPARE(curves->plot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
+        QCOMPARE(curves->pointCount(better_), 50);
+        QCOMPARE(curves->plot()->legend->itemCount(), 2);
+    }
+
+    void alignmentHeatmap() {
+        workbench::MainWindow w(db_, false);
+        auto* a = w.alignments();
+        QCOMPARE(a->runChooser()->count(), 1);
+        QCOMPARE(a->pairChooser()->currentText(), QString("om:page1#p2"));
+        QCOMPARE(a->colorMap()->data()->keySize(), 4);    // target tokens, columns
+        QCOMPARE(a->colorMap()->data()->valueSize(), 3);  // English tokens, rows
+        QVERIFY(!a->colorMap()->interpolate());
+        auto ticker = qSharedPointerCast<QCPAxisTickerText>(a->plot()->xAxis->ticker());
+        QVERIFY(ticker);
+        QCOMPARE(ticker->ticks().value(3), QString("use"));
+        auto yTicker = qSharedPointerCast<QCPAxisTickerText>(a->plot()->yAxis->ticker());
+        QCOMPARE(yTicker->ticks().value(1), QString("▁red"));
+        // The latest step first; the argmax of each English row is marked.
+        QCOMPARE(a->shown()->step, 100);
+        QCOMPARE(a->argmaxOverlay()->dataCount(), 3);
+        QCOMPARE(a->colorMap()->data()->cell(0, 0), double(0.2f));
+        QVERIFY(a->cellText(1, 2).contains("▁house"));
+        QVERIFY(a->cellText(1, 2).contains("cost 0.9"));
+        QVERIFY(a->cellText(4, 0).isEmpty());
+        // The step slider goes back to the first plan; the toggle shows the cost matrix.
+        a->stepSlider()->setFocus();
+        QTest::keyClick(a->stepSlider(), Qt::Key_Home);
+        QCOMPARE(a->shown()->step, 0);
+        QCOMPARE(a->colorMap()->data()->cell(0, 0), double(1.0f / 12));
+        a->matrixChooser()->setCurrentIndex(a->matrixChooser()->findData("cost"));
+        QCOMPARE(a->colorMap()->data()->cell(3, 2), double(0.1f * 11));
+        QTest::mouseClick(a->argmaxToggle(), Qt::LeftButton);
+        QVERIFY(!a->argmaxOverlay()->visible());
+    }
+
+    void resultsBarsAndMarkers() {
+        workbench::MainWindow w(db_, false);
+        auto* r = w.results();
+        w.runBrowser()->selectRuns({base_, better_});
+        QCOMPARE(r->bars().size(), 2);
+        // Bars are the per-language means; om (low-resource) before de (high-resource).
+        QCOMPARE(r->compared().comparison.languages, (std::vector<std::string>{"om", "de"}));
+        const auto* bars = r->bars()[1]->data().data();
+        QCOMPARE(bars->size(), 2);
+        QVERIFY(std::abs(bars->at(0)->value - 0.32875) < 1e-9);
+        QVERIFY(std::abs(bars->at(1)->value - 0.42875) < 1e-9);
+        QCOMPARE(r->markerCount(), 0);
+        r->setBaseline(base_);
+        QCOMPARE(r->markerCount(), 2);  // hybrid differs in both languages
+        QCOMPARE(r->table()->rowCount(), 2);
+        QVERIFY(r->table()->index(1, 1).data().toString().contains("★"));
+        r->measureChooser()->setCurrentText("P_10");  // nothing stored for it
+        QCOMPARE(r->bars().size(), 0);
+        QVERIFY(r->title().contains("no run"));
+    }
+
+    void exportsChartsAndTables() {
+        workbench::MainWindow w(db_, false);
+        w.runBrowser()->selectRuns({base_, better_});
+        auto* r = w.results();
+        r->resize(900, 500);
+        QDir out(tmp_.filePath("export"));
+        out.mkpath(".");
+        r->exportChart(out.filePath("r.png"));
+        r->exportChart(out.filePath("r.pdf"));
+        r->exportChart(out.filePath("r.svg"));
+        r->exportTable(out.filePath("r.csv"));
+        QImage png(out.filePath("r.png"));
+        QVERIFY(!png.isNull() && png.width() >= 900);
+        QFile pdf(out.filePath("r.pdf"));
+        QVERIFY(pdf.open(QIODevice::ReadOnly));
+        QCOMPARE(pdf.read(5), QByteArray("%PDF-"));
+        QSvgRenderer svg(out.filePath("r.svg"));
+        QVERIFY(svg.isValid());
+        QFile csv(out.filePath("r.csv"));
+        QVERIFY(csv.open(QIODevice::ReadOnly | QIODevice::Text));
+        auto lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 3);
+        QVERIFY(lines[0].startsWith("Run,om,de,low mean"));
+        QVERIFY2(lines[2].startsWith("#2 hybrid-xs,0.328"), qPrintable(lines[2]));
+        // A bad format or place is named.
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, r->exportChart(out.filePath("r.gif")));
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error,
+                                 r->exportTable(tmp_.filePath("no/such/dir/r.csv")));
+        // Every chart panel exports.
+        for (workbench::ChartPanel* p : std::initializer_list<workbench::ChartPanel*>{
+                 w.lossCurves(), w.alignments(), w.scaling()}) {
+            p->exportChart(out.filePath("p.svg"));
+            QVERIFY(QSvgRenderer(out.filePath("p.svg")).isValid());
+        }
+    }
+
+    void newRunFormValidates() {
+        workbench::NewRunDialog d;
+        d.methodChooser()->setCurrentText("fine-tune");
+        auto* lr = qobject_cast<QLineEdit*>(d.field("train.learning_rate"));
+        QVERIFY(lr);
+        QCOMPARE(lr->text(), QString("3e-05"));
+        QVERIFY(lr->toolTip().contains("default"));
+        QTest::keyClicks(qobject_cast<QLineEdit*>(d.field("name")), "ft-test");
+        lr->selectAll();
+        QTest::keyClicks(lr, "-1");
+        d.accept();
+        QCOMPARE(d.result(), int(QDialog::Rejected));  // not accepted
+        QVERIFY2(d.errorLabel()->text().contains("train.learning_rate"),
+                 qPrintable(d.errorLabel()->text()));
+        QVERIFY(!lr->styleSheet().isEmpty());
+        // A valid BM25 run is accepted and parsed with its defaults.
+        workbench::NewRunDialog ok;
+        ok.methodChooser()->setCurrentText("bm25");
+        QTest::keyClicks(qobject_cast<QLineEdit*>(ok.field("name")), "bm25-form");
+        QVERIFY(ok.field("bm25.k1"));
+        QVERIFY(!ok.field("train.learning_rate"));  // bm25 does not read train
+        ok.accept();
+        QCOMPARE(ok.result(), int(QDialog::Accepted));
+        QCOMPARE(ok.experiment().name, std::string("bm25-form"));
+        QCOMPARE(ok.experiment().config.at("bm25").at("k1").get<double>(), 1.2);
+    }
+
+    void screenshotsInBothPalettes() {
+        const QString dir = qEnvironmentVariable("CLIRLAB_SCREENSHOT_DIR", QDir::tempPath());
+        for (const char* palette : {"light", "dark"}) {
+            workbench::applyPalette(palette);
+            workbench::MainWindow w(db_, false);
+            w.runBrowser()->selectRuns({base_, better_, optical_});
+            QVERIFY(workbench::isDark(w.results()->palette()) == (QString(palette) == "dark"));
+            for (const auto& name : workbench::MainWindow::panelNames()) {
+                QPixmap shot = w.renderPanel(name, QSize(900, 520));
+                QString file = dir + "/test-" + name + "-" + palette + ".png";
+                QVERIFY(shot.save(file));
+                QVERIFY(QFileInfo(file).size() > 2000);
+            }
+            // The chart background follows the palette.
+            QCOMPARE(w.results()->plot()->axisRect()->backgroundBrush().color(),
+                     w.results()->palette().color(QPalette::Base));
+        }
+        workbench::applyPalette("light");
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, workbench::applyPalette("purple"));
+    }
+};
+
+QTEST_MAIN(TestWorkbenchPanels)
+#include "test_workbench_panels.moc"
