@@ -94,6 +94,7 @@ JobPanel::JobPanel(store::Database& db, JobQueue& queue, QWidget* parent)
         try {
             queue_.resume(selected_);
         } catch (const std::exception& e) {
+            qWarning("cannot resume: %s", e.what());
             QMessageBox::warning(this, tr("Cannot resume"), QString::fromLocal8Bit(e.what()));
         }
     });
