@@ -17,6 +17,7 @@ int dataStats(const GlobalOptions& g, const std::vector<std::string>& args);
 int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args);
 int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args);
 int translateCommand(const GlobalOptions& g, const std::vector<std::string>& args);
+int alignCommand(const GlobalOptions& g, const std::vector<std::string>& args);
 int modelInfo(const GlobalOptions& g, const std::vector<std::string>& args);
 int listRuns(const GlobalOptions& g, const std::vector<std::string>& args);
 int showRun(const GlobalOptions& g, const std::vector<std::string>& args);

@@ -13,6 +13,7 @@
 #include "core/jobs/job_runner.h"
 #include "core/model/encoder_config.h"
 #include "core/store/run_store.h"
+#include "core/train/live_alignment.h"
 #include "core/train/nmt_job.h"
 #include "core/util/text.h"
 
@@ -199,6 +200,55 @@ int translateCommand(const GlobalOptions& g, const std::vector<std::string>& arg
                                  ") has no translation model; translate needs a finished nmt run");
     std::cout << train::translateText(checkpoint, a.value("--lang"), a.positionals[1], beam)
               << "\n";
+    return 0;
+}
+
+int alignCommand(const GlobalOptions& g, const std::vector<std::string>& args) {
+    CommandSpec spec{"align",
+                     "clirlab align RUN ENGLISH OTHER [--eps E]",
+                     "Transport plan of two sentences under a finished retrieval run's best "
+                     "checkpoint (C = 1 - cos of token vectors, entropic OT): each English token's "
+                     "best-aligned token with its mass, and <P, C>.",
+                     {{"--eps", true, false, "entropic regularisation (default 0.05)"}},
+                     3,
+                     3};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    train::LiveAlignmentOptions options;
+    if (a.has("--eps")) {
+        try {
+            options.epsilon = std::stod(a.value("--eps"));
+        } catch (const std::exception&) {
+            options.epsilon = 0;
+        }
+        if (!(options.epsilon > 0)) throw UsageError("align: --eps must be a positive number");
+    }
+    std::int64_t id = parseRunId("align", a.positionals[0]);
+    store::Database db(g.databasePath);
+    store::RunStore runs(db);
+    auto r = runs.run(id);
+    if (!r) throw std::runtime_error("no run " + std::to_string(id) + " in " + db.path());
+    std::string checkpoint;
+    for (const auto& art : runs.artifacts(id))
+        if (art.kind == "best_checkpoint") checkpoint = art.path;
+    if (checkpoint.empty())
+        throw std::runtime_error("run " + std::to_string(id) + " (" + r->method +
+                                 ") has no retrieval checkpoint; align needs a finished "
+                                 "teacher, fine-tune, hybrid or optical run");
+    auto al = train::alignSentences(checkpoint, a.positionals[1], a.positionals[2], options);
+    const std::size_t cols = al.targetTokens.size();
+    double total = 0;
+    for (std::size_t i = 0; i < al.plan.size(); ++i) total += double(al.plan[i] * al.cost[i]);
+    for (std::size_t row = 0; row < al.sourceTokens.size(); ++row) {
+        std::size_t best = 0;
+        for (std::size_t c = 1; c < cols; ++c)
+            if (al.plan[row * cols + c] > al.plan[row * cols + best]) best = c;
+        std::printf("%-20s -> %-20s mass %.4f  cost %.4f\n", al.sourceTokens[row].c_str(),
+                    al.targetTokens[best].c_str(), double(al.plan[row * cols + best]),
+                    double(al.cost[row * cols + best]));
+    }
+    std::printf("<P, C> = %.6f over %zu x %zu tokens (eps %g)\n", total, al.sourceTokens.size(),
+                cols, options.epsilon);
     return 0;
 }
 

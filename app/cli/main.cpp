@@ -30,6 +30,7 @@ const char* kUsage =
     "  resume RUN     continue an interrupted run from its last checkpoint\n"
     "  model info     shape and parameter count of an encoder preset\n"
     "  translate RUN TEXT --lang L   translate a query into English with an nmt run's model\n"
+    "  align RUN ENGLISH OTHER       transport plan of two sentences under a run's checkpoint\n"
     "  eval           evaluate a TREC run file against qrels (trec_eval semantics)\n"
     "  export RUN     export a run's TREC files or results (--format trec|csv)\n"
     "  compare RUN... per-language table of several runs with significance markers\n"
@@ -77,7 +78,8 @@ int main(int argc, char** argv) {
             {"list", clir::cli::listRuns},        {"show", clir::cli::showRun},
             {"eval", clir::cli::evalRun},         {"export", clir::cli::exportRun},
             {"compare", clir::cli::compareRuns},  {"resume", clir::cli::resumeRun},
-            {"model info", clir::cli::modelInfo}, {"translate", clir::cli::translateCommand}};
+            {"model info", clir::cli::modelInfo}, {"translate", clir::cli::translateCommand},
+            {"align", clir::cli::alignCommand}};
         std::string name = args[0];
         std::size_t consumed = 1;
         if (name == "data" || name == "model") {

@@ -459,28 +459,10 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
         torch::NoGradGuard noGrad;
         net->eval();
         for (const auto& b : alignmentSample) {
-            auto out =
-                otLoss(teacherTower, netTower, {b.english}, {b.other}, sinkhornOptions, device);
-            // Content rows and columns only (the specials carry no mass).
-            auto rows =
-                contentMask(model::padBatch({b.english}).ids, model::padBatch({b.english}).mask)[0]
-                    .nonzero()
-                    .squeeze(1);
-            auto cols =
-                contentMask(model::padBatch({b.other}).ids, model::padBatch({b.other}).mask)[0]
-                    .nonzero()
-                    .squeeze(1);
-            auto plan = out.result.plan[0].cpu().index_select(0, rows).index_select(1, cols);
-            auto cost = out.cost[0].cpu().index_select(0, rows).index_select(1, cols);
-            store::AlignmentRecord a;
+            auto a = alignmentOf(teacherTower, netTower, tok, b.english, b.other, sinkhornOptions,
+                                 device);
             a.step = step;
             a.pairKey = b.key;
-            a.sourceTokens = piecesOf(tok, b.english);
-            a.targetTokens = piecesOf(tok, b.other);
-            plan = plan.contiguous();
-            cost = cost.contiguous();
-            a.plan.assign(plan.data_ptr<float>(), plan.data_ptr<float>() + plan.numel());
-            a.cost.assign(cost.data_ptr<float>(), cost.data_ptr<float>() + cost.numel());
             ctx.saveAlignment(a);
         }
         net->train();

@@ -56,4 +56,25 @@ std::vector<std::string> piecesOf(const model::Tokenizer& tok, const Ids& ids) {
     return tok.pieces(content);
 }
 
+store::AlignmentRecord alignmentOf(const retrieval::TokenEncoder& teacher,
+                                   const retrieval::TokenEncoder& student,
+                                   const model::Tokenizer& tok, const Ids& english,
+                                   const Ids& other, const ot::SinkhornOptions& options,
+                                   c10::Device device) {
+    auto out = otLoss(teacher, student, {english}, {other}, options, device);
+    auto contentOf = [](const Ids& ids) {
+        auto b = model::padBatch({ids});
+        return contentMask(b.ids, b.mask)[0].nonzero().squeeze(1);
+    };
+    auto rows = contentOf(english), cols = contentOf(other);
+    auto plan = out.result.plan[0].cpu().index_select(0, rows).index_select(1, cols).contiguous();
+    auto cost = out.cost[0].cpu().index_select(0, rows).index_select(1, cols).contiguous();
+    store::AlignmentRecord a;
+    a.sourceTokens = piecesOf(tok, english);
+    a.targetTokens = piecesOf(tok, other);
+    a.plan.assign(plan.data_ptr<float>(), plan.data_ptr<float>() + plan.numel());
+    a.cost.assign(cost.data_ptr<float>(), cost.data_ptr<float>() + cost.numel());
+    return a;
+}
+
 }  // namespace clir::train

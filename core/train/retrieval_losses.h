@@ -13,6 +13,7 @@
 #include "core/model/tokenizer.h"
 #include "core/ot/sinkhorn.h"
 #include "core/retrieval/neural_search.h"
+#include "core/store/run_store.h"
 
 namespace clir::train {
 
@@ -42,6 +43,14 @@ struct OtOutput {
 OtOutput otLoss(const retrieval::TokenEncoder& teacher, const retrieval::TokenEncoder& student,
                 const std::vector<Ids>& english, const std::vector<Ids>& other,
                 const ot::SinkhornOptions& options, c10::Device device);
+
+// The plan and cost of one bitext pair over its content tokens (specials dropped), with the
+// pieces as labels: what the alignment inspector shows. pairKey and step are left to the caller.
+store::AlignmentRecord alignmentOf(const retrieval::TokenEncoder& teacher,
+                                   const retrieval::TokenEncoder& student,
+                                   const model::Tokenizer& tok, const Ids& english,
+                                   const Ids& other, const ot::SinkhornOptions& options,
+                                   c10::Device device);
 
 // The pieces of `ids` without <s> and </s> (the inspector's token labels).
 std::vector<std::string> piecesOf(const model::Tokenizer& tok, const Ids& ids);

@@ -7,6 +7,8 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
 #include <QSlider>
 #include <QSvgRenderer>
 #include <QTemporaryDir>
@@ -98,6 +100,7 @@ class TestWorkbenchPanels : public QObject {
             }
             runs.storeAlignment(optical_, a);
         }
+        runs.addArtifact(better_, "best_checkpoint", tmp_.filePath("gone-checkpoint").toStdString());
     }
 
     void browserShowsMapColumns() {
@@ -150,6 +153,7 @@ class TestWorkbenchPanels : public QObject {
 
     void alignmentHeatmap() {
         workbench::MainWindow w(db_, false);
+        w.show();
         auto* a = w.alignments();
         QCOMPARE(a->runChooser()->count(), 1);
         QCOMPARE(a->pairChooser()->currentText(), QString("om:page1#p2"));
@@ -177,6 +181,17 @@ class TestWorkbenchPanels : public QObject {
         QCOMPARE(a->colorMap()->data()->cell(3, 2), double(0.1f * 11));
         QTest::mouseClick(a->argmaxToggle(), Qt::LeftButton);
         QVERIFY(!a->argmaxOverlay()->visible());
+        // Live mode lists finished runs' best checkpoints; a broken one fails with its path
+        // named, off the UI thread (the real plan is checked in test_retrieval).
+        QCOMPARE(a->liveCheckpointChooser()->count(), 1);
+        QTest::keyClicks(a->liveEnglish(), "the red house");
+        QTest::keyClicks(a->liveOther(), "xthe xred xhouse");
+        QSignalSpy done(a, &workbench::AlignmentView::liveFinished);
+        QTest::mouseClick(a->liveButton(), Qt::LeftButton);
+        QVERIFY(done.wait(20000));
+        QCOMPARE(done.at(0).at(0).toBool(), false);
+        QVERIFY2(a->title().contains("gone-checkpoint"), qPrintable(a->title()));
+        QVERIFY(a->liveButton()->isEnabled());
     }
 
     void resultsBarsAndMarkers() {

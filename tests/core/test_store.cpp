@@ -138,6 +138,13 @@ class TestStore : public QObject {
         QCOMPARE(runs.results(id).at(0).value, 0.25);
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, runs.addTag(9999, "x"));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, runs.finish(9999, RunStatus::Failed));
+        // setTags replaces the set in one transaction; an empty tag changes nothing.
+        runs.setTags(id, {"rq2", "beta"});
+        QCOMPARE(runs.run(id)->tags, (std::vector<std::string>{"beta", "rq2"}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, runs.setTags(id, {"kept?", ""}));
+        QCOMPARE(runs.run(id)->tags, (std::vector<std::string>{"beta", "rq2"}));
+        runs.setTags(id, {});
+        QVERIFY(runs.run(id)->tags.empty());
     }
 
     void alignmentsRoundTrip() {

@@ -22,6 +22,7 @@
 #include "core/model/tokenizer.h"
 #include "core/retrieval/neural_search.h"
 #include "core/store/run_store.h"
+#include "core/train/live_alignment.h"
 #include "tests/train/synthetic_corpus.h"
 
 using namespace clir;
@@ -233,6 +234,37 @@ class TestRetrieval : public QObject {
         QVERIFY(!runs.metrics(optical.runId, "dev_map").empty());
         // The English queries are still the teacher's: its English MAP is unchanged.
         QCOMPARE(map(optical, "en-US"), map(teacher, "en-US"));
+
+        // Live alignment of typed sentences under the teacher's best checkpoint: the plan's
+        // marginals are the uniform token weights, costs are 1 - cos, bad input is named.
+        std::string teacherCheckpoint;
+        for (const auto& a : runs.artifacts(teacher.runId))
+            if (a.kind == "best_checkpoint") teacherCheckpoint = a.path;
+        QVERIFY(!teacherCheckpoint.empty());
+        auto live = train::alignSentences(teacherCheckpoint, "the document of the topic",
+                                          "xthe xdocument xof xthe xtopic");
+        const std::size_t n = live.sourceTokens.size(), m = live.targetTokens.size();
+        QVERIFY(n >= 3 && m >= 3);
+        QCOMPARE(live.plan.size(), n * m);
+        for (std::size_t i = 0; i < n; ++i) {
+            double row = 0;
+            for (std::size_t j = 0; j < m; ++j) row += live.plan[i * m + j];
+            QVERIFY2(std::fabs(row - 1.0 / double(n)) < 1e-4, std::to_string(row).c_str());
+        }
+        for (std::size_t j = 0; j < m; ++j) {
+            double col = 0;
+            for (std::size_t i = 0; i < n; ++i) col += live.plan[i * m + j];
+            QVERIFY2(std::fabs(col - 1.0 / double(m)) < 1e-4, std::to_string(col).c_str());
+        }
+        for (float c : live.cost) QVERIFY(c >= -1e-4 && c <= 2.0001);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                 train::alignSentences(teacherCheckpoint, "  ", "xthe"));
+        try {
+            train::alignSentences(encoderCheckpoint_, "the", "xthe");
+            QFAIL("an encoder checkpoint was accepted");
+        } catch (const std::runtime_error& e) {
+            QVERIFY2(std::string(e.what()).find("kind 'encoder'") != std::string::npos, e.what());
+        }
 
         // Fine-tuning, hybrid and OPTICAL + hybrid finish and record their loss parts.
         for (const std::string method : {"fine-tune", "hybrid", "optical+hybrid"}) {

@@ -5,12 +5,19 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QThread>
+#include <QVBoxLayout>
 #include <QSlider>
 #include <QToolTip>
 #include <qcustomplot.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
+
+#include "core/train/live_alignment.h"
 
 namespace clir::workbench {
 namespace {
@@ -32,7 +39,12 @@ AlignmentView::AlignmentView(store::Database& db, QWidget* parent)
       matrix_(new QComboBox(this)),
       step_(new QSlider(Qt::Horizontal, this)),
       stepLabel_(new QLabel(this)),
-      argmax_(new QCheckBox(tr("Argmax"), this)) {
+      argmax_(new QCheckBox(tr("Argmax"), this)),
+      liveRun_(new QComboBox(this)),
+      liveEnglish_(new QLineEdit(this)),
+      liveOther_(new QLineEdit(this)),
+      liveButton_(new QPushButton(tr("Align"), this)),
+      liveStatus_(new QLabel(this)) {
     run_->setToolTip(tr("Runs that saved transport plans (OPTICAL)"));
     run_->setMinimumContentsLength(16);
     pair_->setToolTip(tr("Dev bitext pair (language:paragraph)"));
@@ -54,6 +66,24 @@ AlignmentView::AlignmentView(store::Database& db, QWidget* parent)
     c->insertWidget(i++, step_);
     c->insertWidget(i++, stepLabel_);
     c->insertWidget(i++, argmax_);
+
+    // Live mode: a row under the controls.
+    liveRun_->setToolTip(tr("Retrieval checkpoint (a finished run's best) that encodes both "
+                            "sentences"));
+    liveRun_->setMinimumContentsLength(16);
+    liveEnglish_->setPlaceholderText(tr("English sentence"));
+    liveOther_->setPlaceholderText(tr("the same in another language"));
+    liveButton_->setToolTip(tr("Compute the transport plan of the two sentences (eps 0.05)"));
+    auto* live = new QHBoxLayout;
+    live->addWidget(new QLabel(tr("Live:"), this));
+    live->addWidget(liveRun_);
+    live->addWidget(liveEnglish_, 1);
+    live->addWidget(liveOther_, 1);
+    live->addWidget(liveButton_);
+    live->addWidget(liveStatus_);
+    static_cast<QVBoxLayout*>(layout())->insertLayout(1, live);
+    connect(liveButton_, &QPushButton::clicked, this, &AlignmentView::alignLive);
+    connect(liveOther_, &QLineEdit::returnPressed, this, &AlignmentView::alignLive);
 
     auto* p = plot();
     map_ = new QCPColorMap(p->xAxis, p->yAxis);
@@ -101,6 +131,29 @@ AlignmentView::AlignmentView(store::Database& db, QWidget* parent)
 
 void AlignmentView::refresh() {
     store::RunStore store(db_);
+    {
+        // Live mode's checkpoints: every finished run that kept a best retrieval checkpoint.
+        QStringList names;
+        QStringList paths;
+        for (const auto& r : store.runs()) {
+            if (r.status != store::RunStatus::Finished) continue;
+            for (const auto& a : store.artifacts(r.id))
+                if (a.kind == "best_checkpoint") {
+                    names << QString("#%1 %2").arg(r.id).arg(QString::fromStdString(r.name));
+                    paths << QString::fromStdString(a.path);
+                }
+        }
+        QStringList current;
+        for (int i = 0; i < liveRun_->count(); ++i) current << liveRun_->itemText(i);
+        if (names != current) {
+            QString keep = liveRun_->currentText();
+            liveRun_->clear();
+            for (int i = 0; i < names.size(); ++i) liveRun_->addItem(names[i], paths[i]);
+            int at = liveRun_->findText(keep);
+            liveRun_->setCurrentIndex(at >= 0 ? at : 0);
+        }
+        liveButton_->setEnabled(liveRun_->count() > 0);
+    }
     QVector<qint64> ids;
     QStringList labels;
     for (const auto& r : store.runs())
@@ -154,6 +207,48 @@ void AlignmentView::loadPair() {
     step_->setValue(step_->maximum());  // the latest plan first
     step_->setEnabled(pairSteps_.size() > 1);
     draw();
+}
+
+void AlignmentView::alignLive() {
+    if (liveRun_->currentIndex() < 0) return;
+    const std::string checkpoint = liveRun_->currentData().toString().toStdString();
+    const std::string english = liveEnglish_->text().toStdString();
+    const std::string other = liveOther_->text().toStdString();
+    auto result = std::make_shared<store::AlignmentRecord>();
+    auto error = std::make_shared<std::string>();
+    liveButton_->setEnabled(false);
+    liveStatus_->setText(tr("aligning…"));
+    // Loading the checkpoint and encoding take a moment: never on the UI thread.
+    QThread* worker = QThread::create([=] {
+        try {
+            *result = train::alignSentences(checkpoint, english, other);
+        } catch (const std::exception& e) {
+            *error = e.what();
+        }
+    });
+    connect(worker, &QThread::finished, this, [=] {
+        worker->deleteLater();
+        liveButton_->setEnabled(true);
+        if (!error->empty()) {
+            liveStatus_->setText(tr("failed"));
+            liveStatus_->setToolTip(QString::fromStdString(*error));
+            setTitle(tr("Live alignment failed: %1").arg(QString::fromStdString(*error)));
+            plot()->replot();
+            emit liveFinished(false);
+            return;
+        }
+        liveStatus_->clear();
+        result->pairKey = "live:" + liveRun_->currentText().toStdString();
+        records_ = {*result};
+        {
+            QSignalBlocker block(pair_);
+            pair_->clear();
+            pair_->addItem(QString::fromStdString(result->pairKey));
+        }
+        loadPair();
+        emit liveFinished(true);
+    });
+    worker->start();
 }
 
 const store::AlignmentRecord* AlignmentView::shown() const {
@@ -211,7 +306,7 @@ void AlignmentView::draw() {
     p->xAxis->setTicker(tokenTicker(a->targetTokens));
     p->yAxis->setTicker(tokenTicker(a->sourceTokens));
     const QString lang = QString::fromStdString(a->pairKey.substr(0, a->pairKey.find(':')));
-    p->xAxis->setLabel(tr("%1 tokens").arg(lang));
+    p->xAxis->setLabel(lang == "live" ? tr("other-language tokens") : tr("%1 tokens").arg(lang));
     p->yAxis->setLabel(tr("English tokens"));
     p->xAxis->setRange(-0.5, cols - 0.5);
     p->yAxis->setRange(-0.5, rows - 0.5);

@@ -2,7 +2,8 @@
 // of English tokens (rows) against the other language's tokens (columns): no interpolation, a
 // colour scale, the tokens as tick labels, the cell's plan and cost on hover, the argmax
 // alignment of each English token overlaid, the cost matrix a toggle away, and a slider over the
-// saved training steps.
+// saved training steps. Live mode: two typed sentences aligned by a chosen retrieval checkpoint,
+// computed off the UI thread.
 #pragma once
 
 #include <QVector>
@@ -14,6 +15,8 @@
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QLineEdit;
+class QPushButton;
 class QSlider;
 class QCPColorMap;
 class QCPColorScale;
@@ -35,6 +38,10 @@ class AlignmentView : public ChartPanel {
     QComboBox* matrixChooser() const { return matrix_; }  // plan | cost
     QSlider* stepSlider() const { return step_; }
     QCheckBox* argmaxToggle() const { return argmax_; }
+    QComboBox* liveCheckpointChooser() const { return liveRun_; }
+    QLineEdit* liveEnglish() const { return liveEnglish_; }
+    QLineEdit* liveOther() const { return liveOther_; }
+    QPushButton* liveButton() const { return liveButton_; }
     QCPColorMap* colorMap() const { return map_; }
     QCPGraph* argmaxOverlay() const { return overlay_; }
     const store::AlignmentRecord* shown() const;  // null when nothing is shown
@@ -42,8 +49,12 @@ class AlignmentView : public ChartPanel {
     QString cellText(int column, int row) const;
 
   public slots:
-    void refresh();               // re-lists the runs that saved plans
+    void refresh();               // re-lists the runs that saved plans (and checkpoints)
+    void alignLive();             // aligns the typed sentences on a worker thread
     void showRun(qint64 runId);   // selects the run when it has plans
+
+  signals:
+    void liveFinished(bool ok);   // after alignLive(), when the plan is shown or failed
 
   private:
     void loadRun();
@@ -59,6 +70,10 @@ class AlignmentView : public ChartPanel {
     QCPGraph* overlay_;
     std::vector<store::AlignmentRecord> records_;  // of the chosen run, with matrices
     std::vector<std::size_t> pairSteps_;           // indexes into records_ of the chosen pair
+    QComboBox* liveRun_;
+    QLineEdit *liveEnglish_, *liveOther_;
+    QPushButton* liveButton_;
+    QLabel* liveStatus_;
 };
 
 }  // namespace clir::workbench
