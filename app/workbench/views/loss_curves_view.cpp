@@ -44,8 +44,7 @@ LossCurvesView::LossCurvesView(store::Database& db, QWidget* parent)
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectPlottables);
     p->xAxis->setLabel(tr("Training step"));
     p->yAxis->setLabel(tr("loss"));
-    p->legend->setVisible(true);
-    p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    placeLegendBelow(*p, 3);
     p->setMouseTracking(true);
 
     connect(metric_, &QComboBox::currentTextChanged, this, [this] {

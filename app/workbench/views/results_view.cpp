@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "app/workbench/models/number_table_model.h"
 #include "app/workbench/plots/chart_theme.h"
@@ -75,11 +76,13 @@ QVector<qint64> ResultsView::candidates() const {
         std::sort(ids.begin(), ids.end());
         return ids;
     }
+    // Every experiment's latest finished run (a rerun replaces the earlier one), oldest first.
     QVector<qint64> all;
-    auto runs = store.runs();
-    for (auto it = runs.rbegin(); it != runs.rend(); ++it)  // oldest first, as they were run
-        if (it->status == store::RunStatus::Finished && !store.results(it->id).empty())
-            all << it->id;
+    std::set<std::string> seen;
+    for (const auto& r : store.runs())  // newest first
+        if (r.status == store::RunStatus::Finished && seen.insert(r.name).second &&
+            !store.results(r.id).empty())
+            all.prepend(r.id);
     return all;
 }
 

@@ -28,8 +28,8 @@ class ResultsView : public ChartPanel {
     int markerCount() const { return markers_; }
 
   public slots:
-    // The runs to compare; with fewer than two of them that have results, every finished run with
-    // results is shown instead.
+    // The runs to compare; with fewer than two of them that have results, the latest finished
+    // run of every experiment name with results is shown instead.
     void setRuns(const QVector<qint64>& runIds);
     void refresh();
     void setBaseline(qint64 runId);  // 0: none

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "app/workbench/models/number_table_model.h"
 #include "app/workbench/plots/chart_theme.h"
@@ -46,11 +47,13 @@ ScalingView::ScalingView(store::Database& db, QWidget* parent)
 }
 
 void ScalingView::refresh() {
-    // Every finished run with a model preset and per-query results.
+    // Every experiment's latest finished run with a model preset and per-query results.
     store::RunStore store(db_);
     QVector<qint64> ids;
-    for (const auto& r : store.runs())
-        if (r.status == store::RunStatus::Finished) ids.prepend(r.id);
+    std::set<std::string> seen;
+    for (const auto& r : store.runs())  // newest first
+        if (r.status == store::RunStatus::Finished && seen.insert(r.name).second)
+            ids.prepend(r.id);
     const std::string measure = measure_->currentText().toStdString();
     auto compared = compareStoredRuns(db_, ids, measure, querySet_->currentText().toStdString(), 0);
     struct Point {
@@ -127,7 +130,7 @@ void ScalingView::refresh() {
         lo = std::min(lo, n);
         hi = std::max(hi, n);
     }
-    p->xAxis->setRange(std::pow(10.0, std::floor(std::log10(lo))),
+    p->xAxis->setRange(std::pow(10.0, std::floor(std::log10(lo / 2))),
                        std::pow(10.0, std::ceil(std::log10(hi))));
     auto yr = p->yAxis->range();
     p->yAxis->setRange(std::min(0.0, yr.lower) - 0.005, yr.upper * 1.15 + 0.005);
