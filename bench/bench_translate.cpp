@@ -59,9 +59,10 @@ int main() {
         std::printf("beam %d\n", beam);
         std::printf("  incremental decoder        %7.2f s  %7.1f sentences/s  peak %6.1f MiB\n", s,
                     double(sentences) / s, ours.peakMiB);
-        std::printf("  full prefix every step     %7.2f s  %7.1f sentences/s  peak %6.1f MiB  "
-                    "speed-up %.1fx\n",
-                    sFull, double(sentences) / sFull, full.peakMiB, sFull / s);
+        std::printf(
+            "  full prefix every step     %7.2f s  %7.1f sentences/s  peak %6.1f MiB  "
+            "speed-up %.1fx\n",
+            sFull, double(sentences) / sFull, full.peakMiB, sFull / s);
     }
     return 0;
 }

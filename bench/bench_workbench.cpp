@@ -71,8 +71,8 @@ int main(int argc, char** argv) {
     idleClock.start();
     auto idle = measure([&] { return idleClock.elapsed() > 5000; });
 
-    auto spec = config::loadExperiment(std::string(CLIRLAB_SOURCE_DIR) +
-                                       "/experiments/pretrain-xs.json");
+    auto spec =
+        config::loadExperiment(std::string(CLIRLAB_SOURCE_DIR) + "/experiments/pretrain-xs.json");
     spec.name = "bench-ui";
     spec.config["pretrain"]["steps"] = 100;
     spec.config["pretrain"]["warmup_steps"] = 10;
@@ -92,9 +92,10 @@ int main(int argc, char** argv) {
     std::printf("Workbench event loop, 10 ms timer lateness (ms)\n");
     std::printf("  idle window (reference)   p50 %6.2f  p99 %6.2f  max %7.2f  (%zu ticks)\n",
                 idle.p50, idle.p99, idle.max, idle.ticks);
-    std::printf("  training job running      p50 %6.2f  p99 %6.2f  max %7.2f  (%zu ticks, "
-                "job %.0f s)\n",
-                busy.p50, busy.p99, busy.max, busy.ticks, jobSeconds);
+    std::printf(
+        "  training job running      p50 %6.2f  p99 %6.2f  max %7.2f  (%zu ticks, "
+        "job %.0f s)\n",
+        busy.p50, busy.p99, busy.max, busy.ticks, jobSeconds);
     std::printf("  p99 while training / idle: %.1fx; goal p99 < 50 ms: %s\n",
                 busy.p99 / std::max(idle.p99, 0.01), busy.p99 < 50 ? "met" : "NOT met");
     std::printf("  peak memory (UI + job): %.1f MiB\n", usage.ru_maxrss / 1024.0);

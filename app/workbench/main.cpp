@@ -24,11 +24,10 @@ int main(int argc, char** argv) {
                           "file");
     QCommandLineOption shot("screenshot", "Save a PNG of the window (or of --panel) and quit.",
                             "png");
-    QCommandLineOption panel(
-        "panel",
-        "With --screenshot: one panel (" + clir::workbench::MainWindow::panelNames().join(", ") +
-            ").",
-        "name");
+    QCommandLineOption panel("panel",
+                             "With --screenshot: one panel (" +
+                                 clir::workbench::MainWindow::panelNames().join(", ") + ").",
+                             "name");
     QCommandLineOption select("select", "Select these runs first (comma-separated ids).", "ids");
     QCommandLineOption baseline("baseline", "Results panel: mark differences from this run id.",
                                 "id");
@@ -46,14 +45,10 @@ int main(int argc, char** argv) {
                        .toString();
         const bool screenshot = parser.isSet(shot);
         const QString panelName = parser.value(panel);
-        if (!panelName.isEmpty() &&
-            !clir::workbench::MainWindow::panelNames().contains(panelName))
-            throw std::invalid_argument("--panel: unknown panel '" + panelName.toStdString() +
-                                        "' (" +
-                                        clir::workbench::MainWindow::panelNames()
-                                            .join(", ")
-                                            .toStdString() +
-                                        ")");
+        if (!panelName.isEmpty() && !clir::workbench::MainWindow::panelNames().contains(panelName))
+            throw std::invalid_argument(
+                "--panel: unknown panel '" + panelName.toStdString() + "' (" +
+                clir::workbench::MainWindow::panelNames().join(", ").toStdString() + ")");
         QStringList wh = parser.value(size).split('x');
         if (wh.size() != 2 || wh[0].toInt() <= 0 || wh[1].toInt() <= 0)
             throw std::invalid_argument("--size: expected WIDTHxHEIGHT, got '" +
@@ -71,15 +66,15 @@ int main(int argc, char** argv) {
             }
             window.runBrowser()->selectRuns(ids);
         }
-        if (parser.isSet(baseline)) window.results()->setBaseline(parser.value(baseline).toLongLong());
+        if (parser.isSet(baseline))
+            window.results()->setBaseline(parser.value(baseline).toLongLong());
         if (screenshot) window.resize(shotSize);
         window.show();
         if (screenshot) {
             QApplication::processEvents();
             QPixmap image = window.renderPanel(panelName, shotSize);
             if (image.isNull() || !image.save(parser.value(shot))) {
-                std::fprintf(stderr, "%s: could not be written\n",
-                             qPrintable(parser.value(shot)));
+                std::fprintf(stderr, "%s: could not be written\n", qPrintable(parser.value(shot)));
                 return 1;
             }
             return 0;

@@ -54,8 +54,8 @@ MainWindow::MainWindow(const QString& databasePath, bool restoreLayout, QWidget*
     addPanel("details", tr("Run details"), details_, Qt::RightDockWidgetArea);
     addPanel("jobs", tr("Jobs"), jobs_, Qt::RightDockWidgetArea);
     auto* curves = addPanel("curves", tr("Training curves"), curves_, Qt::BottomDockWidgetArea);
-    tabifyDockWidget(curves, addPanel("alignments", tr("Alignments"), alignments_,
-                                      Qt::BottomDockWidgetArea));
+    tabifyDockWidget(
+        curves, addPanel("alignments", tr("Alignments"), alignments_, Qt::BottomDockWidgetArea));
     tabifyDockWidget(curves,
                      addPanel("results", tr("Results"), results_, Qt::BottomDockWidgetArea));
     tabifyDockWidget(curves,
@@ -78,8 +78,10 @@ MainWindow::MainWindow(const QString& databasePath, bool restoreLayout, QWidget*
                 results_->refresh();
                 scaling_->refresh();
                 alignments_->refresh();
-                statusBar()->showMessage(tr("Run %1 %2%3").arg(id).arg(status).arg(
-                                             error.isEmpty() ? QString() : ": " + error),
+                statusBar()->showMessage(tr("Run %1 %2%3")
+                                             .arg(id)
+                                             .arg(status)
+                                             .arg(error.isEmpty() ? QString() : ": " + error),
                                          10000);
             });
     // Curves of running runs grow while they train (this process's queue or another's).
@@ -179,8 +181,9 @@ void MainWindow::openDatabase() {
                                  tr("Wait for the queued jobs or cancel them first."));
         return;
     }
-    QString path = QFileDialog::getOpenFileName(this, tr("Open a clirlab database"), dbPath_,
-                                                tr("SQLite databases (*.db *.sqlite);;All files (*)"));
+    QString path =
+        QFileDialog::getOpenFileName(this, tr("Open a clirlab database"), dbPath_,
+                                     tr("SQLite databases (*.db *.sqlite);;All files (*)"));
     if (path.isEmpty()) return;
     try {
         auto* next = new MainWindow(path);
@@ -189,7 +192,8 @@ void MainWindow::openDatabase() {
         QSettings().setValue("database", path);
         close();
     } catch (const std::exception& e) {
-        QMessageBox::warning(this, tr("Cannot open %1").arg(path), QString::fromLocal8Bit(e.what()));
+        QMessageBox::warning(this, tr("Cannot open %1").arg(path),
+                             QString::fromLocal8Bit(e.what()));
     }
 }
 

@@ -25,7 +25,7 @@ const std::vector<std::string>& methodNames();  // the methods this build can ru
 // The optional blocks a method reads (the new-run form shows these); throws std::out_of_range
 // for an unknown method.
 const std::vector<std::string>& methodBlockNames(const std::string& method);
-SchemaNode suiteSchema();                       // the "suite" block (several experiments)
+SchemaNode suiteSchema();  // the "suite" block (several experiments)
 SchemaNode experimentSchema();
 
 // Errors are ConfigError messages starting with the source: "x.json: field 'seed': ...".

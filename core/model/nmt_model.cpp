@@ -93,8 +93,9 @@ at::Tensor NmtModelImpl::decodeStep(const at::Tensor& tokens, std::int64_t posit
     if (is_training())
         throw std::logic_error("decodeStep skips dropout: call eval() on the model first");
     if (position >= config_.maxPositions)
-        throw std::invalid_argument("position " + std::to_string(position) + " exceeds the model's " +
-                                    std::to_string(config_.maxPositions) + " positions");
+        throw std::invalid_argument("position " + std::to_string(position) +
+                                    " exceeds the model's " + std::to_string(config_.maxPositions) +
+                                    " positions");
     auto x = (embed(tokens) * std::sqrt(double(config_.hidden)) + positions_[position])
                  .unsqueeze(0);  // [1, B, H]
     if (cache.inputs.size() != decoder->size()) cache.inputs.assign(decoder->size(), at::Tensor());
@@ -216,8 +217,7 @@ std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
                         stopped.push_back(i * beam + k);  // this beam stops here
                     }
             if (!stopped.empty())
-                scores.view(-1).index_fill_(
-                    0, at::tensor(stopped, at::kLong).to(device), -1e9);
+                scores.view(-1).index_fill_(0, at::tensor(stopped, at::kLong).to(device), -1e9);
             finished = at::zeros_like(finished);
             bool all = true;
             for (std::int64_t i = 0; i < n && all; ++i)

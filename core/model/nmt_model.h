@@ -4,11 +4,12 @@
 // beam search (GNMT length penalty) decode in batches with a length guard.
 //
 // Incremental decoding: LibTorch 1.13's C++ TransformerDecoderLayer has no incremental-state
-// interface, so decodeStep() runs each layer's parts (self-attention, cross-attention, feed-forward,
-// post-LN) for the newest position only, attending over a cache of that layer's inputs so far.
-// The cache holds layer inputs rather than projected keys and values, so key/value projections
-// are redone each step (cheap at these widths); everything else is computed once per position.
-// Causal masking makes this exactly the full-prefix computation; the tests compare the two.
+// interface, so decodeStep() runs each layer's parts (self-attention, cross-attention,
+// feed-forward, post-LN) for the newest position only, attending over a cache of that layer's
+// inputs so far. The cache holds layer inputs rather than projected keys and values, so key/value
+// projections are redone each step (cheap at these widths); everything else is computed once per
+// position. Causal masking makes this exactly the full-prefix computation; the tests compare the
+// two.
 #pragma once
 
 #include <torch/nn/module.h>

@@ -16,15 +16,15 @@ store::AlignmentRecord alignSentences(const std::string& checkpoint, const std::
                                       const std::string& other,
                                       const LiveAlignmentOptions& options) {
     if (text::trim(english).empty()) throw std::invalid_argument("the English sentence is empty");
-    if (text::trim(other).empty()) throw std::invalid_argument("the other-language sentence is empty");
+    if (text::trim(other).empty())
+        throw std::invalid_argument("the other-language sentence is empty");
     auto meta = model::readCheckpointMeta(checkpoint);
     if (meta.kind != "retrieval")
         throw std::runtime_error(checkpoint + ": a checkpoint of kind '" + meta.kind +
                                  "', not a retrieval model (kind 'retrieval')");
     model::Tokenizer tok(meta.tokenizerPath);
     model::RetrievalModel net(meta.encoder);
-    model::loadCheckpoint(checkpoint, *net, meta.encoder, "retrieval", nullptr,
-                          {"", tok.hash()});
+    model::loadCheckpoint(checkpoint, *net, meta.encoder, "retrieval", nullptr, {"", tok.hash()});
     net->eval();
     torch::NoGradGuard noGrad;
     const retrieval::TokenEncoder tower = [&](const at::Tensor& ids, const at::Tensor& mask) {

@@ -11,8 +11,8 @@
 namespace clir::train {
 
 struct LiveAlignmentOptions {
-    double epsilon = 0.05;   // entropic regularisation, as ot.epsilon's default
-    int maxLength = 48;      // tokens per sentence, as ot.max_length's default
+    double epsilon = 0.05;  // entropic regularisation, as ot.epsilon's default
+    int maxLength = 48;     // tokens per sentence, as ot.max_length's default
 };
 
 // Throws std::invalid_argument for an empty sentence and std::runtime_error naming the

@@ -100,7 +100,8 @@ class TestWorkbenchPanels : public QObject {
             }
             runs.storeAlignment(optical_, a);
         }
-        runs.addArtifact(better_, "best_checkpoint", tmp_.filePath("gone-checkpoint").toStdString());
+        runs.addArtifact(better_, "best_checkpoint",
+                         tmp_.filePath("gone-checkpoint").toStdString());
     }
 
     void browserShowsMapColumns() {

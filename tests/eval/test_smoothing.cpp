@@ -19,8 +19,8 @@ class TestSmoothing : public QObject {
         // m1 = .5, /(1-.5) = 1; m2 = .25 + 1 = 1.25, /.75; m3 = .625 + 1.5 = 2.125, /.875
         QTest::newRow("w=.5") << std::vector<double>{1, 2, 3} << 0.5
                               << std::vector<double>{1, 1.25 / 0.75, 2.125 / 0.875};
-        QTest::newRow("w=0 is the identity") << std::vector<double>{4, -1, 7} << 0.0
-                                             << std::vector<double>{4, -1, 7};
+        QTest::newRow("w=0 is the identity")
+            << std::vector<double>{4, -1, 7} << 0.0 << std::vector<double>{4, -1, 7};
         QTest::newRow("a constant stays constant (bias corrected)")
             << std::vector<double>{3, 3, 3, 3} << 0.9 << std::vector<double>{3, 3, 3, 3};
         // m1 = .1 * 10 = 1 -> 10; m2 = .9 + 0 = .9, /(1 - .81) = 4.7368...

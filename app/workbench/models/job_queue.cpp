@@ -93,7 +93,8 @@ void JobQueue::resume(qint64 runId) {
     auto r = runs.run(runId);
     if (!r) throw std::runtime_error("no run " + std::to_string(runId));
     for (const auto& p : pending_)
-        if (p.runId == runId) throw std::runtime_error("run " + std::to_string(runId) + " is queued");
+        if (p.runId == runId)
+            throw std::runtime_error("run " + std::to_string(runId) + " is queued");
     if (r->status != store::RunStatus::Interrupted && r->status != store::RunStatus::Failed &&
         r->status != store::RunStatus::Cancelled)
         throw std::runtime_error("run " + std::to_string(runId) + " is " +

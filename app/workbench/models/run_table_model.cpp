@@ -127,8 +127,8 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
         if (col == MeanMap) return tr("Mean test MAP over the cross-lingual languages (entries)");
         return {};
     }
-    if (role == Qt::TextAlignmentRole && (col == Id || col == Progress || col == Duration ||
-                                          col == MeanMap || col >= FixedColumns))
+    if (role == Qt::TextAlignmentRole &&
+        (col == Id || col == Progress || col == Duration || col == MeanMap || col >= FixedColumns))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role != Qt::DisplayRole) return {};
     auto number = [](double v) { return std::isnan(v) ? QString() : QString::number(v, 'f', 4); };
@@ -173,9 +173,8 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation o, int role) con
         return {};
     }
     if (role != Qt::DisplayRole) return {};
-    static const char* names[] = {"Id",       "Name",      "Method", "Preset", "Status",
-                                  "Progress", "Duration",  "MAP",    "Languages", "Tags",
-                                  "Notes",    "Created"};
+    static const char* names[] = {"Id",       "Name", "Method",    "Preset", "Status", "Progress",
+                                  "Duration", "MAP",  "Languages", "Tags",   "Notes",  "Created"};
     return section >= 0 && section < FixedColumns ? tr(names[section]) : QVariant();
 }
 
@@ -223,8 +222,7 @@ void RunTableModel::setRuns(std::vector<store::RunRecord> runs, std::vector<RunE
     if (sameRows) {
         runs_ = std::move(runs);
         extras_ = std::move(extras);
-        if (!runs_.empty())
-            emit dataChanged(index(0, 0), index(rowCount() - 1, columnCount() - 1));
+        if (!runs_.empty()) emit dataChanged(index(0, 0), index(rowCount() - 1, columnCount() - 1));
         return;
     }
     beginResetModel();

@@ -5,7 +5,9 @@
 
 namespace clir::workbench {
 
-bool isDark(const QPalette& palette) { return palette.color(QPalette::Window).lightness() < 128; }
+bool isDark(const QPalette& palette) {
+    return palette.color(QPalette::Window).lightness() < 128;
+}
 
 QColor seriesColor(int i) {
     // Okabe-Ito without black (unreadable on dark backgrounds), then two of Tol's muted colours.

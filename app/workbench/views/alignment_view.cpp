@@ -68,8 +68,9 @@ AlignmentView::AlignmentView(store::Database& db, QWidget* parent)
     c->insertWidget(i++, argmax_);
 
     // Live mode: a row under the controls.
-    liveRun_->setToolTip(tr("Retrieval checkpoint (a finished run's best) that encodes both "
-                            "sentences"));
+    liveRun_->setToolTip(
+        tr("Retrieval checkpoint (a finished run's best) that encodes both "
+           "sentences"));
     liveRun_->setMinimumContentsLength(16);
     liveEnglish_->setPlaceholderText(tr("English sentence"));
     liveOther_->setPlaceholderText(tr("the same in another language"));
@@ -98,9 +99,8 @@ AlignmentView::AlignmentView(store::Database& db, QWidget* parent)
     scale_->setMarginGroup(QCP::msBottom | QCP::msTop, group);
     overlay_ = p->addGraph();
     overlay_->setLineStyle(QCPGraph::lsNone);
-    overlay_->setScatterStyle(
-        QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(0x00, 0xd0, 0xff), 2), Qt::NoBrush,
-                        9));
+    overlay_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle,
+                                              QPen(QColor(0x00, 0xd0, 0xff), 2), Qt::NoBrush, 9));
     overlay_->setName(tr("argmax"));
     p->yAxis->setRangeReversed(true);  // the first English token on top, as it reads
     p->xAxis->setTickLabelRotation(60);
@@ -199,9 +199,8 @@ void AlignmentView::loadPair() {
     const std::string key = pair_->currentText().toStdString();
     for (std::size_t i = 0; i < records_.size(); ++i)
         if (records_[i].pairKey == key) pairSteps_.push_back(i);
-    std::sort(pairSteps_.begin(), pairSteps_.end(), [&](std::size_t a, std::size_t b) {
-        return records_[a].step < records_[b].step;
-    });
+    std::sort(pairSteps_.begin(), pairSteps_.end(),
+              [&](std::size_t a, std::size_t b) { return records_[a].step < records_[b].step; });
     QSignalBlocker block(step_);
     step_->setRange(0, std::max(0, int(pairSteps_.size()) - 1));
     step_->setValue(step_->maximum());  // the latest plan first
@@ -290,7 +289,8 @@ void AlignmentView::draw() {
     map_->data()->setRange(QCPRange(0, cols - 1), QCPRange(0, rows - 1));
     for (int r = 0; r < rows; ++r)
         for (int c = 0; c < cols; ++c)
-            map_->data()->setCell(c, r, double(m[std::size_t(r) * std::size_t(cols) + std::size_t(c)]));
+            map_->data()->setCell(c, r,
+                                  double(m[std::size_t(r) * std::size_t(cols) + std::size_t(c)]));
     map_->setGradient(cost ? QCPColorGradient(QCPColorGradient::gpCold).inverted()
                            : QCPColorGradient(QCPColorGradient::gpThermal));
     map_->rescaleDataRange(true);

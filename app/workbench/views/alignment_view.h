@@ -49,12 +49,12 @@ class AlignmentView : public ChartPanel {
     QString cellText(int column, int row) const;
 
   public slots:
-    void refresh();               // re-lists the runs that saved plans (and checkpoints)
-    void alignLive();             // aligns the typed sentences on a worker thread
-    void showRun(qint64 runId);   // selects the run when it has plans
+    void refresh();              // re-lists the runs that saved plans (and checkpoints)
+    void alignLive();            // aligns the typed sentences on a worker thread
+    void showRun(qint64 runId);  // selects the run when it has plans
 
   signals:
-    void liveFinished(bool ok);   // after alignLive(), when the plan is shown or failed
+    void liveFinished(bool ok);  // after alignLive(), when the plan is shown or failed
 
   private:
     void loadRun();

@@ -21,8 +21,8 @@ namespace clir::workbench {
 ChartPanel::ChartPanel(const QString& title, bool withTable, QWidget* parent)
     : QWidget(parent), plot_(new QCustomPlot(this)), controls_(new QHBoxLayout) {
     plot_->plotLayout()->insertRow(0);
-    title_ = new QCPTextElement(plot_, title, QFont(font().family(), font().pointSize() + 2,
-                                                    QFont::Bold));
+    title_ = new QCPTextElement(plot_, title,
+                                QFont(font().family(), font().pointSize() + 2, QFont::Bold));
     plot_->plotLayout()->addElement(0, 0, title_);
     plot_->setMinimumSize(360, 260);
 
@@ -54,9 +54,13 @@ ChartPanel::ChartPanel(const QString& title, bool withTable, QWidget* parent)
     restyle();
 }
 
-QString ChartPanel::title() const { return title_->text(); }
+QString ChartPanel::title() const {
+    return title_->text();
+}
 
-void ChartPanel::setTitle(const QString& title) { title_->setText(title); }
+void ChartPanel::setTitle(const QString& title) {
+    title_->setText(title);
+}
 
 void ChartPanel::restyle() {
     applyTheme(*plot_, palette());
@@ -68,7 +72,9 @@ void ChartPanel::changeEvent(QEvent* event) {
     QWidget::changeEvent(event);
 }
 
-void ChartPanel::exportChart(const QString& path) { workbench::exportChart(*plot_, path); }
+void ChartPanel::exportChart(const QString& path) {
+    workbench::exportChart(*plot_, path);
+}
 
 void ChartPanel::exportTable(const QString& path) {
     if (!table_) throw std::runtime_error(path.toStdString() + ": this chart has no table");

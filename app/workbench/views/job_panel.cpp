@@ -31,8 +31,9 @@ QString duration(double seconds) {
 
 QString runLabel(store::Database& db, qint64 id) {
     auto r = store::RunStore(db).run(id);
-    return r ? QString("#%1 %2 (%3)").arg(id).arg(QString::fromStdString(r->name),
-                                                  QString::fromStdString(r->method))
+    return r ? QString("#%1 %2 (%3)")
+                   .arg(id)
+                   .arg(QString::fromStdString(r->name), QString::fromStdString(r->method))
              : QString("#%1").arg(id);
 }
 
@@ -114,7 +115,8 @@ void JobPanel::openExperiment() {
     try {
         emit queued(queue_.enqueueFile(path));
     } catch (const std::exception& e) {
-        QMessageBox::warning(this, tr("Cannot queue %1").arg(path), QString::fromLocal8Bit(e.what()));
+        QMessageBox::warning(this, tr("Cannot queue %1").arg(path),
+                             QString::fromLocal8Bit(e.what()));
     }
 }
 

@@ -59,8 +59,7 @@ LossCurvesView::LossCurvesView(store::Database& db, QWidget* parent)
         lastSignature_.clear();
         rebuild();
     });
-    connect(p, &QCustomPlot::mouseMove, this,
-            [this](QMouseEvent* e) { showValueAt(e->pos()); });
+    connect(p, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) { showValueAt(e->pos()); });
     rebuild();
 }
 
@@ -153,8 +152,8 @@ void LossCurvesView::rebuild() {
     setTitle(series.empty() ? tr("Training curves — select runs in the run browser")
                             : tr("Training curves: %1").arg(metric));
     p->rescaleAxes();
-    if (p->xAxis->range().size() == 0) p->xAxis->setRange(p->xAxis->range().lower - 1,
-                                                            p->xAxis->range().upper + 1);
+    if (p->xAxis->range().size() == 0)
+        p->xAxis->setRange(p->xAxis->range().lower - 1, p->xAxis->range().upper + 1);
     restyle();
 }
 

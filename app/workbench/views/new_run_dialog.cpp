@@ -178,7 +178,8 @@ nlohmann::json NewRunDialog::toJson() const {
     nlohmann::json j = nlohmann::json::object();
     for (auto it = fields_.begin(); it != fields_.end(); ++it) {
         const QString& path = it.key();
-        const config::SchemaNode* node = path == "name" || path == "method" ? nullptr : nodes_[path];
+        const config::SchemaNode* node =
+            path == "name" || path == "method" ? nullptr : nodes_[path];
         nlohmann::json value;
         if (auto* check = qobject_cast<QCheckBox*>(it.value())) {
             value = check->isChecked();

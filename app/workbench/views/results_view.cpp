@@ -18,7 +18,9 @@
 namespace clir::workbench {
 namespace {
 
-QString cellText(double v) { return std::isnan(v) ? QString("—") : QString::number(v, 'f', 4); }
+QString cellText(double v) {
+    return std::isnan(v) ? QString("—") : QString::number(v, 'f', 4);
+}
 
 }  // namespace
 
@@ -119,8 +121,9 @@ void ResultsView::rebuild() {
     bars_.clear();
     markers_ = 0;
     const std::string measure = measure_->currentText().toStdString();
-    compared_ = compareStoredRuns(db_, candidates(), measure, querySet_->currentText().toStdString(),
-                                  baseline_->currentData().toLongLong());
+    compared_ =
+        compareStoredRuns(db_, candidates(), measure, querySet_->currentText().toStdString(),
+                          baseline_->currentData().toLongLong());
     const auto& c = compared_.comparison;
 
     // x positions: low-resource languages, a gap, high-resource ones, a gap, the rest.
@@ -176,8 +179,8 @@ void ResultsView::rebuild() {
             star->setText("★");
             star->position->setType(QCPItemPosition::ptPlotCoords);
             // The group centres its bars on the key: bar r sits (r - (n - 1) / 2) widths off.
-            star->position->setCoords(
-                ticks[int(l)] + (double(r) - double(n - 1) / 2) * width, cell.mean);
+            star->position->setCoords(ticks[int(l)] + (double(r) - double(n - 1) / 2) * width,
+                                      cell.mean);
             star->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
             ++markers_;
         }
@@ -196,8 +199,8 @@ void ResultsView::rebuild() {
     p->yAxis->setRange(0, top > 0 ? top * 1.22 : 1);
     setTitle(n == 0 ? tr("Per-language results — no run has per-query %1 on %2")
                           .arg(measure_->currentText(), querySet_->currentText())
-                    : tr("%1 per language, %2 queries").arg(measure_->currentText(),
-                                                           querySet_->currentText()));
+                    : tr("%1 per language, %2 queries")
+                          .arg(measure_->currentText(), querySet_->currentText()));
 
     // The table: one row per run, one column per language, then the group means and the gap.
     QStringList columns;

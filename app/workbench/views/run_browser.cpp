@@ -67,8 +67,9 @@ RunBrowser::RunBrowser(store::Database& db, QWidget* parent)
     view_->setSelectionBehavior(QAbstractItemView::SelectRows);
     view_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     view_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
-    view_->setToolTip(tr("Ctrl- or Shift-click to select several runs: their curves and bars are "
-                         "overlaid"));
+    view_->setToolTip(
+        tr("Ctrl- or Shift-click to select several runs: their curves and bars are "
+           "overlaid"));
     view_->setAlternatingRowColors(true);
     view_->verticalHeader()->hide();
     view_->horizontalHeader()->setStretchLastSection(true);

@@ -52,8 +52,7 @@ void ScalingView::refresh() {
     QVector<qint64> ids;
     std::set<std::string> seen;
     for (const auto& r : store.runs())  // newest first
-        if (r.status == store::RunStatus::Finished && seen.insert(r.name).second)
-            ids.prepend(r.id);
+        if (r.status == store::RunStatus::Finished && seen.insert(r.name).second) ids.prepend(r.id);
     const std::string measure = measure_->currentText().toStdString();
     auto compared = compareStoredRuns(db_, ids, measure, querySet_->currentText().toStdString(), 0);
     struct Point {
@@ -66,12 +65,11 @@ void ScalingView::refresh() {
     const auto& c = compared.comparison;
     for (std::size_t r = 0; r < compared.runIds.size(); ++r) {
         // Encoder methods only: BM25 has no encoder, and an NMT run's size is its translator's.
-        if (compared.presets[r].empty() || !train::isRetrievalMethod(compared.methods[r]))
-            continue;
+        if (compared.presets[r].empty() || !train::isRetrievalMethod(compared.methods[r])) continue;
         double params = 0;
         try {
-            params = double(model::countParameters(model::presetConfig(compared.presets[r]))
-                                .encoder());
+            params =
+                double(model::countParameters(model::presetConfig(compared.presets[r])).encoder());
         } catch (const std::exception&) {
             continue;  // a preset this build does not know
         }
@@ -83,14 +81,15 @@ void ScalingView::refresh() {
         rows << QString::fromStdString(c.labels[r]);
         auto num = [](double v) { return QString::number(v, 'f', 4); };
         cells << QVector<NumberTableModel::Cell>{
-                     {QString::fromStdString(compared.methods[r]), std::nan(""), {}},
-                     {QString::fromStdString(compared.presets[r]), params, {}},
-                     {QString::number(params / 1e6, 'f', 2) + " M", params, {}},
-                     {num(mean), mean, {}},
-                     {num(gap), gap, {}}};
+            {QString::fromStdString(compared.methods[r]), std::nan(""), {}},
+            {QString::fromStdString(compared.presets[r]), params, {}},
+            {QString::number(params / 1e6, 'f', 2) + " M", params, {}},
+            {num(mean), mean, {}},
+            {num(gap), gap, {}}};
     }
-    table()->setTable(tr("Run"), {tr("method"), tr("preset"), tr("parameters"),
-                                  tr("mean (low, high)"), tr("gap (high − low)")},
+    table()->setTable(tr("Run"),
+                      {tr("method"), tr("preset"), tr("parameters"), tr("mean (low, high)"),
+                       tr("gap (high − low)")},
                       rows, cells);
 
     auto* p = plot();
@@ -134,10 +133,11 @@ void ScalingView::refresh() {
                        std::pow(10.0, std::ceil(std::log10(hi))));
     auto yr = p->yAxis->range();
     p->yAxis->setRange(std::min(0.0, yr.lower) - 0.005, yr.upper * 1.15 + 0.005);
-    setTitle(byMethod.empty()
-                 ? tr("Scaling — no finished neural run has per-query %1").arg(measure_->currentText())
-                 : tr("Scaling: %1 and the high − low gap against model size")
-                       .arg(measure_->currentText()));
+    setTitle(
+        byMethod.empty()
+            ? tr("Scaling — no finished neural run has per-query %1").arg(measure_->currentText())
+            : tr("Scaling: %1 and the high − low gap against model size")
+                  .arg(measure_->currentText()));
     restyle();
 }
 
