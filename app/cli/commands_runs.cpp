@@ -20,6 +20,22 @@
 namespace clir::cli {
 namespace {
 
+// The path of a run's artifact of `kind`; throws naming the run when there is no such run or it
+// has none (`missing` says what it lacks and what the command needs).
+std::string runArtifact(store::Database& db, std::int64_t id, const std::string& kind,
+                        const std::string& missing) {
+    store::RunStore runs(db);
+    auto r = runs.run(id);
+    if (!r) throw std::runtime_error("no run " + std::to_string(id) + " in " + db.path());
+    std::string path;
+    for (const auto& art : runs.artifacts(id))
+        if (art.kind == kind) path = art.path;
+    if (path.empty())
+        throw std::runtime_error("run " + std::to_string(id) + " (" + r->method + ") has " +
+                                 missing);
+    return path;
+}
+
 std::atomic<bool> gCancel{false};
 extern "C" void onInterrupt(int) {
     gCancel.store(true);
@@ -187,17 +203,10 @@ int translateCommand(const GlobalOptions& g, const std::vector<std::string>& arg
         }
         if (beam <= 0) throw UsageError("translate: --beam must be a positive integer");
     }
-    std::int64_t id = parseRunId("translate", a.positionals[0]);
     store::Database db(g.databasePath);
-    store::RunStore runs(db);
-    auto r = runs.run(id);
-    if (!r) throw std::runtime_error("no run " + std::to_string(id) + " in " + db.path());
-    std::string checkpoint;
-    for (const auto& art : runs.artifacts(id))
-        if (art.kind == "nmt_checkpoint") checkpoint = art.path;
-    if (checkpoint.empty())
-        throw std::runtime_error("run " + std::to_string(id) + " (" + r->method +
-                                 ") has no translation model; translate needs a finished nmt run");
+    const std::string checkpoint =
+        runArtifact(db, parseRunId("translate", a.positionals[0]), "nmt_checkpoint",
+                    "no translation model; translate needs a finished nmt run");
     std::cout << train::translateText(checkpoint, a.value("--lang"), a.positionals[1], beam)
               << "\n";
     return 0;
@@ -223,18 +232,10 @@ int alignCommand(const GlobalOptions& g, const std::vector<std::string>& args) {
         }
         if (!(options.epsilon > 0)) throw UsageError("align: --eps must be a positive number");
     }
-    std::int64_t id = parseRunId("align", a.positionals[0]);
     store::Database db(g.databasePath);
-    store::RunStore runs(db);
-    auto r = runs.run(id);
-    if (!r) throw std::runtime_error("no run " + std::to_string(id) + " in " + db.path());
-    std::string checkpoint;
-    for (const auto& art : runs.artifacts(id))
-        if (art.kind == "best_checkpoint") checkpoint = art.path;
-    if (checkpoint.empty())
-        throw std::runtime_error("run " + std::to_string(id) + " (" + r->method +
-                                 ") has no retrieval checkpoint; align needs a finished "
-                                 "teacher, fine-tune, hybrid or optical run");
+    const std::string checkpoint = runArtifact(
+        db, parseRunId("align", a.positionals[0]), "best_checkpoint",
+        "no retrieval checkpoint; align needs a finished teacher, fine-tune, hybrid or optical run");
     auto al = train::alignSentences(checkpoint, a.positionals[1], a.positionals[2], options);
     const std::size_t cols = al.targetTokens.size();
     double total = 0;

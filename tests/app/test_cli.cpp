@@ -57,6 +57,8 @@ class TestCli : public QObject {
         QTest::newRow("run") << QStringList{"run", "--help"};
         QTest::newRow("list") << QStringList{"list", "--help"};
         QTest::newRow("show") << QStringList{"show", "--help"};
+        QTest::newRow("align") << QStringList{"align", "--help"};
+        QTest::newRow("translate") << QStringList{"translate", "--help"};
     }
     void help() {
         QFETCH(QStringList, args);
@@ -80,6 +82,8 @@ class TestCli : public QObject {
         QTest::newRow("bad status") << QStringList{"list", "--status", "done"} << "";
         QTest::newRow("bad language")
             << QStringList{"data", "fetch", "--lang", "xx"} << "unknown value 'xx'";
+        QTest::newRow("align bad eps")
+            << QStringList{"align", "1", "a", "b", "--eps", "-1"} << "--eps must be a positive";
     }
     void usageErrors() {
         QFETCH(QStringList, args);
@@ -177,6 +181,15 @@ class TestCli : public QObject {
         QCOMPARE(r.out, QString("eu\tentries\tq1\tnmt:800-steps\tZer da\tWhat is\t\n"));
         auto none = run({"--db", tmp_.filePath("tr.db"), "show", "999", "--translations"});
         QCOMPARE(none.code, 1);
+        // align and translate name what the run lacks.
+        auto align = run({"--db", tmp_.filePath("tr.db"), "align", QString::number(id), "the",
+                          "xthe"});
+        QCOMPARE(align.code, 1);
+        QVERIFY2(align.err.contains("has no retrieval checkpoint"), qPrintable(align.err));
+        auto translate = run({"--db", tmp_.filePath("tr.db"), "translate", QString::number(id),
+                              "Zer da", "--lang", "eu"});
+        QCOMPARE(translate.code, 1);
+        QVERIFY2(translate.err.contains("has no translation model"), qPrintable(translate.err));
     }
 
     void corruptDatabaseNamed() {

@@ -33,30 +33,12 @@ class TestWorkbenchJobs : public QObject {
     QString db_;
 
     nlohmann::json experiment(const std::string& name, int steps) {
-        return {{"name", name},
-                {"method", "nmt"},
-                {"seed", 4},
-                {"corpus", {{"languages", {"en-US", "om"}}}},
-                {"model", {{"threads", 1}, {"device", "cpu"}}},
-                {"nmt",
-                 {{"layers", 1},
-                  {"hidden", 64},
-                  {"heads", 4},
-                  {"ffn", 128},
-                  {"dropout", 0.0},
-                  {"vocab_size", 400},
-                  {"tokenizer_sentences", 400},
-                  {"steps", steps},
-                  {"batch_size", 16},
-                  {"learning_rate", 3e-3},
-                  {"warmup_steps", 10},
-                  {"max_length", 24},
-                  {"dev_sentences", 8},
-                  {"beam_size", 1},
-                  {"compare_apertium", false},
-                  {"log_every", 1},
-                  {"checkpoint_every", 10}}},
-                {"evaluation", {{"query_sets", {"entries"}}}}};
+        auto j = testing::tinyNmtExperiment(name, steps);
+        j["nmt"]["dev_sentences"] = 8;
+        j["nmt"]["beam_size"] = 1;
+        j["nmt"]["log_every"] = 1;  // a live curve
+        j["nmt"]["checkpoint_every"] = 10;
+        return j;
     }
 
     store::RunStatus statusOf(std::int64_t id) {

@@ -91,4 +91,30 @@ void writeSyntheticCorpus(const std::string& dir) {
             .dump());
 }
 
+nlohmann::json tinyNmtExperiment(const std::string& name, int steps) {
+    return {{"name", name},
+            {"method", "nmt"},
+            {"seed", 4},
+            {"corpus", {{"languages", {"en-US", "om"}}}},
+            {"model", {{"threads", 1}, {"device", "cpu"}}},
+            {"nmt",
+             {{"layers", 1},
+              {"hidden", 64},
+              {"heads", 4},
+              {"ffn", 128},
+              {"dropout", 0.0},
+              {"vocab_size", 400},
+              {"tokenizer_sentences", 400},
+              {"steps", steps},
+              {"batch_size", 16},
+              {"learning_rate", 3e-3},
+              {"warmup_steps", 10},
+              {"max_length", 24},
+              {"dev_sentences", 24},
+              {"beam_size", 3},
+              {"compare_apertium", false},
+              {"log_every", 10}}},
+            {"evaluation", {{"query_sets", {"entries"}}}}};
+}
+
 }  // namespace clir::testing

@@ -3,6 +3,7 @@
 // qrels in every direction, and three bitext pairs per page.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace clir::testing {
@@ -11,5 +12,8 @@ namespace clir::testing {
 std::string word(int i, int k);
 // Writes the corpus at `dir` (docs/, queries/, qrels/, bitext/, manifest.json).
 void writeSyntheticCorpus(const std::string& dir);
+// A small `nmt` experiment (1+1 layers of width 64, 400 pieces, om -> en, entries queries) that
+// trains in seconds on this corpus; tests adjust what they need.
+nlohmann::json tinyNmtExperiment(const std::string& name, int steps);
 
 }  // namespace clir::testing
