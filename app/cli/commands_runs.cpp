@@ -233,9 +233,10 @@ int alignCommand(const GlobalOptions& g, const std::vector<std::string>& args) {
         if (!(options.epsilon > 0)) throw UsageError("align: --eps must be a positive number");
     }
     store::Database db(g.databasePath);
-    const std::string checkpoint = runArtifact(
-        db, parseRunId("align", a.positionals[0]), "best_checkpoint",
-        "no retrieval checkpoint; align needs a finished teacher, fine-tune, hybrid or optical run");
+    const std::string checkpoint =
+        runArtifact(db, parseRunId("align", a.positionals[0]), "best_checkpoint",
+                    "no retrieval checkpoint; align needs a finished teacher, fine-tune, hybrid or "
+                    "optical run");
     auto al = train::alignSentences(checkpoint, a.positionals[1], a.positionals[2], options);
     const std::size_t cols = al.targetTokens.size();
     double total = 0;

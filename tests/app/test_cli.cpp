@@ -182,8 +182,8 @@ class TestCli : public QObject {
         auto none = run({"--db", tmp_.filePath("tr.db"), "show", "999", "--translations"});
         QCOMPARE(none.code, 1);
         // align and translate name what the run lacks.
-        auto align = run({"--db", tmp_.filePath("tr.db"), "align", QString::number(id), "the",
-                          "xthe"});
+        auto align =
+            run({"--db", tmp_.filePath("tr.db"), "align", QString::number(id), "the", "xthe"});
         QCOMPARE(align.code, 1);
         QVERIFY2(align.err.contains("has no retrieval checkpoint"), qPrintable(align.err));
         auto translate = run({"--db", tmp_.filePath("tr.db"), "translate", QString::number(id),

@@ -88,6 +88,7 @@ class TestWorkbenchPanels : public QObject {
         runs.appendMetrics(better_, loss);
         loss.resize(20);
         runs.appendMetrics(optical_, loss);
+        runs.appendMetrics(base_, {{"dev_map", 0, 0.35, 1.0}});  // one point only
         for (int step : {0, 100}) {
             store::AlignmentRecord a;
             a.step = step;
@@ -150,6 +151,15 @@ class TestWorkbenchPanels : public QObject {
         QCOMPARE(curves->plot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
         QCOMPARE(curves->pointCount(better_), 50);
         QCOMPARE(curves->plot()->legend->itemCount(), 2);
+        // A single point is drawn as a dot, in a range around its value.
+        QTest::mouseClick(curves->logY(), Qt::LeftButton);
+        QVERIFY(!curves->logY()->isChecked());
+        w.runBrowser()->selectRuns({base_});
+        QCOMPARE(curves->metricChooser()->currentText(), QString("dev_map"));
+        QCOMPARE(curves->pointCount(base_), 1);
+        QCOMPARE(curves->plot()->graph(0)->scatterStyle().shape(), QCPScatterStyle::ssDisc);
+        QVERIFY(curves->plot()->yAxis->range().contains(0.35));
+        QVERIFY(curves->plot()->yAxis->range().size() < 0.1);
     }
 
     void alignmentHeatmap() {

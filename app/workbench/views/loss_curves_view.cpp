@@ -136,6 +136,9 @@ void LossCurvesView::rebuild() {
         faint.setAlpha(weight > 0 ? 60 : 255);
         raw->setPen(QPen(faint, 1));
         raw->setName(label);
+        // A handful of points (an evaluation metric, a run that just started) shows as dots:
+        // a line through one point draws nothing.
+        if (x.size() <= 20) raw->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, c, c, 6));
         raw->setProperty("runId", QVariant::fromValue<qlonglong>(run.id));
         raw->setProperty("raw", true);
         if (weight > 0) {
@@ -152,8 +155,20 @@ void LossCurvesView::rebuild() {
     setTitle(series.empty() ? tr("Training curves — select runs in the run browser")
                             : tr("Training curves: %1").arg(metric));
     p->rescaleAxes();
-    if (p->xAxis->range().size() == 0)
-        p->xAxis->setRange(p->xAxis->range().lower - 1, p->xAxis->range().upper + 1);
+    // A single step or a constant value: open the range around it (QCustomPlot's own
+    // widening of an empty range is far too wide for a MAP of 0.3).
+    double xLo = 1e300, xHi = -1e300, yLo = 1e300, yHi = -1e300;
+    for (int i = 0; i < p->graphCount(); ++i)
+        for (auto it = p->graph(i)->data()->constBegin(); it != p->graph(i)->data()->constEnd();
+             ++it) {
+            xLo = std::min(xLo, it->key), xHi = std::max(xHi, it->key);
+            yLo = std::min(yLo, it->value), yHi = std::max(yHi, it->value);
+        }
+    if (xLo <= xHi && xHi - xLo < 1e-12) p->xAxis->setRange(xLo - 1, xHi + 1);
+    if (yLo <= yHi && yHi - yLo < 1e-12) {
+        const double d = yLo != 0 ? std::abs(yLo) * 0.1 : 1.0;
+        p->yAxis->setRange(log ? yLo / 2 : yLo - d, log ? yLo * 2 : yLo + d);
+    }
     restyle();
 }
 
