@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include "core/data/corpus_reader.h"
 #include "core/data/corpus_settings.h"
@@ -21,6 +22,19 @@ double ComparedRuns::groupMean(std::size_t row, const std::string& group) const 
         }
     }
     return n ? sum / n : std::numeric_limits<double>::quiet_NaN();
+}
+
+QVector<qint64> latestFinishedRuns(store::Database& db) {
+    QVector<qint64> ids;
+    std::set<std::string> seen;
+    for (const auto& r : store::RunStore(db).runs())  // newest first
+        if (r.status == store::RunStatus::Finished && seen.insert(r.name).second) ids.prepend(r.id);
+    return ids;
+}
+
+const QStringList& chartMeasures() {
+    static const QStringList measures = {"map", "ndcg_cut_10", "recip_rank", "P_10", "recall_100"};
+    return measures;
 }
 
 ComparedRuns compareStoredRuns(store::Database& db, const QVector<qint64>& runIds,

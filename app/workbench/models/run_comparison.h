@@ -4,6 +4,7 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 #include <QVector>
 #include <string>
 #include <vector>
@@ -23,6 +24,12 @@ struct ComparedRuns {
     // Mean of the present low-resource and high-resource cells of a row (NaN when none).
     double groupMean(std::size_t row, const std::string& group) const;
 };
+
+// Every experiment name's latest finished run (a rerun replaces the earlier one), oldest first:
+// what the results and scaling charts show when no runs are chosen.
+QVector<qint64> latestFinishedRuns(store::Database& db);
+// The measures the charts offer.
+const QStringList& chartMeasures();
 
 // Runs without per-query values of the measure on that query set are left out. baselineId 0: no
 // significance tests. The pivot language (English queries) is not a cross-lingual result and is

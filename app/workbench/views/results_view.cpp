@@ -30,8 +30,7 @@ ResultsView::ResultsView(store::Database& db, QWidget* parent)
       measure_(new QComboBox(this)),
       querySet_(new QComboBox(this)),
       baseline_(new QComboBox(this)) {
-    for (const char* m : {"map", "ndcg_cut_10", "recip_rank", "P_10", "recall_100"})
-        measure_->addItem(QString::fromLatin1(m));
+    measure_->addItems(chartMeasures());
     querySet_->addItems({"entries", "headings"});
     querySet_->setToolTip(tr("Query set: index entries or section headings"));
     baseline_->setToolTip(
@@ -78,13 +77,9 @@ QVector<qint64> ResultsView::candidates() const {
         std::sort(ids.begin(), ids.end());
         return ids;
     }
-    // Every experiment's latest finished run (a rerun replaces the earlier one), oldest first.
-    QVector<qint64> all;
-    std::set<std::string> seen;
-    for (const auto& r : store.runs())  // newest first
-        if (r.status == store::RunStatus::Finished && seen.insert(r.name).second &&
-            !store.results(r.id).empty())
-            all.prepend(r.id);
+    QVector<qint64> all;  // runs without results (a corpus build) have no bars
+    for (auto id : latestFinishedRuns(db_))
+        if (!store.results(id).empty()) all << id;
     return all;
 }
 

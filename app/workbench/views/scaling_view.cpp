@@ -23,8 +23,7 @@ ScalingView::ScalingView(store::Database& db, QWidget* parent)
       db_(db),
       measure_(new QComboBox(this)),
       querySet_(new QComboBox(this)) {
-    for (const char* m : {"map", "ndcg_cut_10", "recip_rank", "P_10", "recall_100"})
-        measure_->addItem(QString::fromLatin1(m));
+    measure_->addItems(chartMeasures());
     querySet_->addItems({"entries", "headings"});
     auto* c = controls();
     c->insertWidget(0, new QLabel(tr("Measure:"), this));
@@ -48,11 +47,7 @@ ScalingView::ScalingView(store::Database& db, QWidget* parent)
 
 void ScalingView::refresh() {
     // Every experiment's latest finished run with a model preset and per-query results.
-    store::RunStore store(db_);
-    QVector<qint64> ids;
-    std::set<std::string> seen;
-    for (const auto& r : store.runs())  // newest first
-        if (r.status == store::RunStatus::Finished && seen.insert(r.name).second) ids.prepend(r.id);
+    const QVector<qint64> ids = latestFinishedRuns(db_);
     const std::string measure = measure_->currentText().toStdString();
     auto compared = compareStoredRuns(db_, ids, measure, querySet_->currentText().toStdString(), 0);
     struct Point {
