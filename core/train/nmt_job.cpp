@@ -26,6 +26,7 @@
 #include "core/retrieval/neural_search.h"
 #include "core/retrieval/run_evaluation.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/translation_cache.h"
 #include "core/train/training_common.h"
 #include "core/util/blas_threads.h"
 #include "core/util/fs.h"
@@ -110,59 +111,6 @@ std::vector<std::string> translateAll(model::NmtModelImpl& net, const model::Tok
     }
     return out;
 }
-
-// Translations by one model under one decoding setting, kept on disk beside the data so that a
-// run reusing the model (nmt-teacher-xs reuses nmt-xs) does not decode the same sentences again.
-// Decoding is deterministic, so a cached translation is the one the model would produce.
-class TranslationCache {
-  public:
-    TranslationCache(const std::string& checkpoint, const model::DecodeOptions& o) {
-        auto sidecar = nlohmann::json::parse(fs::readFile(checkpoint + "/checkpoint.json"));
-        std::ostringstream name;
-        name << sidecar.at("files").at("model.pt").at("sha256").get<std::string>().substr(0, 16)
-             << "-beam" << o.beamSize << "-lp" << o.lengthPenalty << "-max" << o.maxLength << "-r"
-             << o.lengthRatio << "+" << o.lengthSlack << ".json";
-        path_ = fs::dataDir() + "/translations/" + name.str();
-        if (!std::filesystem::exists(path_)) return;
-        try {
-            entries_ = nlohmann::json::parse(fs::readFile(path_));
-        } catch (const std::exception&) {
-            entries_ = nlohmann::json::object();  // a damaged cache is rebuilt, never trusted
-        }
-        if (!entries_.is_object()) entries_ = nlohmann::json::object();
-    }
-
-    // The translations of texts, decoding only those not cached yet.
-    template <typename Decode>
-    std::vector<std::string> translate(const std::string& lang,
-                                       const std::vector<std::string>& texts, Decode&& decode) {
-        std::vector<std::string> out(texts.size()), missing;
-        std::vector<std::size_t> where;
-        auto& byLang = entries_[lang];
-        for (std::size_t i = 0; i < texts.size(); ++i) {
-            auto it = byLang.find(texts[i]);
-            if (it != byLang.end() && it->is_string()) {
-                out[i] = it->get<std::string>();
-            } else {
-                missing.push_back(texts[i]);
-                where.push_back(i);
-            }
-        }
-        if (missing.empty()) return out;
-        auto fresh = decode(missing);
-        for (std::size_t k = 0; k < missing.size(); ++k) {
-            out[where[k]] = fresh[k];
-            byLang[missing[k]] = fresh[k];
-        }
-        std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
-        fs::writeFileAtomic(path_, entries_.dump());
-        return out;
-    }
-
-  private:
-    std::string path_;
-    nlohmann::json entries_ = nlohmann::json::object();
-};
 
 }  // namespace
 
