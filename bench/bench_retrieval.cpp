@@ -133,8 +133,8 @@ int main(int argc, char** argv) {
         return std::string(out);
     });
     auto start = Clock::now();
-    auto evRef = pythonChild(
-        {python, source + "/tests/reference/trec_eval_reference.py", qrelsPath, runPath});
+    auto evRef =
+        pythonChild({python, source + "/bench/reference_evaluator.py", qrelsPath, runPath});
     double sEvRef = seconds(start);
     if (ev.output.rfind("error", 0) == 0 || ours.output.rfind("error", 0) == 0) {
         std::fprintf(stderr, "%s%s\n", ev.output.c_str(), ours.output.c_str());

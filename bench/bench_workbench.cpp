@@ -18,6 +18,7 @@
 #include "app/workbench/main_window.h"
 #include "app/workbench/models/job_queue.h"
 #include "app/workbench/views/run_browser.h"
+#include "core/jobs/experiment.h"
 #include "core/config/experiment_spec.h"
 
 using namespace clir;
@@ -72,13 +73,13 @@ int main(int argc, char** argv) {
     auto idle = measure([&] { return idleClock.elapsed() > 5000; });
 
     auto spec =
-        config::loadExperiment(std::string(CLIRLAB_SOURCE_DIR) + "/experiments/pretrain-xs.json");
+        jobs::loadExperiment(std::string(CLIRLAB_SOURCE_DIR) + "/experiments/pretrain-xs.json");
     spec.name = "bench-ui";
     spec.config["pretrain"]["steps"] = 100;
     spec.config["pretrain"]["warmup_steps"] = 10;
     spec.config["pretrain"]["log_every"] = 2;
     spec.config["name"] = spec.name;
-    spec = config::parseExperiment(spec.config.dump(), "bench-ui");
+    spec = jobs::parseExperiment(spec.config.dump(), "bench-ui");
     QElapsedTimer jobClock;
     jobClock.start();
     qint64 id = w.jobQueue()->enqueue(spec);

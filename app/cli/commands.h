@@ -24,5 +24,7 @@ int showRun(const GlobalOptions& g, const std::vector<std::string>& args);
 int evalRun(const GlobalOptions& g, const std::vector<std::string>& args);
 int exportRun(const GlobalOptions& g, const std::vector<std::string>& args);
 int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args);
+int reevalRuns(const GlobalOptions& g, const std::vector<std::string>& args);
+int schemaReference(const GlobalOptions& g, const std::vector<std::string>& args);
 
 }  // namespace clir::cli

@@ -1,6 +1,8 @@
-// `clirlab eval`, `clirlab export` and `clirlab compare`: trec_eval-compatible evaluation of run
-// files, export of stored runs, and per-language comparison tables with significance markers.
+// `clirlab eval`, `export`, `compare`, `reeval` and `schema`: trec_eval-compatible evaluation of
+// run files, export of stored runs, per-language comparison tables with significance markers,
+// re-evaluation of stored runs, and the generated settings reference.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <set>
@@ -10,6 +12,9 @@
 #include "core/eval/comparison.h"
 #include "core/eval/measures.h"
 #include "core/eval/trec_io.h"
+#include "core/jobs/experiment.h"
+#include "core/jobs/reevaluate.h"
+#include "core/jobs/run_comparison.h"
 #include "core/store/run_store.h"
 #include "core/util/fs.h"
 #include "core/util/text.h"
@@ -106,15 +111,11 @@ int exportRun(const GlobalOptions& g, const std::vector<std::string>& args) {
     std::string csv;
     if (a.has("--per-query")) {
         csv = "run,language,query_set,qid,measure,value\n";
-        auto s = db.prepare(
-            "SELECT language, query_set, qid, measure, value FROM query_results WHERE run_id=? "
-            "ORDER BY language, query_set, qid, measure");
-        s.bind(1, id);
-        while (s.step()) {
+        for (const auto& q : runs.queryResults(id)) {
             char v[32];
-            std::snprintf(v, sizeof(v), "%.6f", s.real(4));
-            csv += std::to_string(id) + "," + csvField(s.text(0)) + "," + csvField(s.text(1)) +
-                   "," + csvField(s.text(2)) + "," + csvField(s.text(3)) + "," + v + "\n";
+            std::snprintf(v, sizeof(v), "%.6f", q.value);
+            csv += std::to_string(id) + "," + csvField(q.language) + "," + csvField(q.querySet) +
+                   "," + csvField(q.qid) + "," + csvField(q.measure) + "," + v + "\n";
         }
     } else {
         csv = "run,name,method,language,query_set,measure,value\n";
@@ -150,12 +151,12 @@ int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
     std::vector<std::int64_t> ids;
     for (const auto& p : a.positionals) ids.push_back(parseRunId("compare", p));
     std::string measure = a.value("--measure", "map");
-    if (std::find(eval::measureNames().begin(), eval::measureNames().end(), measure) ==
-            eval::measureNames().end() ||
-        eval::isCountMeasure(measure))
-        throw UsageError(
-            "compare: --measure must be one of map, recip_rank, P_10, recall_100, "
-            "recall_1000, ndcg_cut_10");
+    const auto& measures = eval::reportedMeasures();
+    if (std::find(measures.begin(), measures.end(), measure) == measures.end()) {
+        std::string names;
+        for (const auto& m : measures) names += (names.empty() ? "" : ", ") + m;
+        throw UsageError("compare: --measure must be one of " + names);
+    }
     std::string set = a.value("--set", "entries");
     std::int64_t baseline =
         a.has("--baseline") ? parseRunId("compare", a.value("--baseline")) : ids[0];
@@ -164,18 +165,78 @@ int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
     std::vector<eval::ComparedRun> compared;
     for (auto id : ids) {
         auto r = requireRun(runs, id, db.path());
-        eval::ComparedRun c;
-        c.label = r.name + " (#" + std::to_string(id) + ")";
+        auto c = jobs::storedRunValues(runs, id, measure, set, true,
+                                       r.name + " (#" + std::to_string(id) + ")");
         c.isBaseline = id == baseline;
-        for (const auto& x : runs.results(id))
-            if (x.querySet == set && x.measure == measure) {
-                c.perLanguage[x.language] = runs.queryResults(id, x.language, set, measure);
-            }
         compared.push_back(std::move(c));
     }
     if (std::none_of(compared.begin(), compared.end(), [](const auto& c) { return c.isBaseline; }))
         throw UsageError("compare: --baseline must be one of the compared runs");
     std::cout << eval::formatComparison(eval::compareRuns(compared), measure, set);
+    return 0;
+}
+
+int reevalRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
+    CommandSpec spec{"reeval",
+                     "clirlab reeval RUN... | --all",
+                     "Recompute stored runs' measures from their TREC files with this build's "
+                     "evaluator (trec_eval 10.0 semantics, -c), replacing the stored results and "
+                     "per-query values; prints map and ndcg_cut_10 before and after.",
+                     {{"--all", false, false, "every finished run with TREC files"}},
+                     0,
+                     1024};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    if (a.positionals.empty() == !a.has("--all"))
+        throw UsageError("reeval: name runs or give --all");
+    store::Database db(g.databasePath);
+    std::vector<std::int64_t> ids;
+    for (const auto& p : a.positionals) ids.push_back(parseRunId("reeval", p));
+    if (a.has("--all")) {
+        store::RunStore runs(db);
+        for (const auto& r : runs.runs())
+            if (r.status == store::RunStatus::Finished) ids.insert(ids.begin(), r.id);
+    }
+    auto num = [](double v) {
+        if (std::isnan(v)) return std::string("–");
+        char buf[32];
+        std::snprintf(buf, sizeof(buf), "%.4f", v);
+        return std::string(buf);
+    };
+    std::cout << "| run | language | set | queries | map before | map after | ndcg_cut_10 before "
+                 "| ndcg_cut_10 after |\n|---|---|---|---:|---:|---:|---:|---:|\n";
+    for (auto id : ids)
+        for (const auto& r : jobs::reevaluateRun(db, id))
+            std::cout << "| #" << id << " | " << r.language << " | " << r.querySet << " | "
+                      << r.queries << " | " << num(r.mapBefore) << " | " << num(r.mapAfter) << " | "
+                      << num(r.ndcgBefore) << " | " << num(r.ndcgAfter) << " |\n";
+    return 0;
+}
+
+int schemaReference(const GlobalOptions&, const std::vector<std::string>& args) {
+    CommandSpec spec{"schema",
+                     "clirlab schema [--json]",
+                     "Print every method and experiment setting (key, type, default, range, "
+                     "description) as Markdown, or the experiment's JSON schema tree with --json.",
+                     {{"--json", false, false, "the defaults of every block as one JSON document"}},
+                     0,
+                     0};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    if (a.has("--json")) {
+        nlohmann::json defaults = nlohmann::json::object();
+        for (const auto& [key, node] : jobs::experimentSchema().properties)
+            if (!node.defaultValue.is_null() || node.type == config::SchemaNode::Type::Object) {
+                nlohmann::json v = node.type == config::SchemaNode::Type::Object
+                                       ? nlohmann::json::object()
+                                       : node.defaultValue;
+                config::validate(v, node, key);
+                defaults[key] = v;
+            }
+        std::cout << defaults.dump(2) << "\n";
+        return 0;
+    }
+    std::cout << jobs::settingsReference();
     return 0;
 }
 

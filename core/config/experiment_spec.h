@@ -1,4 +1,5 @@
-// An experiment file (experiments/*.json), validated against its schema with defaults filled.
+// An experiment (experiments/*.json) once validated: its identity and the whole configuration
+// with defaults filled. Parsing, which knows every method and block, is core/jobs/experiment.h.
 #pragma once
 
 #include <cstdint>
@@ -20,16 +21,5 @@ struct ExperimentSpec {
     nlohmann::json config;   // the whole validated document, defaults included
     std::string configHash;  // SHA-256 of config.dump()
 };
-
-const std::vector<std::string>& methodNames();  // the methods this build can run
-// The optional blocks a method reads (the new-run form shows these); throws std::out_of_range
-// for an unknown method.
-const std::vector<std::string>& methodBlockNames(const std::string& method);
-SchemaNode suiteSchema();  // the "suite" block (several experiments)
-SchemaNode experimentSchema();
-
-// Errors are ConfigError messages starting with the source: "x.json: field 'seed': ...".
-ExperimentSpec parseExperiment(const std::string& text, const std::string& source);
-ExperimentSpec loadExperiment(const std::string& path);
 
 }  // namespace clir::config

@@ -92,6 +92,142 @@ bool lengthOk(const std::string& a, const std::string& b, const BitextSettings& 
     return std::max(la, lb) / std::min(la, lb) <= s.maxLengthRatio;
 }
 
+// One language's documents, passages and (against English) bitext pairs, by split.
+void writeDocuments(const std::string& language, bool isPivot, LanguageData& L,
+                    const LanguageData& en, const CorpusSettings& settings, Writer& out,
+                    std::map<Split, nlohmann::json>& splitStats) {
+    std::map<Split, std::ostringstream> bitext, bitextIds;
+    std::ostringstream docs, passages;
+    for (const auto& [page, hp] : L.pages) {
+        std::string docid = docIdOfPage(page);
+        auto enDoc = en.docs.find(docid);
+        Split split = assignSplit(docid, settings.split);
+        std::vector<HelpParagraph> kept;
+        if (!isPivot) L.emptyParagraphs += hp.emptyParagraphs;
+        std::map<std::string, const HelpParagraph*> enById;
+        if (enDoc != en.docs.end())
+            for (const auto& p : enDoc->second.paragraphs) enById[p.id] = &p;
+        for (const auto& p : hp.paragraphs) {
+            auto match = enById.find(p.id);
+            if (!isPivot && match != enById.end() && match->second->text == p.text) {
+                ++L.untranslatedParagraphs;
+                continue;
+            }
+            kept.push_back(p);
+            if (!isPivot && match != enById.end() &&
+                lengthOk(match->second->text, p.text, settings.bitext)) {
+                bitext[split] << match->second->text << '\t' << p.text << '\n';
+                bitextIds[split] << docid << '#' << p.id << '\n';
+                splitStats[split]["bitext_pairs"] =
+                    splitStats[split]["bitext_pairs"].get<int>() + 1;
+            }
+        }
+        if (kept.empty()) {
+            if (!hp.paragraphs.empty()) ++L.untranslatedPages;
+            continue;
+        }
+        if (!isPivot) L.docs[docid] = Document{docid, hp.title, joinParagraphs(kept), split, kept};
+        docs << nlohmann::json{{"id", docid},
+                               {"title", hp.title},
+                               {"text", joinParagraphs(kept)},
+                               {"split", toString(split)}}
+                    .dump()
+             << '\n';
+        for (const auto& p : kept)
+            passages << nlohmann::json{{"id", docid + "#" + p.id},
+                                       {"doc", docid},
+                                       {"text", p.text},
+                                       {"split", toString(split)}}
+                            .dump()
+                     << '\n';
+        splitStats[split]["documents"] = splitStats[split]["documents"].get<int>() + 1;
+        splitStats[split]["passages"] = splitStats[split]["passages"].get<int>() + int(kept.size());
+    }
+    out.write("docs/" + language + ".jsonl", docs.str());
+    out.write("passages/" + language + ".jsonl", passages.str());
+    if (!isPivot)
+        for (Split s : kSplits) {
+            std::string base = "bitext/" + language + "." + toString(s);
+            out.write(base + ".tsv", bitext[s].str());
+            out.write(base + ".ids", bitextIds[s].str());
+        }
+}
+
+// One language's query sets and their qrels in every direction. Headings: every page indexed
+// under the heading in that split is relevant. Returns the headings dropped as untranslated.
+int writeQuerySets(const std::string& language, bool isPivot, const LanguageData& L,
+                   std::map<std::string, LanguageData>& langs,
+                   const std::map<std::string, std::string>& englishHeadingByQid, Writer& out,
+                   std::map<Split, nlohmann::json>& splitStats) {
+    const std::string& pivot = pivotLanguage();
+    const LanguageData& en = langs.at(pivot);
+    std::map<Split, std::vector<const IndexQuery*>> entriesBySplit;
+    std::map<Split, std::map<std::string, std::set<std::string>>> headings;
+    int untranslatedHeadings = 0;
+    for (const auto& q : L.entries) {
+        Split split = en.docs.at(q.docid).split;
+        entriesBySplit[split].push_back(&q);
+        auto enHeading = englishHeadingByQid.find(q.qid);
+        if (!isPivot && enHeading != englishHeadingByQid.end() && enHeading->second == q.heading) {
+            ++untranslatedHeadings;
+            continue;
+        }
+        if (!q.heading.empty()) headings[split][q.heading].insert(q.docid);
+    }
+    // Directions: X -> English, X -> X (monolingual), English -> X (reverse).
+    std::vector<std::string> docLangs = {pivot};
+    if (!isPivot) docLangs.push_back(language);
+    for (Split s : kSplits) {
+        auto& qs = entriesBySplit[s];
+        std::sort(qs.begin(), qs.end(), [](auto* a, auto* b) { return a->qid < b->qid; });
+        std::ostringstream qEntries, qHeadings;
+        for (auto* q : qs) qEntries << q->qid << '\t' << q->text << '\n';
+        std::vector<std::pair<std::string, std::string>> headingQids;  // qid, heading
+        for (const auto& [h, _] : headings[s])
+            headingQids.emplace_back("h" + Sha256::hex(h).substr(0, 12), h);
+        std::sort(headingQids.begin(), headingQids.end());
+        for (const auto& [qid, h] : headingQids) qHeadings << qid << '\t' << h << '\n';
+        std::string tag = std::string(".") + toString(s);
+        out.write("queries/" + language + ".entries" + tag + ".tsv", qEntries.str());
+        out.write("queries/" + language + ".headings" + tag + ".tsv", qHeadings.str());
+        auto& st = splitStats[s];
+        st["queries_entries"] = qs.size();
+        st["queries_headings"] = headingQids.size();
+        for (const auto& dl : docLangs) {
+            const auto& targetDocs = langs[dl].docs;
+            std::ostringstream rEntries, rHeadings;
+            int nEntries = 0, nHeadings = 0;
+            for (auto* q : qs)
+                if (targetDocs.count(q->docid)) {
+                    rEntries << q->qid << " 0 " << q->docid << " 1\n";
+                    ++nEntries;
+                }
+            for (const auto& [qid, h] : headingQids)
+                for (const auto& d : headings[s][h])
+                    if (targetDocs.count(d)) {
+                        rHeadings << qid << " 0 " << d << " 1\n";
+                        ++nHeadings;
+                    }
+            std::string base = "qrels/" + language + "." + dl;
+            out.write(base + ".entries" + tag + ".qrels", rEntries.str());
+            out.write(base + ".headings" + tag + ".qrels", rHeadings.str());
+            if (dl == pivot) {
+                st["qrels_entries"] = nEntries;
+                st["qrels_headings"] = nHeadings;
+            }
+        }
+        if (!isPivot) {
+            // Reverse direction: English queries against this language's pages.
+            std::ostringstream rev;
+            for (const auto& q : en.entries)
+                if (en.docs.at(q.docid).split == s && L.docs.count(q.docid))
+                    rev << q.qid << " 0 " << q.docid << " 1\n";
+            out.write("qrels/" + pivot + "." + language + ".entries" + tag + ".qrels", rev.str());
+        }
+    }
+    return untranslatedHeadings;
+}
+
 }  // namespace
 
 CorpusBuildResult buildCorpus(const CorpusSettings& settings,
@@ -145,135 +281,12 @@ CorpusBuildResult buildCorpus(const CorpusSettings& settings,
         ctx.checkCancelled();
         ctx.report(perLang * (langIndex + 1) - perLang * 0.1, src.language + ": writing");
 
-        // Documents, passages and bitext.
-        std::map<Split, std::ostringstream> bitext, bitextIds;
-        std::ostringstream docs, passages;
         std::map<Split, nlohmann::json> splitStats;
-        for (Split s : kSplits)
-            splitStats[s] = {{"documents", 0}, {"passages", 0}, {"bitext_pairs", 0}};
-        for (const auto& [page, hp] : L.pages) {
-            std::string docid = docIdOfPage(page);
-            auto enDoc = en.docs.find(docid);
-            Split split = assignSplit(docid, settings.split);
-            std::vector<HelpParagraph> kept;
-            if (!isPivot) L.emptyParagraphs += hp.emptyParagraphs;
-            std::map<std::string, const HelpParagraph*> enById;
-            if (enDoc != en.docs.end())
-                for (const auto& p : enDoc->second.paragraphs) enById[p.id] = &p;
-            for (const auto& p : hp.paragraphs) {
-                auto match = enById.find(p.id);
-                if (!isPivot && match != enById.end() && match->second->text == p.text) {
-                    ++L.untranslatedParagraphs;
-                    continue;
-                }
-                kept.push_back(p);
-                if (!isPivot && match != enById.end() &&
-                    lengthOk(match->second->text, p.text, settings.bitext)) {
-                    bitext[split] << match->second->text << '\t' << p.text << '\n';
-                    bitextIds[split] << docid << '#' << p.id << '\n';
-                    splitStats[split]["bitext_pairs"] =
-                        splitStats[split]["bitext_pairs"].get<int>() + 1;
-                }
-            }
-            if (kept.empty()) {
-                if (!hp.paragraphs.empty()) ++L.untranslatedPages;
-                continue;
-            }
-            if (!isPivot)
-                L.docs[docid] = Document{docid, hp.title, joinParagraphs(kept), split, kept};
-            docs << nlohmann::json{{"id", docid},
-                                   {"title", hp.title},
-                                   {"text", joinParagraphs(kept)},
-                                   {"split", toString(split)}}
-                        .dump()
-                 << '\n';
-            for (const auto& p : kept)
-                passages << nlohmann::json{{"id", docid + "#" + p.id},
-                                           {"doc", docid},
-                                           {"text", p.text},
-                                           {"split", toString(split)}}
-                                .dump()
-                         << '\n';
-            splitStats[split]["documents"] = splitStats[split]["documents"].get<int>() + 1;
-            splitStats[split]["passages"] =
-                splitStats[split]["passages"].get<int>() + int(kept.size());
-        }
-        out.write("docs/" + src.language + ".jsonl", docs.str());
-        out.write("passages/" + src.language + ".jsonl", passages.str());
-        if (!isPivot)
-            for (Split s : kSplits) {
-                std::string base = "bitext/" + src.language + "." + toString(s);
-                out.write(base + ".tsv", bitext[s].str());
-                out.write(base + ".ids", bitextIds[s].str());
-            }
-
-        // Query sets. Headings: every page indexed under the heading in that split is relevant.
-        std::map<Split, std::vector<const IndexQuery*>> entriesBySplit;
-        std::map<Split, std::map<std::string, std::set<std::string>>> headings;
-        int untranslatedHeadings = 0;
-        for (const auto& q : L.entries) {
-            Split split = en.docs.at(q.docid).split;
-            entriesBySplit[split].push_back(&q);
-            auto enHeading = englishHeadingByQid.find(q.qid);
-            if (!isPivot && enHeading != englishHeadingByQid.end() &&
-                enHeading->second == q.heading) {
-                ++untranslatedHeadings;
-                continue;
-            }
-            if (!q.heading.empty()) headings[split][q.heading].insert(q.docid);
-        }
-        // Directions: X -> English, X -> X (monolingual), English -> X (reverse).
-        std::vector<std::string> docLangs = {pivot};
-        if (!isPivot) docLangs.push_back(src.language);
-        for (Split s : kSplits) {
-            auto& qs = entriesBySplit[s];
-            std::sort(qs.begin(), qs.end(), [](auto* a, auto* b) { return a->qid < b->qid; });
-            std::ostringstream qEntries, qHeadings;
-            for (auto* q : qs) qEntries << q->qid << '\t' << q->text << '\n';
-            std::vector<std::pair<std::string, std::string>> headingQids;  // qid, heading
-            for (const auto& [h, _] : headings[s])
-                headingQids.emplace_back("h" + Sha256::hex(h).substr(0, 12), h);
-            std::sort(headingQids.begin(), headingQids.end());
-            for (const auto& [qid, h] : headingQids) qHeadings << qid << '\t' << h << '\n';
-            std::string tag = std::string(".") + toString(s);
-            out.write("queries/" + src.language + ".entries" + tag + ".tsv", qEntries.str());
-            out.write("queries/" + src.language + ".headings" + tag + ".tsv", qHeadings.str());
-            auto& st = splitStats[s];
-            st["queries_entries"] = qs.size();
-            st["queries_headings"] = headingQids.size();
-            for (const auto& dl : docLangs) {
-                const auto& targetDocs = langs[dl].docs;
-                std::ostringstream rEntries, rHeadings;
-                int nEntries = 0, nHeadings = 0;
-                for (auto* q : qs)
-                    if (targetDocs.count(q->docid)) {
-                        rEntries << q->qid << " 0 " << q->docid << " 1\n";
-                        ++nEntries;
-                    }
-                for (const auto& [qid, h] : headingQids)
-                    for (const auto& d : headings[s][h])
-                        if (targetDocs.count(d)) {
-                            rHeadings << qid << " 0 " << d << " 1\n";
-                            ++nHeadings;
-                        }
-                std::string base = "qrels/" + src.language + "." + dl;
-                out.write(base + ".entries" + tag + ".qrels", rEntries.str());
-                out.write(base + ".headings" + tag + ".qrels", rHeadings.str());
-                if (dl == pivot) {
-                    st["qrels_entries"] = nEntries;
-                    st["qrels_headings"] = nHeadings;
-                }
-            }
-            if (!isPivot) {
-                // Reverse direction: English queries against this language's pages.
-                std::ostringstream rev;
-                for (const auto& q : en.entries)
-                    if (en.docs.at(q.docid).split == s && L.docs.count(q.docid))
-                        rev << q.qid << " 0 " << q.docid << " 1\n";
-                out.write("qrels/" + pivot + "." + src.language + ".entries" + tag + ".qrels",
-                          rev.str());
-            }
-        }
+        for (Split sp : kSplits)
+            splitStats[sp] = {{"documents", 0}, {"passages", 0}, {"bitext_pairs", 0}};
+        writeDocuments(src.language, isPivot, L, en, settings, out, splitStats);
+        const int untranslatedHeadings =
+            writeQuerySets(src.language, isPivot, L, langs, englishHeadingByQid, out, splitStats);
         nlohmann::json langStats;
         for (Split s : kSplits) langStats[toString(s)] = splitStats[s];
         const auto& c = L.entryCounts;

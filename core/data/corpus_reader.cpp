@@ -52,6 +52,48 @@ std::vector<CorpusQuery> readQueries(const std::string& corpusDir, const std::st
     return out;
 }
 
+std::vector<BitextPair> readBitext(const std::string& corpusDir, const std::string& language,
+                                   const std::string& split, std::size_t limit) {
+    const std::string base = corpusDir + "/bitext/" + language + "." + split;
+    const std::string path = base + ".tsv";
+    std::istringstream lines(fs::readFile(path)), keys(fs::readFile(base + ".ids"));
+    std::vector<BitextPair> out;
+    std::size_t lineNo = 0;
+    for (std::string line, key; std::getline(lines, line) && out.size() < limit;) {
+        ++lineNo;
+        if (!std::getline(keys, key))
+            throw std::runtime_error(base + ".ids: fewer lines than " + path + " (line " +
+                                     std::to_string(lineNo) + ")");
+        auto tab = line.find('\t');
+        if (tab == std::string::npos)
+            throw std::runtime_error(path + ":" + std::to_string(lineNo) +
+                                     ": expected English<TAB>translation");
+        BitextPair p{language + ":" + key, line.substr(0, tab), line.substr(tab + 1)};
+        if (p.english.empty() || p.other.empty()) continue;
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+PassageText readPassages(const std::string& corpusDir, const std::string& language) {
+    const std::string path = corpusDir + "/passages/" + language + ".jsonl";
+    std::istringstream in(fs::readFile(path));
+    PassageText out;
+    std::size_t lineNo = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++lineNo;
+        if (line.empty()) continue;
+        try {
+            auto j = nlohmann::json::parse(line);
+            (j.at("split") == "train" ? out.train : out.heldOut)
+                .push_back(j.at("text").get<std::string>());
+        } catch (const nlohmann::json::exception& e) {
+            throw std::runtime_error(path + ":" + std::to_string(lineNo) + ": " + e.what());
+        }
+    }
+    return out;
+}
+
 std::string qrelsPath(const std::string& corpusDir, const std::string& queryLanguage,
                       const std::string& documentLanguage, const std::string& querySet,
                       const std::string& split) {

@@ -2,6 +2,7 @@
 #include "core/data/corpus_settings.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace clir::data {
 
@@ -18,52 +19,55 @@ const std::string& pivotLanguage() {
     return pivot;
 }
 
-config::SchemaNode corpusSchema() {
-    using config::SchemaNode;
-    SchemaNode languages = SchemaNode::array(
-        "languages to build (SPEC 2: low-resource om, km, dz, eu; high-resource de, fr, es; "
-        "pivot en-US, always added)",
-        SchemaNode::string("a LibreOffice help language", nullptr, helpLanguages()),
-        {"en-US", "om", "km", "dz", "eu", "de", "fr", "es"});
-    languages.minItems = 1;
-    languages.uniqueItems = true;
-    return SchemaNode::object(
-        "corpus built from Debian's libreoffice-help packages",
-        {{"name", SchemaNode::string("corpus folder name under $CLIRLAB_DATA/corpora",
-                                     "libreoffice-help-7.4")},
-         {"languages", languages},
-         {"split",
-          SchemaNode::object(
-              "deterministic split of pages by hash (fractions sum to 1)",
-              {{"train", SchemaNode::number("share of pages for training", 0.7, 0.0, 1.0)},
-               {"dev", SchemaNode::number("share of pages for development", 0.1, 0.0, 1.0)},
-               {"test", SchemaNode::number("share of pages for testing", 0.2, 0.0, 1.0)},
-               {"seed", SchemaNode::integer("seed of the page hash", 20240601, 0.0)}})},
-         {"bitext",
-          SchemaNode::object(
-              "length filter for paragraph pairs",
-              {{"min_chars", SchemaNode::integer("shortest side, code points", 3, 1.0)},
-               {"max_chars", SchemaNode::integer("longest side, code points", 1000, 1.0)},
-               {"max_length_ratio",
-                SchemaNode::number("longer/shorter side length, code points", 4.0, 1.0)}})}});
+const config::Fields<SplitSettings>& SplitSettings::fields() {
+    using S = SplitSettings;
+    static const auto f =
+        config::Fields<S>("deterministic split of pages by hash (fractions sum to 1)")
+            .number("train", &S::train, "share of pages for training", 0.7, 0.0, 1.0)
+            .number("dev", &S::dev, "share of pages for development", 0.1, 0.0, 1.0)
+            .number("test", &S::test, "share of pages for testing", 0.2, 0.0, 1.0)
+            .integer("seed", &S::seed, "seed of the page hash", std::uint64_t(20240601), 0.0);
+    return f;
+}
+
+const config::Fields<BitextSettings>& BitextSettings::fields() {
+    using S = BitextSettings;
+    static const auto f =
+        config::Fields<S>("length filter for paragraph pairs")
+            .integer("min_chars", &S::minChars, "shortest side, code points", 3, 1.0)
+            .integer("max_chars", &S::maxChars, "longest side, code points", 1000, 1.0)
+            .number("max_length_ratio", &S::maxLengthRatio,
+                    "longer/shorter side length, code points", 4.0, 1.0);
+    return f;
+}
+
+const config::Fields<CorpusSettings>& CorpusSettings::fields() {
+    using S = CorpusSettings;
+    static const auto f = [] {
+        auto languages =
+            config::Fields<S>("corpus built from Debian's libreoffice-help packages")
+                .text("name", &S::name, "corpus folder name under $CLIRLAB_DATA/corpora",
+                      "libreoffice-help-7.4")
+                .texts("languages", &S::languages,
+                       "languages to build (SPEC 2: low-resource om, km, dz, eu; "
+                       "high-resource de, fr, es; pivot en-US, always added)",
+                       {"en-US", "om", "km", "dz", "eu", "de", "fr", "es"}, helpLanguages(), true,
+                       "a LibreOffice help language", 1)
+                .block("split", &S::split, SplitSettings::fields())
+                .block("bitext", &S::bitext, BitextSettings::fields());
+        return languages;
+    }();
+    return f;
 }
 
 CorpusSettings CorpusSettings::fromJson(const nlohmann::json& j) {
-    CorpusSettings s;
-    s.name = j.at("name").get<std::string>();
-    s.languages = j.at("languages").get<std::vector<std::string>>();
+    CorpusSettings s = fields().read(j);
     if (std::find(s.languages.begin(), s.languages.end(), pivotLanguage()) == s.languages.end())
         s.languages.insert(s.languages.begin(), pivotLanguage());
-    const auto& sp = j.at("split");
-    s.split = {sp.at("train").get<double>(), sp.at("dev").get<double>(),
-               sp.at("test").get<double>(), sp.at("seed").get<std::uint64_t>()};
     double sum = s.split.train + s.split.dev + s.split.test;
     if (std::abs(sum - 1.0) > 1e-9)
         throw config::ConfigError("field 'corpus.split': train + dev + test must be 1, got " +
                                   nlohmann::json(sum).dump());
-    const auto& bt = j.at("bitext");
-    s.bitext = {bt.at("min_chars").get<int>(), bt.at("max_chars").get<int>(),
-                bt.at("max_length_ratio").get<double>()};
     if (s.bitext.minChars > s.bitext.maxChars)
         throw config::ConfigError("field 'corpus.bitext.min_chars': larger than max_chars");
     return s;

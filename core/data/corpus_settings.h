@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config/schema.h"
+#include "core/config/fields.h"
 
 namespace clir::data {
 
@@ -16,13 +16,15 @@ const std::vector<std::string>& helpLanguages();
 const std::string& pivotLanguage();  // "en-US"
 
 struct SplitSettings {
-    double train = 0.7, dev = 0.1, test = 0.2;
-    std::uint64_t seed = 0;
+    double train, dev, test;  // shares of pages, summing to 1
+    std::uint64_t seed;       // of the page hash
+    static const config::Fields<SplitSettings>& fields();
 };
 
 struct BitextSettings {
-    int minChars = 0, maxChars = 0;
-    double maxLengthRatio = 0;
+    int minChars, maxChars;  // code points per side
+    double maxLengthRatio;   // longer / shorter side
+    static const config::Fields<BitextSettings>& fields();
 };
 
 struct CorpusSettings {
@@ -31,11 +33,15 @@ struct CorpusSettings {
     SplitSettings split;
     BitextSettings bitext;
 
+    static const config::Fields<CorpusSettings>& fields();
+    // Adds the pivot and checks the split and length bounds.
     static CorpusSettings fromJson(const nlohmann::json& validated);
     static CorpusSettings defaults();
     nlohmann::json toJson() const;
 };
 
-config::SchemaNode corpusSchema();
+inline config::SchemaNode corpusSchema() {
+    return CorpusSettings::fields().schema();
+}
 
 }  // namespace clir::data

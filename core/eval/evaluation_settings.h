@@ -5,17 +5,22 @@
 #include <string>
 #include <vector>
 
-#include "core/config/schema.h"
+#include "core/config/fields.h"
 
 namespace clir::eval {
 
 struct EvaluationSettings {
-    std::string split = "test";
+    std::string split;
     std::vector<std::string> querySets;
 
-    static EvaluationSettings fromJson(const nlohmann::json& validated);
+    static const config::Fields<EvaluationSettings>& fields();
+    static EvaluationSettings fromJson(const nlohmann::json& validated) {
+        return fields().read(validated);
+    }
 };
 
-config::SchemaNode evaluationSchema();
+inline config::SchemaNode evaluationSchema() {
+    return EvaluationSettings::fields().schema();
+}
 
 }  // namespace clir::eval

@@ -1,10 +1,14 @@
-// Measures after trec_eval's m_map.c, m_ndcg_cut.c, m_recip_rank.c, m_P.c, m_recall.c and
-// form_res_rels.c. Details that matter for equal numbers:
+// Measures after trec_eval 10.0's m_map.c, m_ndcg_cut.c, m_recip_rank.c, m_P.c, m_recall.c,
+// m_num_rel.c, form_res_rels.c and the query loop of trec_eval.c. Details that matter for equal
+// numbers:
 //  - ranking: score descending, ties by docid descending; the file's rank column is ignored;
 //  - relevant means rel >= 1; AP divides by every relevant judged document;
-//  - ndcg gain is the rel value; discount 1 at ranks 1 and 2, log2(rank) after (trec_eval's
-//    Jarvelin-Kekalainen form); the ideal ranking uses every judged level >= 1;
-//  - P_k divides by k even when fewer documents were retrieved.
+//  - ndcg_cut gain is the rel value, discounted by log2(rank + 1) at every rank (m_ndcg_cut.c
+//    `gain / log2(i + 2)` for 0-based i, since 9.0.4); the ideal ranking takes every judged
+//    level >= 1 from the highest down;
+//  - P_k divides by k even when fewer documents were retrieved;
+//  - -c: every qrels query is evaluated, those missing from the run on an empty ranking, so
+//    they add 0 to the means and their relevant documents to num_rel.
 #include "core/eval/measures.h"
 
 #include <algorithm>
@@ -34,7 +38,7 @@ std::map<std::string, double> evaluateQuery(const std::vector<ScoredDoc>& docs,
     }
     std::sort(idealGains.rbegin(), idealGains.rend());
 
-    auto discount = [](std::size_t i) { return i < 2 ? 1.0 : std::log2(double(i)); };  // i: rank
+    auto discount = [](std::size_t rank) { return std::log2(double(rank) + 1.0); };
     double apSum = 0, dcg = 0, idcg = 0, rr = 0;
     long relSoFar = 0, relAt10 = 0, relAt100 = 0, relAt1000 = 0;
     for (std::size_t i = 0; i < rels.size(); ++i) {
@@ -49,7 +53,8 @@ std::map<std::string, double> evaluateQuery(const std::vector<ScoredDoc>& docs,
             if (rank <= 1000) ++relAt1000;
         }
     }
-    for (std::size_t i = 0; i < idealGains.size() && i < 10; ++i) idcg += idealGains[i] / discount(i + 1);
+    for (std::size_t i = 0; i < idealGains.size() && i < 10; ++i)
+        idcg += idealGains[i] / discount(i + 1);
     return {{"map", numRel ? apSum / double(numRel) : 0.0},
             {"ndcg_cut_10", idcg > 0 ? dcg / idcg : 0.0},
             {"recip_rank", rr},
@@ -70,7 +75,15 @@ const std::vector<std::string>& measureNames() {
     return names;
 }
 
-bool isCountMeasure(const std::string& name) { return name.rfind("num_", 0) == 0; }
+bool isCountMeasure(const std::string& name) {
+    return name.rfind("num_", 0) == 0;
+}
+
+const std::vector<std::string>& reportedMeasures() {
+    static const std::vector<std::string> names = {"map",  "ndcg_cut_10", "recip_rank",
+                                                   "P_10", "recall_100",  "recall_1000"};
+    return names;
+}
 
 Evaluation evaluate(const Run& run, const Qrels& qrels, const EvalOptions& options) {
     Evaluation e;
@@ -79,18 +92,19 @@ Evaluation evaluate(const Run& run, const Qrels& qrels, const EvalOptions& optio
         if (judged == qrels.byQuery.end()) continue;  // trec_eval ignores unjudged queries
         e.perQuery[qid] = evaluateQuery(docs, judged->second);
     }
-    e.numQueries = e.perQuery.size();
-    std::size_t denominator = e.numQueries;
     if (options.complete) {
-        // -c: averages divide by every judged query (those not retrieved add 0); the num_*
-        // counts stay sums over the evaluated queries (trec_eval's te_calc_avg_meas_empty).
-        denominator = qrels.byQuery.size();
-        e.numQueries = denominator;
+        // trec_eval.c gives a qrels query without results a "bogus" empty ranking and evaluates
+        // it like any other; m_num_rel.c then counts the relevant documents of every query.
+        static const std::vector<ScoredDoc> none;
+        for (const auto& [qid, judged] : qrels.byQuery)
+            if (!e.perQuery.count(qid)) e.perQuery[qid] = evaluateQuery(none, judged);
     }
+    e.numQueries = e.perQuery.size();
     for (const auto& name : measureNames()) {
         double sum = 0;
         for (const auto& [qid, values] : e.perQuery) sum += values.at(name);
-        e.mean[name] = isCountMeasure(name) ? sum : (denominator ? sum / double(denominator) : 0.0);
+        e.mean[name] =
+            isCountMeasure(name) ? sum : (e.numQueries ? sum / double(e.numQueries) : 0.0);
     }
     return e;
 }
@@ -101,7 +115,8 @@ std::string formatTrecEval(const Evaluation& e, const std::vector<std::string>& 
     char buf[512];
     auto line = [&](const std::string& m, const std::string& qid, double v) {
         if (isCountMeasure(m))
-            std::snprintf(buf, sizeof(buf), "%-22s\t%s\t%ld\n", m.c_str(), qid.c_str(), long(std::lround(v)));
+            std::snprintf(buf, sizeof(buf), "%-22s\t%s\t%ld\n", m.c_str(), qid.c_str(),
+                          long(std::lround(v)));
         else
             std::snprintf(buf, sizeof(buf), "%-22s\t%s\t%6.4f\n", m.c_str(), qid.c_str(), v);
         out += buf;

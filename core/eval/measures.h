@@ -1,4 +1,4 @@
-// Retrieval measures with trec_eval's names and semantics (trec_eval 9.x, relevance level 1):
+// Retrieval measures with trec_eval 10.0's names and semantics (relevance level 1):
 // map, ndcg_cut_10, recip_rank, P_10, recall_100, recall_1000, num_rel_ret, num_rel, num_ret.
 #pragma once
 
@@ -13,15 +13,19 @@ namespace clir::eval {
 // The measures computed for every query, in trec_eval's print order.
 const std::vector<std::string>& measureNames();
 bool isCountMeasure(const std::string& name);  // summed, printed as integers (num_*)
+// The averaged measures results are reported in (tables, charts, the suite's comparison).
+const std::vector<std::string>& reportedMeasures();
 
 struct EvalOptions {
-    bool complete = false;  // trec_eval -c: average over every qrels query, missing ones as 0
+    // trec_eval -c: every qrels query is evaluated (missing ones on an empty ranking).
+    bool complete = false;
 };
 
 struct Evaluation {
-    std::map<std::string, std::map<std::string, double>> perQuery;  // qid -> measure -> value
-    std::map<std::string, double> mean;                               // "all"
-    std::size_t numQueries = 0;                                       // num_q
+    // qid -> measure -> value; with -c also the qrels queries the run lacks.
+    std::map<std::string, std::map<std::string, double>> perQuery;
+    std::map<std::string, double> mean;  // "all"
+    std::size_t numQueries = 0;          // num_q
 };
 
 // Re-sorts each query's documents as trec_eval does; queries absent from the qrels are ignored.

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/store/run_store.h"
+#include "core/store/records.h"
 
 namespace clir::jobs {
 

@@ -98,15 +98,7 @@ std::int64_t JobRunner::enqueue(const config::ExperimentSpec& spec) {
     store::Database::Transaction tx(db_);
     std::int64_t id = runs.createRun(r);
     for (const auto& tag : spec.tags) runs.addTag(id, tag);
-    auto exp = db_.prepare(
-        "INSERT INTO experiments (name, path) VALUES (?, ?) "
-        "ON CONFLICT(name) DO UPDATE SET path=excluded.path");
-    exp.bind(1, spec.name).bind(2, spec.source);
-    exp.run();
-    auto link = db_.prepare(
-        "UPDATE runs SET experiment_id=(SELECT id FROM experiments WHERE name=?) WHERE id=?");
-    link.bind(1, spec.name).bind(2, id);
-    link.run();
+    runs.linkExperiment(id, spec.name, spec.source);
     tx.commit();
     return id;
 }
@@ -163,10 +155,7 @@ RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& 
         flush();
         store::Database::Transaction tx(db_);
         if (outcome.result.corpus) {
-            std::int64_t corpusId = runs.upsertCorpus(*outcome.result.corpus);
-            auto s = db_.prepare("UPDATE runs SET corpus_id=? WHERE id=?");
-            s.bind(1, corpusId).bind(2, runId);
-            s.run();
+            runs.setCorpus(runId, runs.upsertCorpus(*outcome.result.corpus));
         }
         for (const auto& [kind, path] : outcome.result.artifacts)
             runs.addArtifact(runId, kind, path);

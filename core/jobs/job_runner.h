@@ -10,6 +10,7 @@
 #include "core/config/experiment_spec.h"
 #include "core/jobs/job.h"
 #include "core/store/database.h"
+#include "core/store/run_store.h"
 
 namespace clir::jobs {
 

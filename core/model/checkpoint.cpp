@@ -96,6 +96,16 @@ std::optional<std::string> latestCheckpoint(const std::string& dir) {
     return target;
 }
 
+std::string checkpointWeightsKey(const std::string& checkpoint) {
+    const std::string path = checkpoint + "/checkpoint.json";
+    try {
+        auto j = nlohmann::json::parse(fs::readFile(path));
+        return j.at("files").at("model.pt").at("sha256").get<std::string>().substr(0, 16);
+    } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(path + ": not a checkpoint sidecar (" + e.what() + ")");
+    }
+}
+
 CheckpointMeta readCheckpointMeta(const std::string& checkpoint) {
     std::string sidecarPath = checkpoint + "/checkpoint.json";
     if (!stdfs::exists(sidecarPath))

@@ -41,6 +41,10 @@ std::optional<std::string> latestCheckpoint(const std::string& dir);
 // is truncated, corrupt or not a checkpoint.
 CheckpointMeta readCheckpointMeta(const std::string& checkpoint);
 
+// The first 16 hex digits of the checkpoint's model.pt SHA-256 (from its sidecar): the key of
+// caches made with these weights (encoded pages, translations).
+std::string checkpointWeightsKey(const std::string& checkpoint);
+
 struct CheckpointExpectation {
     std::string preset;         // empty: any
     std::string tokenizerHash;  // empty: any

@@ -2,48 +2,46 @@
 #include "core/retrieval/bm25_job.h"
 
 #include <chrono>
-#include <filesystem>
-#include <set>
 
 #include "core/data/corpus_reader.h"
-#include "core/data/corpus_stats.h"
-#include "core/eval/measures.h"
-#include "core/retrieval/run_evaluation.h"
-#include "core/util/fs.h"
+#include "core/jobs/job_environment.h"
+#include "core/retrieval/test_evaluation.h"
 
 namespace clir::retrieval {
 
-config::SchemaNode bm25Schema() {
-    using config::SchemaNode;
-    SchemaNode k1 = SchemaNode::number("term-frequency saturation k1 (Xapian default)", 1.2, 0.0);
-    return SchemaNode::object(
-        "BM25 (Xapian BM25Weight)",
-        {{"k1", k1},
-         {"b", SchemaNode::number("length normalisation b (Xapian default)", 0.75, 0.0, 1.0)},
-         {"depth", SchemaNode::integer("documents retrieved per query", 1000, 1.0, 100000.0)}});
+const config::Fields<Bm25Settings>& bm25Fields() {
+    using S = Bm25Settings;
+    static const S d;  // the engine's defaults (bm25_index.h) are the experiment's
+    static const auto f =
+        config::Fields<S>("BM25 (Xapian BM25Weight)")
+            .number("k1", &S::k1, "term-frequency saturation k1 (Xapian default)", d.k1, 0.0)
+            .number("b", &S::b, "length normalisation b (Xapian default)", d.b, 0.0, 1.0)
+            .integer("depth", &S::depth, "documents retrieved per query", d.depth, 1.0, 100000.0);
+    return f;
 }
 
-config::SchemaNode translationSchema() {
-    using config::SchemaNode;
-    return SchemaNode::object(
-        "query translation into English before retrieval",
-        {{"system", SchemaNode::string("none (untranslated) or apertium (eu, es)", "none",
-                                       {"none", "apertium"})},
-         {"timeout_seconds",
-          SchemaNode::number("longest one Apertium batch of 200 queries may take, s", 300.0,
-                             1.0)}});
+const config::Fields<TranslationSettings>& TranslationSettings::fields() {
+    using S = TranslationSettings;
+    static const S d;
+    static const auto f =
+        config::Fields<S>("query translation into English before retrieval")
+            .text("system", &S::system, "none (untranslated) or apertium (eu, es)", d.system,
+                  {"none", "apertium"})
+            .custom(
+                "timeout_seconds",
+                config::SchemaNode::number("longest one Apertium batch of 200 queries may take, s",
+                                           d.apertium.batchTimeoutSeconds, 1.0),
+                [](S& s, const nlohmann::json& j) {
+                    s.apertium.batchTimeoutSeconds = j.get<double>();
+                });
+    return f;
 }
 
 Bm25Job::Bm25Job(const config::ExperimentSpec& spec)
     : corpus_(data::CorpusSettings::fromJson(spec.config.at("corpus"))),
-      evaluation_(eval::EvaluationSettings::fromJson(spec.config.at("evaluation"))) {
-    const auto& b = spec.config.at("bm25");
-    bm25_.k1 = b.at("k1").get<double>();
-    bm25_.b = b.at("b").get<double>();
-    bm25_.depth = b.at("depth").get<std::size_t>();
-    const auto& t = spec.config.at("translation");
-    translation_.system = t.at("system").get<std::string>();
-    translation_.apertium.batchTimeoutSeconds = t.at("timeout_seconds").get<double>();
+      evaluation_(eval::EvaluationSettings::fromJson(spec.config.at("evaluation"))),
+      bm25_(bm25Fields().read(spec.config.at("bm25"))),
+      translation_(TranslationSettings::fields().read(spec.config.at("translation"))) {
     runTag_ = translation_.system == "none" ? "bm25" : "bm25-" + translation_.system;
 }
 
@@ -56,73 +54,61 @@ std::vector<std::string> Bm25Job::queryLanguages() const {
 
 jobs::JobResult Bm25Job::run(const jobs::JobContext& ctx) {
     using Clock = std::chrono::steady_clock;
-    const std::string corpusDir = data::defaultCorpusDir(corpus_.name);
-    auto manifest = data::loadManifest(corpusDir);
-    const std::string hash = manifest.at("hash").get<std::string>();
+    auto env = jobs::JobEnvironment::prepare(corpus_, ctx);
     const std::string& pivot = data::pivotLanguage();
     auto languages = queryLanguages();
     if (languages.empty())
         throw std::runtime_error("no configured language has an Apertium pair (eu, es)");
 
     ctx.report(0.0, "indexing English pages");
-    auto docs = data::readDocuments(corpusDir, pivot);
-    Bm25Index index(fs::dataDir() + "/indexes/" + hash.substr(0, 16) + "/" + pivot, hash, pivot,
-                    docs);
+    Bm25Index index(env.bm25IndexDir(pivot), env.corpusHash, pivot,
+                    data::readDocuments(env.corpusDir, pivot));
 
     jobs::JobResult result;
-    result.corpus = store::CorpusRecord{0, corpus_.name, corpusDir, hash, manifest.dump(), ""};
-    std::filesystem::create_directories(ctx.outputDir);
-    const double steps = double(languages.size() * evaluation_.querySets.size());
-    double done = 0, searchSeconds = 0;
+    result.corpus = env.corpusRecord();
+    double searchSeconds = 0;
     std::size_t searched = 0;
-    nlohmann::json summary = nlohmann::json::object();
-    for (const auto& lang : languages) {
-        for (const auto& set : evaluation_.querySets) {
+    nlohmann::json failures = nlohmann::json::object();
+    std::vector<Direction> directions;
+    for (const auto& lang : languages) directions.push_back({lang, pivot, lang});
+    auto rank = [&](const Direction& dir, const std::string& set,
+                    const std::vector<data::CorpusQuery>& queries) -> std::optional<eval::Run> {
+        const auto& lang = dir.queryLanguage;
+        std::vector<std::string> texts;
+        for (const auto& q : queries) texts.push_back(q.text);
+        if (translation_.system == "apertium" && lang != pivot) {
+            std::string mode = apertiumModeFor(lang);
+            auto translated = translateWithApertium(texts, mode, translation_.apertium,
+                                                    [&](std::size_t) { return !ctx.cancelled(); });
             ctx.checkCancelled();
-            ctx.report(done / steps, lang + " " + set + ": " + runTag_);
-            auto queries = data::readQueries(corpusDir, lang, set, evaluation_.split);
-            std::vector<std::string> texts;
-            for (const auto& q : queries) texts.push_back(q.text);
-            if (translation_.system == "apertium" && lang != pivot) {
-                std::string mode = apertiumModeFor(lang);
-                auto translated =
-                    translateWithApertium(texts, mode, translation_.apertium,
-                                          [&](std::size_t) { return !ctx.cancelled(); });
-                ctx.checkCancelled();
-                int failed = 0;
-                for (std::size_t i = 0; i < queries.size(); ++i) {
-                    const auto& t = translated[i];
-                    result.translations.push_back({lang, set, queries[i].qid, "apertium:" + mode,
-                                                   t.source, t.target, t.error});
-                    if (!t.error.empty())
-                        ++failed;  // falls back to the untranslated query
-                    else
-                        texts[i] = t.target;
-                }
-                summary[lang][set]["translation_failures"] = failed;
-            }
-            eval::Run run;
-            auto start = Clock::now();
+            int failed = 0;
             for (std::size_t i = 0; i < queries.size(); ++i) {
-                auto& ranked = run.byQuery[queries[i].qid];
-                ranked = index.search(texts[i], bm25_);
+                const auto& t = translated[i];
+                result.translations.push_back(
+                    {lang, set, queries[i].qid, "apertium:" + mode, t.source, t.target, t.error});
+                if (!t.error.empty())
+                    ++failed;  // falls back to the untranslated query
+                else
+                    texts[i] = t.target;
             }
-            searchSeconds += std::chrono::duration<double>(Clock::now() - start).count();
-            searched += queries.size();
-            std::string trecPath =
-                ctx.outputDir + "/" + lang + "." + set + "." + evaluation_.split + ".trec";
-            auto qrels =
-                eval::readQrels(data::qrelsPath(corpusDir, lang, pivot, set, evaluation_.split));
-            auto e = evaluateAndRecord(run, trecPath, runTag_, bm25_.depth, qrels, queries, lang,
-                                       set, result);
-            summary[lang][set]["map"] = e.mean.at("map");
-            summary[lang][set]["queries"] = e.numQueries;
-            ctx.record("map/" + lang + "/" + set, 0, e.mean.at("map"));
-            ++done;
+            failures[lang][set] = failed;
         }
-    }
+        eval::Run run;
+        auto start = Clock::now();
+        for (std::size_t i = 0; i < queries.size(); ++i)
+            run.byQuery[queries[i].qid] = index.search(texts[i], bm25_);
+        searchSeconds += std::chrono::duration<double>(Clock::now() - start).count();
+        searched += queries.size();
+        return run;
+    };
+    auto perLanguage =
+        evaluateTestSets(ctx, {env.corpusDir, ctx.outputDir, evaluation_, runTag_, bm25_.depth},
+                         directions, rank, result);
+    for (const auto& [lang, sets] : failures.items())
+        for (const auto& [set, failed] : sets.items())
+            perLanguage[lang][set]["translation_failures"] = failed;
     if (searchSeconds > 0) ctx.record("queries_per_second", 0, double(searched) / searchSeconds);
-    result.summary = {{"tag", runTag_}, {"per_language", summary}};
+    result.summary = {{"tag", runTag_}, {"per_language", perLanguage}};
     ctx.report(1.0, "evaluated " + std::to_string(searched) + " queries");
     return result;
 }

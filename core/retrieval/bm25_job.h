@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/config/experiment_spec.h"
+#include "core/config/fields.h"
 #include "core/data/corpus_settings.h"
 #include "core/eval/evaluation_settings.h"
 #include "core/jobs/job.h"
@@ -15,10 +16,17 @@ namespace clir::retrieval {
 struct TranslationSettings {
     std::string system = "none";  // none | apertium
     ApertiumSettings apertium;
+    static const config::Fields<TranslationSettings>& fields();
 };
 
-config::SchemaNode bm25Schema();
-config::SchemaNode translationSchema();
+// The "bm25" block: Bm25Settings, its defaults the engine's.
+const config::Fields<Bm25Settings>& bm25Fields();
+inline config::SchemaNode bm25Schema() {
+    return bm25Fields().schema();
+}
+inline config::SchemaNode translationSchema() {
+    return TranslationSettings::fields().schema();
+}
 
 class Bm25Job : public jobs::Job {
   public:

@@ -9,12 +9,16 @@
 #include <vector>
 
 #include "core/store/database.h"
+#include "core/store/records.h"
 
 namespace clir::store {
 
 enum class RunStatus { Queued, Running, Finished, Failed, Cancelled, Interrupted };
 const char* toString(RunStatus s);
 RunStatus runStatusFromString(const std::string& s);  // throws std::invalid_argument
+// The one rule for `clirlab resume` and the workbench: interrupted, failed and cancelled runs
+// continue from their last checkpoint; queued, running and finished ones do not.
+bool isResumable(RunStatus s);
 
 struct RunRecord {
     std::int64_t id = 0;
@@ -37,42 +41,6 @@ struct RunRecord {
     std::vector<std::string> tags;
 };
 
-struct MetricPoint {
-    std::string name;
-    std::int64_t step = 0;
-    double value = 0;
-    double wallTime = 0;  // seconds since the run started
-};
-
-struct ResultRow {
-    std::string language, querySet, measure;
-    double value = 0;
-};
-
-struct QueryResultRow {
-    std::string language, querySet, qid, measure;
-    double value = 0;
-};
-
-struct TranslationRow {
-    std::string language, querySet, qid, system, source, target, error;
-};
-
-// A transport plan saved for the alignment inspector: English (source, rows) against X (target,
-// columns) tokens of one bitext pair at one training step.
-struct AlignmentRecord {
-    std::int64_t id = 0;
-    std::int64_t step = 0;
-    std::string pairKey;  // "<language>:<paragraph id>"
-    std::vector<std::string> sourceTokens, targetTokens;
-    std::vector<float> plan, cost;  // rows x cols, row-major
-};
-
-struct CorpusRecord {
-    std::int64_t id = 0;
-    std::string name, path, hash, manifest, createdAt;
-};
-
 // Identifies the current process so that a run is never stolen from a live owner.
 struct ProcessIdentity {
     std::int64_t pid;
@@ -93,6 +61,11 @@ class RunStore {
     void storeResults(std::int64_t id, const std::vector<ResultRow>& rows);
     void storeQueryResults(std::int64_t id, const std::vector<QueryResultRow>& rows);
     void storeTranslations(std::int64_t id, const std::vector<TranslationRow>& rows);
+    // Replaces every result and per-query value of one language and query set in one
+    // transaction (a re-evaluation): nothing is half-replaced when it fails.
+    void replaceEvaluation(std::int64_t id, const std::string& language,
+                           const std::string& querySet, const std::vector<ResultRow>& rows,
+                           const std::vector<QueryResultRow>& queryRows);
 
     std::optional<RunRecord> run(std::int64_t id);
     std::vector<RunRecord> runs();  // newest first
@@ -102,6 +75,8 @@ class RunStore {
     std::map<std::string, double> queryResults(std::int64_t id, const std::string& language,
                                                const std::string& querySet,
                                                const std::string& measure);
+    // Every per-query value of the run, ordered by language, query set, qid and measure.
+    std::vector<QueryResultRow> queryResults(std::int64_t id);
     std::vector<TranslationRow> translations(std::int64_t id);
     // Throws std::invalid_argument when the matrices do not have rows x cols values.
     void storeAlignment(std::int64_t id, const AlignmentRecord& a);
@@ -111,6 +86,11 @@ class RunStore {
         std::string kind, path;
     };
     std::vector<Artifact> artifacts(std::int64_t id);
+
+    // Files the run under its experiment (by name; the experiment file's path is updated). Two
+    // statements: call inside the caller's transaction.
+    void linkExperiment(std::int64_t id, const std::string& name, const std::string& path);
+    void setCorpus(std::int64_t id, std::int64_t corpusId);
 
     void addTag(std::int64_t id, const std::string& tag);
     // Replaces the run's tags (one transaction); throws std::invalid_argument on an empty tag.

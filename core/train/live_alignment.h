@@ -6,19 +6,25 @@
 
 #include <string>
 
-#include "core/store/run_store.h"
+#include "core/store/records.h"
+#include "core/train/retrieval_settings.h"
 
 namespace clir::train {
 
 struct LiveAlignmentOptions {
-    double epsilon = 0.05;  // entropic regularisation, as ot.epsilon's default
-    int maxLength = 48;     // tokens per sentence, as ot.max_length's default
+    double epsilon;  // entropic regularisation
+    int maxLength;   // tokens per sentence
+    // ot.epsilon's and ot.max_length's defaults (OtSettings), so a live plan matches training's.
+    static LiveAlignmentOptions defaults() {
+        const auto ot = OtSettings::fields().defaults();
+        return {ot.epsilon, int(ot.maxLength)};
+    }
 };
 
 // Throws std::invalid_argument for an empty sentence and std::runtime_error naming the
 // checkpoint when it is not a retrieval checkpoint (kind "retrieval").
-store::AlignmentRecord alignSentences(const std::string& checkpoint, const std::string& english,
-                                      const std::string& other,
-                                      const LiveAlignmentOptions& options = {});
+store::AlignmentRecord alignSentences(
+    const std::string& checkpoint, const std::string& english, const std::string& other,
+    const LiveAlignmentOptions& options = LiveAlignmentOptions::defaults());
 
 }  // namespace clir::train

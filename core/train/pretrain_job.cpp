@@ -2,31 +2,21 @@
 #include "core/train/pretrain_job.h"
 
 #include <ATen/ATen.h>
-#include <torch/cuda.h>
-#include <torch/nn/utils/clip_grad.h>
-#include <torch/optim/adamw.h>
 
-#include <chrono>
-#include <cmath>
 #include <filesystem>
-#include <sstream>
-#include <thread>
 
 #include "core/data/corpus_reader.h"
-#include "core/data/corpus_stats.h"
+#include "core/jobs/job_environment.h"
 #include "core/model/checkpoint.h"
 #include "core/model/tokenizer.h"
 #include "core/model/xlmr_encoder.h"
-#include "core/train/lr_schedule.h"
-#include "core/train/training_common.h"
 #include "core/train/mlm.h"
-#include "core/util/fs.h"
 #include "core/train/resource_profile.h"
+#include "core/train/training_common.h"
+#include "core/train/training_loop.h"
 
 namespace clir::train {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 struct LanguageText {
     std::vector<std::string> train, heldOut;
@@ -46,6 +36,40 @@ const std::vector<std::int64_t>& sample(const std::map<std::string, LanguageText
     return ids[std::uniform_int_distribution<std::size_t>(0, ids.size() - 1)(rng)];
 }
 
+// Masked-token accuracy and loss on each language's held-out text, into result rows.
+nlohmann::json heldOutAccuracy(model::XlmrEncoderImpl& net,
+                               const std::map<std::string, LanguageText>& text,
+                               const MaskingSettings& masking, c10::Device device,
+                               jobs::JobResult& result) {
+    net.eval();
+    torch::NoGradGuard noGrad;
+    nlohmann::json accuracy = nlohmann::json::object();
+    for (const auto& [lang, t] : text) {
+        const auto& held = t.heldOutIds;
+        if (held.empty()) continue;
+        std::mt19937_64 evalRng(12345);
+        std::int64_t correct = 0, total = 0;
+        double lossSum = 0;
+        for (std::size_t i = 0; i < held.size(); i += 32) {
+            std::vector<std::vector<std::int64_t>> seqs(
+                held.begin() + long(i), held.begin() + long(std::min(held.size(), i + 32)));
+            auto batch = makeMlmBatch(seqs, masking, evalRng);
+            auto picked = batch.labels.ne(-100).to(device);
+            auto logits = net.mlmLogits(
+                net.forward(batch.ids.to(device), batch.mask.to(device)).index({picked}));
+            auto gold = batch.labels.to(device).index({picked});
+            correct += logits.argmax(-1).eq(gold).sum().item<std::int64_t>();
+            lossSum += at::cross_entropy_loss(logits, gold, {}, at::Reduction::Sum).item<double>();
+            total += gold.size(0);
+        }
+        double acc = total ? double(correct) / double(total) : 0.0;
+        result.results.push_back({lang, "mlm", "accuracy", acc});
+        result.results.push_back({lang, "mlm", "loss", total ? lossSum / double(total) : 0.0});
+        accuracy[lang] = acc;
+    }
+    return accuracy;
+}
+
 }  // namespace
 
 PretrainJob::PretrainJob(const config::ExperimentSpec& spec)
@@ -57,30 +81,18 @@ PretrainJob::PretrainJob(const config::ExperimentSpec& spec)
       seed_(std::uint64_t(spec.seed)) {}
 
 jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
-    const std::string corpusDir = data::defaultCorpusDir(corpus_.name);
-    auto manifest = data::loadManifest(corpusDir);
-    const std::string ckptDir = ctx.outputDir + "/checkpoints";
-    std::filesystem::create_directories(ckptDir);
-    if (model_.threads > 0)
-        at::set_num_threads(model_.threads);
-    else
-        at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
-    const torch::Device device = pickDevice(model_.device);
+    auto env = jobs::JobEnvironment::prepare(corpus_, ctx);
+    const c10::Device device = setUpCompute(model_.threads, model_.device);
 
-    // Text: train-split paragraphs for pretraining, dev-split ones held out for MLM accuracy.
+    // Text: train-split paragraphs for pretraining, the other pages' ones held out for MLM
+    // accuracy.
     ctx.report(0.0, "reading text");
     std::map<std::string, LanguageText> text;
     for (const auto& lang : corpus_.languages) {
         auto& t = text[lang];
-        std::istringstream in(fs::readFile(corpusDir + "/passages/" + lang + ".jsonl"));
-        for (std::string line; std::getline(in, line);) {
-            if (line.empty()) continue;
-            auto j = nlohmann::json::parse(line);
-            (j.at("split") == "dev"     ? t.heldOut
-             : j.at("split") == "train" ? t.train
-                                        : t.heldOut)
-                .push_back(j.at("text").get<std::string>());
-        }
+        auto passages = data::readPassages(env.corpusDir, lang);
+        t.train = std::move(passages.train);
+        t.heldOut = std::move(passages.heldOut);
         if (t.heldOut.size() > std::size_t(pretrain_.evalSentences))
             t.heldOut.resize(std::size_t(pretrain_.evalSentences));
     }
@@ -131,117 +143,56 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
     torch::manual_seed(seed_);
     model::XlmrEncoder net(cfg);
     net->to(device);
-    std::vector<torch::Tensor> decay, noDecay;
-    for (const auto& p : net->named_parameters())
-        (p.value().dim() == 1 ? noDecay : decay).push_back(p.value());
-    using torch::optim::AdamWOptions;
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay,
-                        std::make_unique<AdamWOptions>(AdamWOptions(pretrain_.learningRate)
-                                                           .betas({0.9, 0.98})
-                                                           .eps(1e-6)
-                                                           .weight_decay(pretrain_.weightDecay)));
-    groups.emplace_back(
-        noDecay,
-        std::make_unique<AdamWOptions>(
-            AdamWOptions(pretrain_.learningRate).betas({0.9, 0.98}).eps(1e-6).weight_decay(0.0)));
-    torch::optim::AdamW optimizer(std::move(groups));
+    auto optimizer = makeAdamW(*net, {pretrain_.learningRate, pretrain_.weightDecay, 0.9,
+                                      pretrain_.adamBeta2, pretrain_.adamEpsilon});
     std::mt19937_64 rng(seed_);
     MaskingSettings masking{pretrain_.maskProbability, tok.maskId(), model::Tokenizer::kPad,
                             tok.vocabSize()};
 
-    std::int64_t startStep = 0;
-    if (auto last = model::latestCheckpoint(ckptDir)) {
-        auto meta =
-            model::loadCheckpoint(*last, *net, &optimizer, {model_.preset, tok.hash()}, true);
-        if (meta.configHash != configHash_)
-            throw std::runtime_error(*last + ": written by another configuration; start a new run");
-        setRngState(rng, meta.training.at("sampler_rng").get<std::string>());
-        startStep = meta.step;
-        ctx.report(double(startStep) / double(pretrain_.steps),
-                   "resumed at step " + std::to_string(startStep));
-    }
-    auto save = [&](std::int64_t step) {
-        model::CheckpointMeta meta{cfg,  tokPath,     tok.hash(),
-                                   step, configHash_, {{"sampler_rng", rngState(rng)}}};
-        return model::saveCheckpoint(ckptDir, *net, &optimizer, meta);
-    };
-
-    net->train();
-    auto windowStart = Clock::now();
-    std::int64_t windowTokens = 0;
-    for (std::int64_t step = startStep; step < pretrain_.steps; ++step) {
-        ctx.checkCancelled();
-        double lr =
-            linearWarmupDecay(step, pretrain_.warmupSteps, pretrain_.steps, pretrain_.learningRate);
-        for (auto& g : optimizer.param_groups()) static_cast<AdamWOptions&>(g.options()).lr(lr);
+    LoopSettings loop;
+    loop.steps = pretrain_.steps;
+    loop.warmupSteps = pretrain_.warmupSteps;
+    loop.learningRate = pretrain_.learningRate;
+    loop.clipNorm = pretrain_.clipNorm;
+    loop.logEvery = pretrain_.logEvery;
+    loop.checkpointEvery = pretrain_.checkpointEvery;
+    loop.progressFrom = 0.05;
+    loop.progressTo = 0.95;
+    LoopHooks hooks;
+    hooks.step = [&](std::int64_t) {
         std::vector<std::vector<std::int64_t>> seqs;
         for (std::int64_t i = 0; i < pretrain_.batchSize; ++i)
             seqs.push_back(sample(text, langs, cumulative, rng));
         auto batch = makeMlmBatch(seqs, masking, rng);
-        auto ids = batch.ids.to(device), mask = batch.mask.to(device),
-             labels = batch.labels.to(device);
-        auto hidden = net->forward(ids, mask);
+        auto labels = batch.labels.to(device);
+        auto hidden = net->forward(batch.ids.to(device), batch.mask.to(device));
         auto picked = labels.ne(-100);
         auto logits = net->mlmLogits(hidden.index({picked}));
-        auto loss = at::cross_entropy_loss(logits, labels.index({picked}));
-        double lossValue = loss.item<double>();
-        requireFiniteLoss(lossValue, step + 1);
-        optimizer.zero_grad();
-        loss.backward();
-        double gradNorm = torch::nn::utils::clip_grad_norm_(net->parameters(), pretrain_.clipNorm);
-        optimizer.step();
-        windowTokens += batch.realTokens;
-        const std::int64_t done = step + 1;
-        ctx.record("loss", done, lossValue);
-        if (done % pretrain_.logEvery == 0 || done == pretrain_.steps) {
-            double secs = std::chrono::duration<double>(Clock::now() - windowStart).count();
-            ctx.record("lr", done, lr);
-            ctx.record("grad_norm", done, gradNorm);
-            ctx.record("tokens_per_second", done, double(windowTokens) / std::max(secs, 1e-9));
-            windowStart = Clock::now();
-            windowTokens = 0;
-        }
-        if (done % pretrain_.checkpointEvery == 0 && done != pretrain_.steps) save(done);
-        ctx.report(0.05 + 0.9 * double(done) / double(pretrain_.steps),
-                   "step " + std::to_string(done) + "/" + std::to_string(pretrain_.steps) +
-                       "  loss " + std::to_string(lossValue).substr(0, 6));
-    }
-    std::string final = save(pretrain_.steps);
+        return StepOutput{at::cross_entropy_loss(logits, labels.index({picked})),
+                          {},
+                          {},
+                          double(batch.realTokens)};
+    };
+    hooks.load = [&](const std::string& path) {
+        return model::loadCheckpoint(path, *net, optimizer.get(), {model_.preset, tok.hash()},
+                                     true);
+    };
+    hooks.save = [&](std::int64_t step, const nlohmann::json& state) {
+        model::CheckpointMeta meta{cfg, tokPath, tok.hash(), step, configHash_, state};
+        return model::saveCheckpoint(env.checkpointDir, *net, optimizer.get(), meta);
+    };
+    TrainingLoop trainer(ctx, *optimizer, rng, loop, hooks);
+    trainer.resume(env.checkpointDir, configHash_);
+    net->train();
+    const std::string final = trainer.run();
 
     // Held-out MLM accuracy per language, with a fixed masking seed so runs compare.
     ctx.report(0.96, "held-out MLM accuracy");
-    net->eval();
-    torch::NoGradGuard noGrad;
     jobs::JobResult result;
-    nlohmann::json accuracy = nlohmann::json::object();
-    for (const auto& lang : corpus_.languages) {
-        const auto& held = text[lang].heldOutIds;
-        if (held.empty()) continue;
-        std::mt19937_64 evalRng(12345);
-        std::int64_t correct = 0, total = 0;
-        double lossSum = 0;
-        for (std::size_t i = 0; i < held.size(); i += 32) {
-            std::vector<std::vector<std::int64_t>> seqs(
-                held.begin() + long(i), held.begin() + long(std::min(held.size(), i + 32)));
-            auto batch = makeMlmBatch(seqs, masking, evalRng);
-            auto picked = batch.labels.ne(-100).to(device);
-            auto logits = net->mlmLogits(
-                net->forward(batch.ids.to(device), batch.mask.to(device)).index({picked}));
-            auto gold = batch.labels.to(device).index({picked});
-            correct += logits.argmax(-1).eq(gold).sum().item<std::int64_t>();
-            lossSum += at::cross_entropy_loss(logits, gold, {}, at::Reduction::Sum).item<double>();
-            total += gold.size(0);
-        }
-        double acc = total ? double(correct) / double(total) : 0.0;
-        result.results.push_back({lang, "mlm", "accuracy", acc});
-        result.results.push_back({lang, "mlm", "loss", total ? lossSum / double(total) : 0.0});
-        accuracy[lang] = acc;
-    }
+    nlohmann::json accuracy = heldOutAccuracy(*net, text, masking, device, result);
     result.artifacts.push_back({"checkpoint", final});
     result.artifacts.push_back({"tokenizer", tokPath});
-    result.corpus =
-        store::CorpusRecord{0, corpus_.name, corpusDir, manifest.at("hash"), manifest.dump(), ""};
+    result.corpus = env.corpusRecord();
     result.summary = {{"checkpoint", final},
                       {"parameters", net->parameterCount()},
                       {"sampling", probabilities},

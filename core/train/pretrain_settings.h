@@ -1,5 +1,6 @@
 // Settings of multilingual MLM pretraining: the "model", "tokenizer" and "pretrain" blocks of an
-// experiment, each default in its schema.
+// experiment. Each field (key, default, range, description) is written once, in the block's
+// field table (pretrain_settings.cpp); the schema, parser and defaults come from it.
 #pragma once
 
 #include <cstdint>
@@ -7,35 +8,44 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/config/schema.h"
+#include "core/config/fields.h"
 
 namespace clir::train {
 
 struct ModelSettings {
-    std::string preset = "xs";
-    std::int64_t vocabSize = 0;   // 0: the preset's
-    std::string device = "auto";  // auto | cpu | cuda
-    int threads = 0;              // 0: all cores
-    static ModelSettings fromJson(const nlohmann::json& j);
+    std::string preset;
+    std::int64_t vocabSize;  // 0: the preset's
+    std::string device;      // auto | cpu | cuda
+    int threads;             // 0: all cores
+    static const config::Fields<ModelSettings>& fields();
+    static ModelSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };
 
 struct TokenizerSettings {
     std::string model;  // an existing SentencePiece .model; empty: train one
-    std::int64_t trainingSentences = 0;
-    static TokenizerSettings fromJson(const nlohmann::json& j);
+    std::int64_t trainingSentences;
+    static const config::Fields<TokenizerSettings>& fields();
+    static TokenizerSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };
 
 struct PretrainSettings {
-    std::int64_t steps = 0, batchSize = 0, maxLength = 0, warmupSteps = 0;
-    double learningRate = 0, weightDecay = 0, clipNorm = 0, maskProbability = 0;
-    std::int64_t logEvery = 0, checkpointEvery = 0, evalSentences = 0;
-    double samplingExponent = 0;
+    std::int64_t steps, batchSize, maxLength, warmupSteps;
+    double learningRate, weightDecay, adamBeta2, adamEpsilon, clipNorm, maskProbability;
+    std::int64_t logEvery, checkpointEvery, evalSentences;
+    double samplingExponent;
     std::map<std::string, double> resourceProfile;  // language -> size (GiB of CC-100)
-    static PretrainSettings fromJson(const nlohmann::json& j);
+    static const config::Fields<PretrainSettings>& fields();
+    static PretrainSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };
 
-config::SchemaNode modelSchema();
-config::SchemaNode tokenizerSchema();
-config::SchemaNode pretrainSchema();
+inline config::SchemaNode modelSchema() {
+    return ModelSettings::fields().schema();
+}
+inline config::SchemaNode tokenizerSchema() {
+    return TokenizerSettings::fields().schema();
+}
+inline config::SchemaNode pretrainSchema() {
+    return PretrainSettings::fields().schema();
+}
 
 }  // namespace clir::train

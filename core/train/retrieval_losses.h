@@ -13,7 +13,7 @@
 #include "core/model/tokenizer.h"
 #include "core/ot/sinkhorn.h"
 #include "core/retrieval/neural_search.h"
-#include "core/store/run_store.h"
+#include "core/store/records.h"
 
 namespace clir::train {
 

@@ -1,6 +1,7 @@
 // Settings of the retrieval methods (SPEC 4): where the encoder starts ("init"), how pages are
 // encoded and scored ("retrieval"), the training loop ("train") and OPTICAL's optimal transport
-// ("ot"). Every default lives in the schemas here. No LibTorch in this header.
+// ("ot"). Each field is described once, in its block's table (retrieval_settings.cpp). No
+// LibTorch in this header.
 #pragma once
 
 #include <cstdint>
@@ -8,56 +9,62 @@
 #include <string>
 #include <vector>
 
-#include "core/config/schema.h"
+#include "core/config/fields.h"
 
 namespace clir::train {
-
-// Methods that train or apply a retrieval encoder, in the order of the RQ2 table.
-const std::vector<std::string>& retrievalMethods();
-bool isRetrievalMethod(const std::string& method);
-// Which optional blocks a retrieval method reads (besides "corpus").
-std::vector<std::string> retrievalMethodBlocks(const std::string& method);
 
 struct InitSettings {
     std::string from;        // a run name ("teacher-xs") or id ("#12"): its best checkpoint
     std::string checkpoint;  // a checkpoint folder; set from `from` when the run is queued
-    std::int64_t fromRun = 0;
-    static InitSettings fromJson(const nlohmann::json& j);
+    std::int64_t fromRun;
+    static const config::Fields<InitSettings>& fields();
+    static InitSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };
 
 struct RetrievalSettings {
-    std::string scoring = "dense";  // dense (cosine of mean-pooled head vectors) | maxsim
-    std::int64_t queryMaxLength = 32, documentMaxLength = 128;
-    std::int64_t rerankBm25 = 0;  // 0: exact search over every page; k: re-rank BM25's top k
-    std::int64_t depth = 1000;
-    std::int64_t encodeBatch = 64;
-    static RetrievalSettings fromJson(const nlohmann::json& j);
+    std::string scoring;  // dense (cosine of mean-pooled head vectors) | maxsim
+    std::int64_t queryMaxLength, documentMaxLength;
+    std::int64_t rerankBm25;  // 0: exact search over every page; k: re-rank BM25's top k
+    std::int64_t depth;
+    std::int64_t encodeBatch;
+    static const config::Fields<RetrievalSettings>& fields();
+    static RetrievalSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };
 
 struct TrainSettings {
-    std::int64_t steps = 0, batchSize = 0, warmupSteps = 0;
-    double learningRate = 0, weightDecay = 0, clipNorm = 0, temperature = 0;
-    std::int64_t hardNegatives = 0;  // BM25 negatives per query (0 or 1), from the top 20
-    double alpha = 0.5;              // hybrid: probability of a monolingual batch
-    double otWeight = 1, contrastiveWeight = 1;
-    std::int64_t logEvery = 0, evalEvery = 0, devQueries = 0;
+    std::int64_t steps, batchSize, warmupSteps;
+    double learningRate, weightDecay, clipNorm, temperature;
+    std::int64_t hardNegatives;  // BM25 negatives per query (0 or 1), from the top 20
+    double alpha;                // hybrid: probability of a monolingual batch
+    double otWeight, contrastiveWeight;
+    std::int64_t logEvery, evalEvery, devQueries;
     std::vector<std::string> languages;  // X languages trained on; empty: the corpus's
-    static TrainSettings fromJson(const nlohmann::json& j);
+    static const config::Fields<TrainSettings>& fields();
+    static TrainSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };
 
 struct OtSettings {
-    double epsilon = 0.05, tolerance = 1e-6;
-    std::int64_t maxIterations = 100, checkEvery = 10;
-    bool differentiate = false;
-    std::string studentSide = "query";  // query | document
-    std::int64_t maxLength = 48;        // bitext tokens per side
-    std::int64_t alignmentPairs = 4, alignEvery = 0;
-    static OtSettings fromJson(const nlohmann::json& j);
+    double epsilon, tolerance;
+    std::int64_t maxIterations, checkEvery;
+    bool differentiate;
+    std::string studentSide;  // query | document
+    std::int64_t maxLength;   // bitext tokens per side
+    std::int64_t alignmentPairs, alignEvery;
+    static const config::Fields<OtSettings>& fields();
+    static OtSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };
 
-config::SchemaNode initSchema();
-config::SchemaNode retrievalSchema();
-config::SchemaNode trainSchema();
-config::SchemaNode otSchema();
+inline config::SchemaNode initSchema() {
+    return InitSettings::fields().schema();
+}
+inline config::SchemaNode retrievalSchema() {
+    return RetrievalSettings::fields().schema();
+}
+inline config::SchemaNode trainSchema() {
+    return TrainSettings::fields().schema();
+}
+inline config::SchemaNode otSchema() {
+    return OtSettings::fields().schema();
+}
 
 }  // namespace clir::train

@@ -1,17 +1,21 @@
 // Pieces every training job shares (LibTorch parts only): the sampler RNG as checkpoint text,
-// the device choice, and the finite-loss check that fails a run with its step.
+// the one device rule and thread setting, and the finite-loss check that fails a run with its
+// step.
 #pragma once
 
+#include <ATen/Parallel.h>
 #include <torch/cuda.h>
 
 #include <c10/core/Device.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace clir::train {
 
@@ -33,6 +37,13 @@ inline c10::Device pickDevice(const std::string& wanted) {
             "model.device is cuda but this LibTorch has no usable CUDA device");
     if (wanted == "cuda" || (wanted == "auto" && torch::cuda::is_available())) return c10::kCUDA;
     return c10::kCPU;
+}
+
+// model.threads (0: every core) for LibTorch's intra-op pool, then the device of model.device.
+inline c10::Device setUpCompute(int threads, const std::string& device) {
+    at::set_num_threads(threads > 0 ? threads
+                                    : int(std::max(1u, std::thread::hardware_concurrency())));
+    return pickDevice(device);
 }
 
 // A NaN or infinite loss ends the run as failed, naming the step (1-based).

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/checkpoint.h"
 #include "core/model/nmt_model.h"
 #include "core/util/fs.h"
 
@@ -18,11 +19,10 @@ namespace clir::train {
 class TranslationCache {
   public:
     TranslationCache(const std::string& checkpoint, const model::DecodeOptions& o) {
-        auto sidecar = nlohmann::json::parse(fs::readFile(checkpoint + "/checkpoint.json"));
         std::ostringstream name;
-        name << sidecar.at("files").at("model.pt").at("sha256").get<std::string>().substr(0, 16)
-             << "-beam" << o.beamSize << "-lp" << o.lengthPenalty << "-max" << o.maxLength << "-r"
-             << o.lengthRatio << "+" << o.lengthSlack << ".json";
+        name << model::checkpointWeightsKey(checkpoint) << "-beam" << o.beamSize << "-lp"
+             << o.lengthPenalty << "-max" << o.maxLength << "-r" << o.lengthRatio << "+"
+             << o.lengthSlack << ".json";
         path_ = fs::dataDir() + "/translations/" + name.str();
         if (!std::filesystem::exists(path_)) return;
         try {

@@ -286,6 +286,49 @@ class TestCli : public QObject {
         QCOMPARE(cmp.code, 0);
         QVERIFY2(cmp.out.contains("| om (low) |") && cmp.out.contains("| en-US |"),
                  qPrintable(cmp.out));
+
+        // reeval: a stored value that drifted from its TREC file is recomputed (here with the
+        // en-US sidecar removed, so that file is read by its name), and a missing TREC file is
+        // named and changes nothing.
+        const std::int64_t runId = bm25Id.toLongLong();
+        {
+            clir::store::Database db(tmp_.filePath("cli.db").toStdString());
+            clir::store::RunStore(db).storeResults(runId, {{"en-US", "entries", "map", 0.123}});
+        }
+        const QString runDir = tmp_.filePath("cli.db.runs/") + bm25Id;
+        QVERIFY(QFile::remove(runDir + "/en-US.entries.train.trec.json"));
+        auto re = run({"reeval", bm25Id}, cache);
+        QVERIFY2(re.code == 0, qPrintable(re.err));
+        QVERIFY2(re.out.contains("| en-US | entries | 4 | 0.1230 | 0.5000 |"), qPrintable(re.out));
+        auto storedMap = [&] {
+            clir::store::Database db(tmp_.filePath("cli.db").toStdString());
+            for (const auto& x : clir::store::RunStore(db).results(runId))
+                if (x.language == "en-US" && x.querySet == "entries" && x.measure == "map")
+                    return x.value;
+            return -1.0;
+        };
+        QCOMPARE(storedMap(), 0.5);
+        QVERIFY(QFile::rename(runDir + "/om.entries.train.trec", runDir + "/moved.trec"));
+        {
+            clir::store::Database db(tmp_.filePath("cli.db").toStdString());
+            clir::store::RunStore(db).storeResults(runId, {{"en-US", "entries", "map", 0.123}});
+        }
+        re = run({"reeval", bm25Id}, cache);
+        QCOMPARE(re.code, 1);
+        QVERIFY2(re.err.contains("om.entries.train.trec is missing"), qPrintable(re.err));
+        QCOMPARE(storedMap(), 0.123);
+        QCOMPARE(run({"reeval"}, cache).code, 2);
+    }
+
+    // docs/settings.md is what `clirlab schema` prints: the reference cannot fall behind.
+    void settingsReferenceIsCurrent() {
+        auto r = run({"schema"});
+        QCOMPARE(r.code, 0);
+        QFile f(QStringLiteral(CLIRLAB_SOURCE_DIR "/docs/settings.md"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QVERIFY2(QString::fromUtf8(f.readAll()) == r.out,
+                 "docs/settings.md is stale: build/bin/clirlab schema > docs/settings.md");
+        QVERIFY(r.out.contains("| `train.dev_queries` | integer | `200` |"));
     }
 };
 

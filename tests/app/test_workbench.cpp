@@ -3,6 +3,8 @@
 #include <QtTest>
 
 #include <QComboBox>
+#include <QHeaderView>
+#include <QImage>
 #include <QLineEdit>
 #include <QSortFilterProxyModel>
 #include <QTableView>
@@ -125,8 +127,35 @@ class TestWorkbench : public QObject {
                 qEnvironmentVariable("QT_QPA_PLATFORM") == "offscreen");
         QString out = qEnvironmentVariable("CLIRLAB_SCREENSHOT_DIR", QDir::tempPath()) +
                       "/workbench-run-browser.png";
-        QVERIFY(w.grab().save(out));
-        QVERIFY(QFileInfo(out).size() > 1000);
+        const QImage shot = w.grab().toImage();
+        QVERIFY(shot.save(out));
+        // What a person would see: the window is not blank, the browser's header row and its
+        // first rows carry text, and anti-aliased text gives many distinct colours.
+        auto ink = [&](const QWidget* part, int height) {
+            const QPoint origin = part->mapTo(&w, QPoint(0, 0));
+            const QRect area = QRect(origin, QSize(part->width(), std::min(height, part->height())))
+                                   .intersected(shot.rect());
+            QMap<QRgb, int> counts;
+            for (int y = area.top(); y <= area.bottom(); ++y)
+                for (int x = area.left(); x <= area.right(); ++x) ++counts[shot.pixel(x, y)];
+            int background = 0;
+            for (int c : counts) background = std::max(background, c);
+            const int total = area.width() * area.height();
+            return total ? double(total - background) / total : 0.0;
+        };
+        auto* browser = w.findChild<workbench::RunBrowser*>();
+        QVERIFY(browser);
+        auto* table = browser->findChild<QTableView*>();
+        QVERIFY(table);
+        const double headerInk =
+            ink(table->horizontalHeader(), table->horizontalHeader()->height());
+        const double rowInk = ink(table->viewport(), table->rowHeight(0) * 3);
+        QVERIFY2(headerInk > 0.02, qPrintable(QString::number(headerInk)));
+        QVERIFY2(rowInk > 0.02, qPrintable(QString::number(rowInk)));
+        QSet<QRgb> colours;
+        for (int y = 0; y < shot.height(); y += 2)
+            for (int x = 0; x < shot.width(); x += 2) colours.insert(shot.pixel(x, y));
+        QVERIFY2(colours.size() > 40, qPrintable(QString::number(colours.size())));
     }
 };
 

@@ -1,16 +1,32 @@
 // Experiment validation: each kind of bad input gives its own message naming the field.
 #include <QtTest>
 
+#include "core/jobs/experiment.h"
 #include "core/config/experiment_spec.h"
 #include "core/data/corpus_settings.h"
+#include "core/jobs/methods.h"
+#include "core/train/pretrain_settings.h"
+#include "core/train/retrieval_settings.h"
 
 using namespace clir;
+
+// Golden values (see goldenConfigHash).
+#define GOLDEN_BM25_DUMP                                                                       \
+    "{\"bm25\":{\"b\":0.75,\"depth\":1000,\"k1\":1.2},\"corpus\":{\"bitext\":{\"max_chars\":1" \
+    "000,\"max_length_ratio\":4.0,\"min_chars\":3},\"languages\":[\"en-US\",\"om\",\"km\",\"d" \
+    "z\",\"eu\",\"de\",\"fr\",\"es\"],\"name\":\"libreoffice-help-7.4\",\"split\":{\"dev\":0." \
+    "1,\"seed\":20240601,\"test\":0.2,\"train\":0.7}},\"description\":\"\",\"evaluation\":{\"" \
+    "query_sets\":[\"entries\",\"headings\"],\"split\":\"test\"},\"method\":\"bm25\",\"name\"" \
+    ":\"golden\",\"seed\":5,\"tags\":[],\"translation\":{\"system\":\"none\",\"timeout_second" \
+    "s\":300.0}}"
+#define GOLDEN_BM25_HASH "6ac96f51fe5f0fb5b3989513a3d7388602b21c03bd0c57ebfaa1c3a0c8bf3b55"
+#define GOLDEN_HYBRID_HASH "5f3f0218b6ef40d781b7264efbb6999380393dff3af44ef0ff2a906ac5af734b"
 
 class TestConfig : public QObject {
     Q_OBJECT
   private slots:
     void defaultsFilled() {
-        auto spec = config::parseExperiment(R"({"name":"q","method":"corpus"})", "q.json");
+        auto spec = jobs::parseExperiment(R"({"name":"q","method":"corpus"})", "q.json");
         QCOMPARE(spec.seed, std::int64_t(13));
         QCOMPARE(spec.config["corpus"]["split"]["train"].get<double>(), 0.7);
         auto settings = data::CorpusSettings::fromJson(spec.config["corpus"]);
@@ -20,23 +36,23 @@ class TestConfig : public QObject {
     }
 
     void unusedBlocksAreNotStored() {
-        auto corpus = config::parseExperiment(R"({"name":"q","method":"corpus"})", "q.json");
+        auto corpus = jobs::parseExperiment(R"({"name":"q","method":"corpus"})", "q.json");
         QVERIFY(!corpus.config.contains("bm25"));
-        auto bm25 = config::parseExperiment(R"({"name":"q","method":"bm25"})", "q.json");
+        auto bm25 = jobs::parseExperiment(R"({"name":"q","method":"bm25"})", "q.json");
         QCOMPARE(bm25.config["bm25"]["k1"].get<double>(), 1.2);
         QCOMPARE(bm25.config["evaluation"]["split"].get<std::string>(), std::string("test"));
     }
 
     void pivotAlwaysIncluded() {
-        auto spec = config::parseExperiment(
+        auto spec = jobs::parseExperiment(
             R"({"name":"q","method":"corpus","corpus":{"languages":["om"]}})", "q.json");
         auto settings = data::CorpusSettings::fromJson(spec.config["corpus"]);
         QCOMPARE(settings.languages, (std::vector<std::string>{"en-US", "om"}));
     }
 
     void sameConfigSameHash() {
-        auto a = config::parseExperiment(R"({"name":"q","method":"corpus"})", "a.json");
-        auto b = config::parseExperiment(R"({"method":"corpus","name":"q","seed":13})", "b.json");
+        auto a = jobs::parseExperiment(R"({"name":"q","method":"corpus"})", "a.json");
+        auto b = jobs::parseExperiment(R"({"method":"corpus","name":"q","seed":13})", "b.json");
         QCOMPARE(a.configHash, b.configHash);
     }
 
@@ -56,8 +72,8 @@ class TestConfig : public QObject {
                                         << "x.json: field 'method': missing (required";
         QTest::newRow("unknown method")
             << R"({"name":"q","method":"magic"})"
-            << "x.json: field 'method': unknown value 'magic'; allowed: bm25, corpus, fine-tune, "
-               "hybrid, nmt, optical, optical+hybrid, pretrain, suite, teacher, zero-shot";
+            << "x.json: field 'method': unknown value 'magic'; allowed: bm25, nmt, teacher, "
+               "zero-shot, fine-tune, hybrid, optical, optical+hybrid, pretrain, corpus, suite";
         QTest::newRow("wrong type")
             << R"({"name":"q","method":"corpus","seed":"7"})"
             << "x.json: field 'seed': expected an integer, got string \"7\"";
@@ -105,23 +121,75 @@ class TestConfig : public QObject {
         QFETCH(QString, json);
         QFETCH(QString, message);
         try {
-            config::parseExperiment(json.toStdString(), "x.json");
+            jobs::parseExperiment(json.toStdString(), "x.json");
             QFAIL("accepted bad input");
         } catch (const config::ConfigError& e) {
             QVERIFY2(std::string(e.what()).rfind(message.toStdString(), 0) == 0, e.what());
         }
     }
 
+    // The config hash decides whether a checkpoint may be resumed and whether a suite reuses a
+    // run: how a configuration is filled and serialised must only change on purpose. The golden
+    // dump and its SHA-256 (checked with sha256sum) are written here, not computed.
+    void goldenConfigHash() {
+        auto bm25 =
+            jobs::parseExperiment(R"({"name":"golden","method":"bm25","seed":5})", "g.json");
+        QCOMPARE(bm25.config.dump(), std::string(GOLDEN_BM25_DUMP));
+        QCOMPARE(bm25.configHash, std::string(GOLDEN_BM25_HASH));
+        auto hybrid = jobs::parseExperiment(
+            R"({"name":"golden","method":"hybrid","init":{"from":"teacher-xs"}})", "g.json");
+        QCOMPARE(hybrid.configHash, std::string(GOLDEN_HYBRID_HASH));
+    }
+
+    // Each field is described once: the defaults the jobs read are the ones the papers and the
+    // README give, and the generated reference lists every key of every block.
+    void fieldTables() {
+        auto train = train::TrainSettings::fields().defaults();
+        QCOMPARE(train.batchSize, std::int64_t(100));  // hybrid-batch paper
+        QCOMPARE(train.learningRate, 3e-5);
+        QCOMPARE(train.weightDecay, 0.01);
+        QCOMPARE(train.alpha, 0.5);
+        auto ot = train::OtSettings::fields().defaults();
+        QCOMPARE(ot.epsilon, 0.05);
+        QCOMPARE(ot.studentSide, std::string("query"));
+        auto pre = train::PretrainSettings::fields().defaults();
+        QCOMPARE(pre.adamBeta2, 0.98);  // RoBERTa
+        QCOMPARE(pre.resourceProfile.at("en-US"), 300.8);
+        auto corpus = data::CorpusSettings::defaults();
+        QCOMPARE(corpus.split.seed, std::uint64_t(20240601));
+        QCOMPARE(corpus.bitext.maxChars, 1000);
+        const std::string reference = jobs::settingsReference();
+        for (const auto& [block, node] : jobs::experimentSchema().properties) {
+            if (node.type != config::SchemaNode::Type::Object) {
+                QVERIFY2(reference.find("| `" + block + "` |") != std::string::npos, block.c_str());
+                continue;
+            }
+            for (const auto& [key, field] : node.properties) {
+                const std::string path = block + "." + key;
+                if (field.type == config::SchemaNode::Type::Object && !field.openKeys) {
+                    for (const auto& [sub, _] : field.properties)
+                        QVERIFY2(
+                            reference.find("| `" + path + "." + sub + "` |") != std::string::npos,
+                            (path + "." + sub).c_str());
+                } else {
+                    QVERIFY2(reference.find("| `" + path + "` |") != std::string::npos,
+                             path.c_str());
+                }
+            }
+        }
+        for (const auto& m : jobs::methods())
+            QVERIFY2(reference.find("| `" + m.name + "` |") != std::string::npos, m.name.c_str());
+    }
+
     void missingFile() {
-        QVERIFY_THROWS_EXCEPTION(config::ConfigError,
-                                 config::loadExperiment("/nonexistent/x.json"));
+        QVERIFY_THROWS_EXCEPTION(config::ConfigError, jobs::loadExperiment("/nonexistent/x.json"));
     }
 
     void shippedExperimentsValidate() {
         QDir dir(QStringLiteral(CLIRLAB_SOURCE_DIR "/experiments"));
         const auto files = dir.entryList({"*.json"}, QDir::Files);
         QVERIFY(!files.isEmpty());
-        for (const auto& f : files) config::loadExperiment(dir.filePath(f).toStdString());
+        for (const auto& f : files) jobs::loadExperiment(dir.filePath(f).toStdString());
     }
 };
 

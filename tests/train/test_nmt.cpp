@@ -9,6 +9,7 @@
 #include <QTemporaryDir>
 #include <nlohmann/json.hpp>
 
+#include "core/jobs/experiment.h"
 #include "core/config/experiment_spec.h"
 #include "core/data/corpus_stats.h"
 #include "core/jobs/job_factory.h"
@@ -31,7 +32,7 @@ class TestNmt : public QObject {
     jobs::RunOutcome runNmt(const std::string& name, int steps) {
         nlohmann::json j = testing::tinyNmtExperiment(name, steps);
         store::Database db(tmp_.filePath("nmt.db").toStdString());
-        auto spec = config::parseExperiment(j.dump(), name + ".json");
+        auto spec = jobs::parseExperiment(j.dump(), name + ".json");
         jobs::JobRunner runner(db);
         runner.resolveInputs(spec);
         auto job = jobs::makeJob(spec);
@@ -179,15 +180,15 @@ class TestNmt : public QObject {
                     "kind 'encoder', not a translation model");
         // The schema names bad settings.
         try {
-            config::parseExperiment(R"({"name":"n","method":"nmt","nmt":{"hidden":66,"heads":4}})",
-                                    "n.json");
+            jobs::parseExperiment(R"({"name":"n","method":"nmt","nmt":{"hidden":66,"heads":4}})",
+                                  "n.json");
             QFAIL("accepted heads that do not divide hidden");
         } catch (const config::ConfigError& e) {
             QVERIFY2(std::string(e.what()).find("nmt.heads") != std::string::npos, e.what());
         }
         try {
-            config::parseExperiment(R"({"name":"n","method":"nmt","nmt":{"retriever":"teacher"}})",
-                                    "n.json");
+            jobs::parseExperiment(R"({"name":"n","method":"nmt","nmt":{"retriever":"teacher"}})",
+                                  "n.json");
             QFAIL("accepted the teacher retriever without a teacher");
         } catch (const config::ConfigError& e) {
             QVERIFY2(std::string(e.what()).find("init.from") != std::string::npos, e.what());

@@ -8,6 +8,7 @@
 #include <QTemporaryDir>
 #include <map>
 
+#include "core/jobs/experiment.h"
 #include "core/config/experiment_spec.h"
 #include "core/data/corpus_builder.h"
 #include "core/data/corpus_stats.h"
@@ -40,7 +41,7 @@ class TestPretrain : public QObject {
                               {"checkpoint_every", 3},
                               {"log_every", 1},
                               {"resource_profile", {{"en-US", 3.0}, {"om", 1.0}}}}}};
-        return config::parseExperiment(j.dump(), "tiny.json");
+        return jobs::parseExperiment(j.dump(), "tiny.json");
     }
 
     std::map<std::int64_t, double> run(const config::ExperimentSpec& s, const std::string& out,

@@ -12,6 +12,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "core/jobs/experiment.h"
 #include "core/config/experiment_spec.h"
 #include "core/data/corpus_stats.h"
 #include "core/eval/comparison.h"
@@ -57,7 +58,7 @@ class TestRetrieval : public QObject {
     // Queues and runs an experiment through the runner, as `clirlab run` does.
     jobs::RunOutcome runExperiment(const nlohmann::json& j) {
         store::Database db(dbPath_);
-        auto spec = config::parseExperiment(j.dump(), j.at("name").get<std::string>() + ".json");
+        auto spec = jobs::parseExperiment(j.dump(), j.at("name").get<std::string>() + ".json");
         jobs::JobRunner runner(db);
         runner.resolveInputs(spec);
         auto job = jobs::makeJob(spec);
@@ -146,7 +147,7 @@ class TestRetrieval : public QObject {
     void badSettingsAreNamed() {
         auto expectError = [](nlohmann::json j, const std::string& needle) {
             try {
-                config::parseExperiment(j.dump(), "x.json");
+                jobs::parseExperiment(j.dump(), "x.json");
                 QFAIL(("accepted: " + j.dump()).c_str());
             } catch (const config::ConfigError& e) {
                 QVERIFY2(std::string(e.what()).find(needle) != std::string::npos, e.what());
@@ -170,7 +171,7 @@ class TestRetrieval : public QObject {
         // init.from names no finished run.
         store::Database db(dbPath_);
         auto spec =
-            config::parseExperiment(experiment("t", "teacher", "nothing-here", 2).dump(), "t.json");
+            jobs::parseExperiment(experiment("t", "teacher", "nothing-here", 2).dump(), "t.json");
         try {
             jobs::JobRunner(db).resolveInputs(spec);
             QFAIL("resolved a run that does not exist");

@@ -5,6 +5,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "core/jobs/experiment.h"
 #include "core/config/experiment_spec.h"
 #include "core/jobs/job_factory.h"
 #include "core/jobs/job_runner.h"
@@ -18,7 +19,7 @@ void JobWorker::execute(qint64 runId, bool resume) {
         store::Database db(dbPath_.toStdString());
         auto run = store::RunStore(db).run(runId);
         if (!run) throw std::runtime_error("run " + std::to_string(runId) + " is gone");
-        auto spec = config::parseExperiment(run->config, "run " + std::to_string(runId));
+        auto spec = jobs::parseExperiment(run->config, "run " + std::to_string(runId));
         auto job = jobs::makeJob(spec);
         jobs::RunnerListener listener;
         listener.progress = [&](std::int64_t id, const jobs::Progress& p) {
@@ -67,7 +68,7 @@ JobQueue::~JobQueue() {
 }
 
 qint64 JobQueue::enqueueFile(const QString& experimentPath) {
-    return enqueue(config::loadExperiment(experimentPath.toStdString()));
+    return enqueue(jobs::loadExperiment(experimentPath.toStdString()));
 }
 
 qint64 JobQueue::enqueue(config::ExperimentSpec spec) {
@@ -95,8 +96,7 @@ void JobQueue::resume(qint64 runId) {
     for (const auto& p : pending_)
         if (p.runId == runId)
             throw std::runtime_error("run " + std::to_string(runId) + " is queued");
-    if (r->status != store::RunStatus::Interrupted && r->status != store::RunStatus::Failed &&
-        r->status != store::RunStatus::Cancelled)
+    if (!store::isResumable(r->status))
         throw std::runtime_error("run " + std::to_string(runId) + " is " +
                                  store::toString(r->status) +
                                  "; only interrupted, failed or cancelled runs resume");

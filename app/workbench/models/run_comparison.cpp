@@ -3,10 +3,11 @@
 
 #include <cmath>
 #include <limits>
-#include <set>
 
 #include "core/data/corpus_reader.h"
 #include "core/data/corpus_settings.h"
+#include "core/eval/measures.h"
+#include "core/jobs/run_comparison.h"
 #include "core/store/run_store.h"
 
 namespace clir::workbench {
@@ -25,15 +26,18 @@ double ComparedRuns::groupMean(std::size_t row, const std::string& group) const 
 }
 
 QVector<qint64> latestFinishedRuns(store::Database& db) {
+    store::RunStore runs(db);
     QVector<qint64> ids;
-    std::set<std::string> seen;
-    for (const auto& r : store::RunStore(db).runs())  // newest first
-        if (r.status == store::RunStatus::Finished && seen.insert(r.name).second) ids.prepend(r.id);
+    for (auto id : jobs::latestFinishedRuns(runs)) ids.push_back(id);
     return ids;
 }
 
 const QStringList& chartMeasures() {
-    static const QStringList measures = {"map", "ndcg_cut_10", "recip_rank", "P_10", "recall_100"};
+    static const QStringList measures = [] {
+        QStringList m;
+        for (const auto& name : eval::reportedMeasures()) m << QString::fromStdString(name);
+        return m;
+    }();
     return measures;
 }
 
@@ -47,14 +51,9 @@ ComparedRuns compareStoredRuns(store::Database& db, const QVector<qint64>& runId
     for (auto id : runIds) {
         auto r = store.run(id);
         if (!r) continue;
-        eval::ComparedRun c;
-        c.label = "#" + std::to_string(r->id) + " " + r->name;
+        auto c = jobs::storedRunValues(store, id, measure, querySet, includePivot,
+                                       "#" + std::to_string(r->id) + " " + r->name);
         c.isBaseline = id == baselineId;
-        for (const auto& lang : r->languages) {
-            if (!includePivot && lang == data::pivotLanguage()) continue;
-            auto values = store.queryResults(id, lang, querySet, measure);
-            if (!values.empty()) c.perLanguage[lang] = std::move(values);
-        }
         if (c.perLanguage.empty()) continue;
         runs.push_back(std::move(c));
         out.runIds.push_back(id);

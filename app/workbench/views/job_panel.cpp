@@ -153,10 +153,7 @@ void JobPanel::update() {
     pending_->setStringList(pending);
     bool resumable = false;
     if (selected_ && selected_ != current && !queue_.pendingRuns().contains(selected_))
-        if (auto r = store::RunStore(db_).run(selected_))
-            resumable = r->status == store::RunStatus::Interrupted ||
-                        r->status == store::RunStatus::Failed ||
-                        r->status == store::RunStatus::Cancelled;
+        if (auto r = store::RunStore(db_).run(selected_)) resumable = store::isResumable(r->status);
     resume_->setEnabled(resumable);
 }
 

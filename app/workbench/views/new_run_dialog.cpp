@@ -1,4 +1,6 @@
 // New-run form (see new_run_dialog.h).
+#include "core/jobs/methods.h"
+#include "core/jobs/experiment.h"
 #include "app/workbench/views/new_run_dialog.h"
 
 #include <QCheckBox>
@@ -56,9 +58,9 @@ NewRunDialog::NewRunDialog(QWidget* parent)
       name_(new QLineEdit(this)),
       tabs_(new QTabWidget(this)),
       error_(new QLabel(this)),
-      schema_(config::experimentSchema()) {
+      schema_(jobs::experimentSchema()) {
     setWindowTitle(tr("New run"));
-    for (const auto& m : config::methodNames())
+    for (const auto& m : jobs::methodNames())
         if (m != "suite") method_->addItem(QString::fromStdString(m));
     method_->setCurrentText("bm25");
     name_->setPlaceholderText(tr("run name, e.g. hybrid-s-lr3e-5"));
@@ -152,7 +154,7 @@ void NewRunDialog::rebuildTabs() {
     }
     tabs_->clear();
     std::vector<std::string> blocks = {"corpus"};
-    for (const auto& b : config::methodBlockNames(method_->currentText().toStdString()))
+    for (const auto& b : jobs::methodInfo(method_->currentText().toStdString()).blocks)
         blocks.push_back(b);
     for (const auto& block : blocks)
         for (const auto& [key, node] : schema_.properties) {
@@ -242,7 +244,7 @@ void NewRunDialog::showError(const QString& message) {
 
 void NewRunDialog::accept() {
     try {
-        spec_ = config::parseExperiment(toJson().dump(), "new run form");
+        spec_ = jobs::parseExperiment(toJson().dump(), "new run form");
     } catch (const std::exception& e) {
         showError(QString::fromLocal8Bit(e.what()));
         return;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/data/corpus_stats.h"
+#include "core/eval/measures.h"
 #include "core/store/run_store.h"
 #include "core/util/text.h"
 
@@ -42,8 +43,7 @@ void RunDetails::showRun(std::int64_t runId) {
     auto results = runs.results(r->id);
     if (!results.empty()) {
         // One table per query set: languages as rows, the rank-based measures as columns.
-        const std::vector<std::string> retrievalMeasures = {"map",  "ndcg_cut_10", "recip_rank",
-                                                            "P_10", "recall_100",  "recall_1000"};
+        const auto& retrievalMeasures = eval::reportedMeasures();
         std::map<std::string, std::map<std::string, std::map<std::string, double>>> bySet;
         for (const auto& x : results) bySet[x.querySet][x.language][x.measure] = x.value;
         for (const auto& [set, byLanguage] : bySet) {

@@ -12,6 +12,7 @@
 
 #include "app/workbench/models/number_table_model.h"
 #include "app/workbench/plots/chart_theme.h"
+#include "core/jobs/methods.h"
 #include "core/model/encoder_config.h"
 #include "core/store/run_store.h"
 #include "core/train/retrieval_settings.h"
@@ -60,7 +61,7 @@ void ScalingView::refresh() {
     const auto& c = compared.comparison;
     for (std::size_t r = 0; r < compared.runIds.size(); ++r) {
         // Encoder methods only: BM25 has no encoder, and an NMT run's size is its translator's.
-        if (compared.presets[r].empty() || !train::isRetrievalMethod(compared.methods[r])) continue;
+        if (compared.presets[r].empty() || !jobs::isRetrievalMethod(compared.methods[r])) continue;
         double params = 0;
         try {
             params =

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""A deliberately plain re-statement of trec_eval's measure definitions, used as a test oracle
-for core/eval (it shares no code with it). Usage: trec_eval_reference.py [-c] QRELS RUN
-Prints "measure<TAB>qid<TAB>value" for every query and "all", with %.10f values."""
+"""A plain Python evaluator with trec_eval 10.0's measure definitions: the speed reference of
+bench_retrieval's evaluation figure (when no trec_eval binary is given in CLIRLAB_TREC_EVAL). It is
+not a correctness oracle: tests/eval/test_measures.cpp checks core/eval against golden values
+derived from trec_eval's source and against trec_eval itself. Usage: reference_evaluator.py [-c]
+QRELS RUN. Prints "measure<TAB>qid<TAB>value" for every query and "all", with %.10f values."""
 import math
 import sys
 from functools import cmp_to_key
@@ -38,16 +40,16 @@ def main():
     names = ["num_ret", "num_rel", "num_rel_ret", "map", "recip_rank", "P_10",
              "recall_100", "recall_1000", "ndcg_cut_10"]
     per = {}
-    for qid in sorted(run):
+    for qid in sorted(set(run) | (set(qrels) if complete else set())):
         if qid not in qrels:
             continue
         judged = qrels[qid]
-        ranked = sorted(run[qid], key=cmp_to_key(order))
+        ranked = sorted(run.get(qid, []), key=cmp_to_key(order))
         rel = [judged.get(d, -1) for d, _ in ranked]
         R = sum(1 for v in judged.values() if v >= 1)
         hits = [i + 1 for i, v in enumerate(rel) if v >= 1]
         ap = sum((k + 1) / r for k, r in enumerate(hits)) / R if R else 0.0
-        disc = lambda r: 1.0 if r <= 2 else math.log2(r)
+        disc = lambda r: math.log2(r + 1)
         dcg = sum(v / disc(i + 1) for i, v in enumerate(rel[:10]) if v > 0)
         ideal = sorted((v for v in judged.values() if v >= 1), reverse=True)[:10]
         idcg = sum(v / disc(i + 1) for i, v in enumerate(ideal))
@@ -59,7 +61,7 @@ def main():
             "recall_1000": sum(1 for r in hits if r <= 1000) / R if R else 0.0,
             "ndcg_cut_10": dcg / idcg if idcg > 0 else 0.0,
         }
-    n = len(qrels) if complete else len(per)
+    n = len(per)
     for qid, vals in per.items():
         for m in names:
             print(f"{m}\t{qid}\t{vals[m]:.10f}")

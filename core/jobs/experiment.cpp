@@ -1,0 +1,239 @@
+// Experiment files: parsing and validation (see experiment.h).
+#include "core/jobs/experiment.h"
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+#include "core/data/corpus_settings.h"
+#include "core/eval/measures.h"
+#include "core/jobs/methods.h"
+#include "core/eval/evaluation_settings.h"
+#include "core/retrieval/bm25_job.h"
+#include "core/train/pretrain_settings.h"
+#include "core/train/nmt_settings.h"
+#include "core/train/retrieval_settings.h"
+#include "core/util/fs.h"
+#include "core/util/sha256.h"
+
+namespace clir::jobs {
+
+using config::ConfigError;
+using config::SchemaNode;
+
+SchemaNode suiteSchema() {
+    SchemaNode files = SchemaNode::array(
+        "experiment files run in order (paths relative to the suite file); a finished run with "
+        "the same name and configuration is reused",
+        SchemaNode::string("an experiment file"), nlohmann::json::array());
+    SchemaNode baselines =
+        SchemaNode::array("run names the significance markers compare against",
+                          SchemaNode::string("a run name"), nlohmann::json::array());
+    SchemaNode sets = SchemaNode::array(
+        "query sets the tables show",
+        SchemaNode::string("a query set", nullptr, {"entries", "headings"}), {"entries"});
+    return SchemaNode::object("several experiments run as one command, then compared",
+                              {{"experiments", files},
+                               {"baselines", baselines},
+                               {"measure", SchemaNode::string("measure of the comparison table",
+                                                              "map", eval::reportedMeasures())},
+                               {"query_sets", sets}});
+}
+
+SchemaNode blockSchema(const std::string& block) {
+    static const std::map<std::string, SchemaNode (*)()> blocks = {
+        {"bm25", retrieval::bm25Schema},
+        {"translation", retrieval::translationSchema},
+        {"evaluation", eval::evaluationSchema},
+        {"model", train::modelSchema},
+        {"tokenizer", train::tokenizerSchema},
+        {"pretrain", train::pretrainSchema},
+        {"init", train::initSchema},
+        {"retrieval", train::retrievalSchema},
+        {"train", train::trainSchema},
+        {"ot", train::otSchema},
+        {"suite", suiteSchema},
+        {"nmt", train::nmtSchema}};
+    auto it = blocks.find(block);
+    if (it == blocks.end()) throw std::out_of_range("no experiment block '" + block + "'");
+    return it->second();
+}
+
+SchemaNode experimentSchema() {
+    SchemaNode tags = SchemaNode::array("labels shown in the run browser",
+                                        SchemaNode::string("a tag"), nlohmann::json::array());
+    tags.uniqueItems = true;
+    std::vector<std::pair<std::string, SchemaNode>> props = {
+        {"name", SchemaNode::string("run name shown in the browser").require()},
+        {"method", SchemaNode::string("what the run does", nullptr, methodNames()).require()},
+        {"description", SchemaNode::string("free text", "")},
+        {"seed", SchemaNode::integer("seed of every random choice in the run", 13, 0.0)},
+        {"tags", tags},
+        {"corpus", data::corpusSchema()}};
+    for (const auto& block : allBlockNames()) props.emplace_back(block, blockSchema(block));
+    return SchemaNode::object("an experiment", std::move(props));
+}
+
+ExperimentSpec parseExperiment(const std::string& text, const std::string& source) {
+    ExperimentSpec spec;
+    spec.source = source;
+    try {
+        nlohmann::json j = config::parseJson(text, source);
+        const nlohmann::json given = j;
+        config::validate(j, experimentSchema());
+        const auto& used = methodInfo(j.at("method").get<std::string>()).blocks;
+        for (const auto& block : allBlockNames()) {
+            if (std::find(used.begin(), used.end(), block) != used.end()) continue;
+            if (given.contains(block))
+                throw ConfigError("field '" + block + "': not read by method '" +
+                                  j.at("method").get<std::string>() + "'");
+            j.erase(block);
+        }
+        auto corpus = data::CorpusSettings::fromJson(j.at("corpus"));  // cross-field checks
+        const std::string method = j.at("method").get<std::string>();
+        if (method == "suite" && j.at("suite").at("experiments").empty())
+            throw ConfigError("field 'suite.experiments': name at least one experiment file");
+        if (method == "nmt") {
+            const auto& n = j.at("nmt");
+            const auto& init = j.at("init");
+            if (n.at("retriever") == "teacher" && init.at("from").get<std::string>().empty() &&
+                init.at("checkpoint").get<std::string>().empty())
+                throw ConfigError(
+                    "field 'init.from': nmt.retriever 'teacher' needs the teacher run's name");
+            train::NmtSettings::fromJson(n);
+            for (const auto& l : n.at("languages"))
+                if (std::find(corpus.languages.begin(), corpus.languages.end(), l) ==
+                    corpus.languages.end())
+                    throw ConfigError("field 'nmt.languages': " + l.dump() +
+                                      " is not one of corpus.languages");
+        }
+        if (isRetrievalMethod(method)) {
+            const auto& init = j.at("init");
+            if (init.at("from").get<std::string>().empty() &&
+                init.at("checkpoint").get<std::string>().empty())
+                throw ConfigError("field 'init.from': method '" + method +
+                                  "' starts from a trained encoder: name its run (" +
+                                  (method == "teacher" ? "a pretrain run" : "a teacher run") +
+                                  ") or give init.checkpoint");
+            if (j.contains("train"))
+                for (const auto& l : j.at("train").at("languages")) {
+                    const auto& langs = corpus.languages;
+                    if (std::find(langs.begin(), langs.end(), l) == langs.end())
+                        throw ConfigError("field 'train.languages': " + l.dump() +
+                                          " is not one of corpus.languages");
+                }
+        }
+        spec.name = j.at("name").get<std::string>();
+        if (spec.name.empty()) throw ConfigError("field 'name': must not be empty");
+        spec.method = j.at("method").get<std::string>();
+        spec.description = j.at("description").get<std::string>();
+        spec.seed = j.at("seed").get<std::int64_t>();
+        spec.tags = j.at("tags").get<std::vector<std::string>>();
+        spec.config = j;
+        spec.configHash = Sha256::hex(j.dump());
+    } catch (const ConfigError& e) {
+        std::string msg = e.what();
+        if (msg.rfind(source + ":", 0) == 0) throw;
+        throw ConfigError(source + ": " + msg);
+    }
+    return spec;
+}
+
+ExperimentSpec loadExperiment(const std::string& path) {
+    std::string content;
+    try {
+        content = fs::readFile(path);
+    } catch (const std::exception& e) {
+        throw ConfigError(e.what());
+    }
+    return parseExperiment(content, path);
+}
+
+namespace {
+
+std::string typeName(const SchemaNode& n) {
+    using T = SchemaNode::Type;
+    switch (n.type) {
+        case T::Object:
+            return "object";
+        case T::Array:
+            return "list of " + (n.items ? typeName(*n.items) : std::string("values"));
+        case T::String:
+            return "string";
+        case T::Integer:
+            return "integer";
+        case T::Number:
+            return "number";
+        case T::Boolean:
+            return "boolean";
+    }
+    return "value";
+}
+
+std::string rangeOf(const SchemaNode& n) {
+    std::string out;
+    if (!n.allowed.empty()) {
+        for (const auto& a : n.allowed) out += (out.empty() ? "" : ", ") + a;
+        return "one of " + out;
+    }
+    if (n.items && !n.items->allowed.empty()) return "each " + rangeOf(*n.items);
+    auto num = [](double v) {
+        std::ostringstream s;
+        s << v;
+        return s.str();
+    };
+    if (n.minimum) out += (n.exclusiveMinimum ? "> " : ">= ") + num(*n.minimum);
+    if (n.maximum) out += std::string(out.empty() ? "" : ", ") + "<= " + num(*n.maximum);
+    return out;
+}
+
+void referenceRows(std::ostringstream& out, const SchemaNode& node, const std::string& prefix) {
+    for (const auto& [key, field] : node.properties) {
+        const std::string path = prefix + key;
+        if (field.type == SchemaNode::Type::Object && !field.openKeys) {
+            referenceRows(out, field, path + ".");
+            continue;
+        }
+        std::string def = field.required                 ? "required"
+                          : field.defaultValue.is_null() ? "none"
+                                                         : field.defaultValue.dump();
+        if (def.size() > 60) def = def.substr(0, 57) + "...";
+        std::string range = rangeOf(field);
+        if (range.size() > 80) range = range.substr(0, 77) + "...";
+        out << "| `" << path << "` | " << typeName(field) << " | `" << def << "` | " << range
+            << " | " << field.description << " |\n";
+    }
+}
+
+}  // namespace
+
+std::string settingsReference() {
+    std::ostringstream out;
+    out << "# clirlab experiment settings\n\nGenerated by `clirlab schema` from the field "
+           "tables in core/ (each field is described once).\n\n## Methods\n\n"
+           "| method | blocks it reads (besides corpus) | what it does |\n|---|---|---|\n";
+    for (const auto& m : methods()) {
+        std::string blocks;
+        for (const auto& b : m.blocks) blocks += (blocks.empty() ? "" : ", ") + b;
+        out << "| `" << m.name << "` | " << (blocks.empty() ? "–" : blocks) << " | " << m.summary
+            << " |\n";
+    }
+    const auto schema = experimentSchema();
+    for (const auto& [key, node] : schema.properties) {
+        if (node.type != SchemaNode::Type::Object) continue;
+        out << "\n## `" << key << "`: " << node.description << "\n\n"
+            << "| field | type | default | range | description |\n|---|---|---|---|---|\n";
+        referenceRows(out, node, key + ".");
+    }
+    out << "\n## Top level\n\n| field | type | default | range | description |\n"
+           "|---|---|---|---|---|\n";
+    SchemaNode top = schema;
+    top.properties.erase(
+        std::remove_if(top.properties.begin(), top.properties.end(),
+                       [](const auto& p) { return p.second.type == SchemaNode::Type::Object; }),
+        top.properties.end());
+    referenceRows(out, top, "");
+    return out.str();
+}
+
+}  // namespace clir::jobs

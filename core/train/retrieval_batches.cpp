@@ -1,0 +1,242 @@
+// Training data and batches of the retrieval methods (see retrieval_batches.h).
+#include "core/train/retrieval_batches.h"
+
+#include <stdexcept>
+
+#include "core/data/corpus_settings.h"
+#include "core/eval/trec_io.h"
+#include "core/jobs/job_environment.h"
+#include "core/retrieval/bm25_index.h"
+
+namespace clir::train {
+namespace {
+
+const std::string& pivot() {
+    return data::pivotLanguage();
+}
+
+std::size_t uniform(std::mt19937_64& rng, std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+}
+
+}  // namespace
+
+MethodWiring MethodWiring::of(const std::string& method, const data::CorpusSettings& corpus,
+                              const TrainSettings& train, const OtSettings& ot) {
+    MethodWiring w;
+    w.method = method;
+    w.optical = method == "optical" || method == "optical+hybrid";
+    w.hybrid = method == "hybrid" || method == "optical+hybrid";
+    w.contrastive = method != "optical" && method != "zero-shot";
+    w.trains = method != "zero-shot" && train.steps > 0;
+    w.documentSide = w.optical && ot.studentSide == "document";
+    for (const auto& l : train.languages.empty() ? corpus.languages : train.languages)
+        if (l != pivot()) w.xLanguages.push_back(l);
+    if (method != "teacher" && method != "zero-shot" && w.xLanguages.empty())
+        throw std::runtime_error("method '" + method +
+                                 "' needs a language besides en-US in corpus.languages");
+    return w;
+}
+
+PageSet& PageStore::of(const std::string& language) {
+    auto it = pages_.find(language);
+    if (it != pages_.end()) return it->second;
+    PageSet& p = pages_[language];
+    for (auto& d : data::readDocuments(corpusDir_, language)) {
+        p.row[d.id] = p.ids.size();
+        p.split[d.id] = d.split;
+        p.ids.push_back(d.id);
+        p.texts.push_back(d.title + "\n" + d.text);
+    }
+    return p;
+}
+
+const Ids& PageStore::tokens(const std::string& language, const std::string& docid) {
+    PageSet& p = of(language);
+    if (p.tokens.empty()) {
+        p.tokens.reserve(p.texts.size());
+        for (const auto& t : p.texts) p.tokens.push_back(tok_.encode(t, std::size_t(maxLength_)));
+    }
+    return p.tokens.at(p.row.at(docid));
+}
+
+RetrievalBatches::RetrievalBatches(const MethodWiring& wiring, const jobs::JobEnvironment& env,
+                                   PageStore& pages, const model::Tokenizer& tok,
+                                   const TrainSettings& train, const OtSettings& ot,
+                                   std::int64_t queryMaxLength)
+    : wiring_(wiring),
+      env_(env),
+      pages_(pages),
+      tok_(tok),
+      train_(train),
+      ot_(ot),
+      queryMaxLength_(queryMaxLength) {}
+
+std::vector<RetrievalBatches::TrainPair>& RetrievalBatches::pairsOf(const std::string& q,
+                                                                    const std::string& d) {
+    const std::string key = q + ">" + d;
+    auto it = pairs_.find(key);
+    if (it != pairs_.end()) return it->second;
+    auto& out = pairs_[key];
+    const std::string qrelsPath = data::qrelsPath(env_.corpusDir, q, d, "entries", "train");
+    auto qrels = eval::readQrels(qrelsPath);
+    const auto& p = pages_.of(d);
+    for (const auto& query : data::readQueries(env_.corpusDir, q, "entries", "train")) {
+        auto r = qrels.byQuery.find(query.qid);
+        if (r == qrels.byQuery.end()) continue;
+        Ids ids = tok_.encode(query.text, std::size_t(queryMaxLength_));
+        for (const auto& [docid, rel] : r->second) {
+            if (rel <= 0 || !p.row.count(docid)) continue;
+            relevant_[key][query.qid].insert(d + ":" + docid);
+            out.push_back({ids, query.qid, docid});
+        }
+    }
+    if (out.empty()) throw std::runtime_error(qrelsPath + ": no training pairs");
+    return out;
+}
+
+std::vector<TokenizedBitext> RetrievalBatches::tokenizedBitext(const std::string& lang,
+                                                               const std::string& split,
+                                                               std::size_t limit) {
+    std::vector<TokenizedBitext> out;
+    for (const auto& b : data::readBitext(env_.corpusDir, lang, split)) {
+        if (out.size() >= limit) break;
+        TokenizedBitext t{tok_.encode(b.english, std::size_t(ot_.maxLength)),
+                          tok_.encode(b.other, std::size_t(ot_.maxLength)), b.key};
+        // <s> and </s> only: nothing to align (an empty sentence would give NaN).
+        if (t.english.size() <= 2 || t.other.size() <= 2) {
+            ++droppedBitext_;
+            continue;
+        }
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+void RetrievalBatches::loadBitext(nlohmann::json& summary) {
+    for (const auto& x : wiring_.xLanguages) {
+        auto part = tokenizedBitext(x, "train", SIZE_MAX);
+        if (part.empty())
+            throw std::runtime_error(env_.corpusDir + "/bitext/" + x +
+                                     ".train.tsv: no usable bitext pairs");
+        for (auto& b : part) {
+            bitextByLanguage_[x].push_back(bitext_.size());
+            bitext_.push_back(std::move(b));
+        }
+    }
+    std::map<std::string, std::vector<TokenizedBitext>> dev;
+    for (const auto& x : wiring_.xLanguages) dev[x] = tokenizedBitext(x, "dev", 64);
+    const auto wanted = std::size_t(ot_.alignmentPairs);
+    for (std::size_t i = 0; alignmentSample_.size() < wanted; ++i) {
+        bool any = false;
+        for (const auto& x : wiring_.xLanguages)
+            if (i < dev[x].size() && alignmentSample_.size() < wanted) {
+                alignmentSample_.push_back(dev[x][i]);
+                any = true;
+            }
+        if (!any) break;
+    }
+    summary["bitext_pairs"] = bitext_.size();
+    summary["bitext_dropped_empty"] = droppedBitext_;
+}
+
+void RetrievalBatches::loadHardNegatives() {
+    // BM25's top 20 for each English training query, less its relevant pages and less every page
+    // outside the training split: dev and test pages never shape the model.
+    auto& en = pages_.of(pivot());
+    retrieval::Bm25Index index(env_.bm25IndexDir(pivot()), env_.corpusHash, pivot(),
+                               data::readDocuments(env_.corpusDir, pivot()));
+    retrieval::Bm25Settings s;
+    s.depth = 20;
+    auto qrels =
+        eval::readQrels(data::qrelsPath(env_.corpusDir, pivot(), pivot(), "entries", "train"));
+    for (const auto& q : data::readQueries(env_.corpusDir, pivot(), "entries", "train")) {
+        auto& negs = hardNegatives_[q.qid];
+        const auto& rel = qrels.byQuery[q.qid];
+        for (const auto& hit : index.search(q.text, s)) {
+            auto split = en.split.find(hit.docid);
+            if (!rel.count(hit.docid) && split != en.split.end() && split->second == "train")
+                negs.push_back(hit.docid);
+        }
+    }
+}
+
+void RetrievalBatches::load(nlohmann::json& summary) {
+    const auto& xs = wiring_.xLanguages;
+    if (wiring_.method == "teacher") pairsOf(pivot(), pivot());
+    if (wiring_.method == "fine-tune")
+        for (const auto& x : xs) pairsOf(x, pivot());
+    if (wiring_.hybrid) {
+        for (const auto& l : xs) pairsOf(l, l);
+        pairsOf(pivot(), pivot());
+        for (const auto& x : xs) {
+            pairsOf(x, pivot());
+            pairsOf(pivot(), x);
+        }
+    }
+    if (wiring_.optical) loadBitext(summary);
+    // OPTICAL + hybrid draws its InfoNCE batches without them, as OPTICAL pairs no pages.
+    if (train_.hardNegatives > 0 && !wiring_.optical) loadHardNegatives();
+}
+
+ContrastiveBatch RetrievalBatches::draw(std::int64_t size, std::mt19937_64& rng) {
+    const auto& xs = wiring_.xLanguages;
+    ContrastiveBatch b;
+    bool monolingual =
+        wiring_.hybrid && std::uniform_real_distribution<double>(0, 1)(rng) < train_.alpha;
+    std::string monoLang;
+    if (monolingual) {
+        std::vector<std::string> all = xs;
+        all.push_back(pivot());
+        monoLang = all[uniform(rng, all.size())];
+    }
+    std::vector<std::pair<std::string, std::string>> negatives;  // (lang, docid)
+    for (std::int64_t i = 0; i < size; ++i) {
+        std::string q, d;
+        if (wiring_.method == "teacher") {
+            q = d = pivot();
+        } else if (wiring_.method == "fine-tune") {
+            q = xs[uniform(rng, xs.size())];
+            d = pivot();
+        } else if (monolingual) {
+            q = d = monoLang;
+        } else {  // cross-lingual: X -> English or English -> X
+            std::string x = xs[uniform(rng, xs.size())];
+            bool toEnglish = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
+            q = toEnglish ? x : pivot();
+            d = toEnglish ? pivot() : x;
+        }
+        auto& pool = pairsOf(q, d);
+        const TrainPair& p = pool[uniform(rng, pool.size())];
+        b.queries.push_back(p.query);
+        b.docs.push_back(pages_.tokens(d, p.docid));
+        b.docKeys.push_back(d + ":" + p.docid);
+        b.relevant.push_back(relevant_[q + ">" + d][p.qid]);
+        if (train_.hardNegatives > 0) {
+            auto it = hardNegatives_.find(p.qid);  // qids are parallel across languages
+            if (it != hardNegatives_.end() && !it->second.empty()) {
+                const auto& cands = it->second;
+                const std::string& docid = cands[uniform(rng, cands.size())];
+                if (pages_.of(d).row.count(docid)) negatives.push_back({d, docid});
+            }
+        }
+    }
+    for (const auto& [d, docid] : negatives) {
+        b.docs.push_back(pages_.tokens(d, docid));
+        b.docKeys.push_back(d + ":" + docid);
+    }
+    return b;
+}
+
+void RetrievalBatches::drawBitext(std::int64_t size, std::mt19937_64& rng,
+                                  std::vector<Ids>& english, std::vector<Ids>& other) const {
+    const auto& xs = wiring_.xLanguages;
+    for (std::int64_t i = 0; i < size; ++i) {
+        const auto& idx = bitextByLanguage_.at(xs[uniform(rng, xs.size())]);
+        const auto& b = bitext_[idx[uniform(rng, idx.size())]];
+        english.push_back(b.english);
+        other.push_back(b.other);
+    }
+}
+
+}  // namespace clir::train

@@ -1,0 +1,113 @@
+// What the retrieval methods train on (SPEC 4): the method's wiring (which languages, which
+// losses, which side the student encodes), the pages of each language with their tokens, the
+// query-page training pairs, OPTICAL's bitext, BM25 hard negatives from training pages, and the
+// sampler that draws each step's batch (hybrid batches: monolingual with probability alpha).
+// Internal to the LibTorch part of core (the batch type holds no tensors, its header does).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/data/corpus_reader.h"
+#include "core/data/corpus_settings.h"
+#include "core/model/tokenizer.h"
+#include "core/train/retrieval_losses.h"
+#include "core/train/retrieval_settings.h"
+
+namespace clir::jobs {
+struct JobEnvironment;
+}
+
+namespace clir::train {
+
+// How a retrieval method is wired: read from its name and settings once.
+struct MethodWiring {
+    std::string method;
+    bool optical = false;       // OT distillation from a frozen teacher (optical, optical+hybrid)
+    bool hybrid = false;        // hybrid batches (hybrid, optical+hybrid)
+    bool contrastive = false;   // an InfoNCE term (every training method but optical)
+    bool trains = false;        // not zero-shot and steps > 0
+    bool documentSide = false;  // OPTICAL's student encodes the X pages, not the X queries
+    std::vector<std::string> xLanguages;  // trained on; English is the pivot
+
+    static MethodWiring of(const std::string& method, const data::CorpusSettings& corpus,
+                           const TrainSettings& train, const OtSettings& ot);
+};
+
+// Pages of one language: ids, texts, splits, and their tokens (made on first use).
+struct PageSet {
+    std::vector<std::string> ids, texts;
+    std::unordered_map<std::string, std::size_t> row;
+    std::unordered_map<std::string, std::string> split;  // docid -> train | dev | test
+    std::vector<Ids> tokens;
+};
+
+class PageStore {
+  public:
+    PageStore(std::string corpusDir, const model::Tokenizer& tok, std::int64_t maxLength)
+        : corpusDir_(std::move(corpusDir)), tok_(tok), maxLength_(maxLength) {}
+    PageSet& of(const std::string& language);
+    const Ids& tokens(const std::string& language, const std::string& docid);
+
+  private:
+    std::string corpusDir_;
+    const model::Tokenizer& tok_;
+    std::int64_t maxLength_;
+    std::map<std::string, PageSet> pages_;
+};
+
+struct TokenizedBitext {
+    Ids english, other;
+    std::string key;  // "<lang>:<paragraph id>"
+};
+
+class RetrievalBatches {
+  public:
+    RetrievalBatches(const MethodWiring& wiring, const jobs::JobEnvironment& env, PageStore& pages,
+                     const model::Tokenizer& tok, const TrainSettings& train, const OtSettings& ot,
+                     std::int64_t queryMaxLength);
+
+    // Reads everything the method trains on; adds counts to `summary`.
+    void load(nlohmann::json& summary);
+    // One contrastive batch of `size` pairs (plus hard negatives) for the method.
+    ContrastiveBatch draw(std::int64_t size, std::mt19937_64& rng);
+    // `size` bitext pairs, languages drawn uniformly.
+    void drawBitext(std::int64_t size, std::mt19937_64& rng, std::vector<Ids>& english,
+                    std::vector<Ids>& other) const;
+    // The dev pairs whose plans the alignment inspector shows (languages taken in turn).
+    const std::vector<TokenizedBitext>& alignmentSample() const { return alignmentSample_; }
+
+  private:
+    struct TrainPair {
+        Ids query;
+        std::string qid, docid;
+    };
+    std::vector<TrainPair>& pairsOf(const std::string& q, const std::string& d);
+    std::vector<TokenizedBitext> tokenizedBitext(const std::string& lang, const std::string& split,
+                                                 std::size_t limit);
+    void loadBitext(nlohmann::json& summary);
+    void loadHardNegatives();
+
+    const MethodWiring& wiring_;
+    const jobs::JobEnvironment& env_;
+    PageStore& pages_;
+    const model::Tokenizer& tok_;
+    TrainSettings train_;
+    OtSettings ot_;
+    std::int64_t queryMaxLength_;
+    std::map<std::string, std::vector<TrainPair>> pairs_;  // "<qlang>><dlang>" -> pairs
+    std::map<std::string, std::map<std::string, std::set<std::string>>> relevant_;
+    std::unordered_map<std::string, std::vector<std::string>> hardNegatives_;  // qid -> docids
+    std::vector<TokenizedBitext> bitext_;
+    std::map<std::string, std::vector<std::size_t>> bitextByLanguage_;
+    std::vector<TokenizedBitext> alignmentSample_;
+    std::int64_t droppedBitext_ = 0;
+};
+
+}  // namespace clir::train

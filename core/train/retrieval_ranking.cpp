@@ -1,0 +1,162 @@
+// Ranking and dev evaluation of the retrieval methods (see retrieval_ranking.h).
+#include "core/train/retrieval_ranking.h"
+
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <random>
+#include <stdexcept>
+
+#include "core/eval/measures.h"
+#include "core/jobs/job_environment.h"
+#include "core/util/fs.h"
+
+namespace clir::train {
+namespace {
+
+const std::string& pivot() {
+    return data::pivotLanguage();
+}
+
+}  // namespace
+
+RetrievalRanking::RetrievalRanking(const MethodWiring& wiring, const jobs::JobEnvironment& env,
+                                   PageStore& pages, const model::Tokenizer& tok,
+                                   const RetrievalSettings& settings, c10::Device device)
+    : wiring_(wiring), env_(env), pages_(pages), tok_(tok), settings_(settings), device_(device) {
+    if (settings_.rerankBm25 > 0 && wiring_.documentSide)
+        throw std::runtime_error(
+            "retrieval.rerank_bm25 needs English pages; ot.student_side 'document' ranks X pages");
+}
+
+void RetrievalRanking::setTowers(retrieval::TokenEncoder trained, retrieval::TokenEncoder teacher) {
+    trained_ = std::move(trained);
+    teacher_ = std::move(teacher);
+}
+
+const retrieval::TokenEncoder& RetrievalRanking::queryTower(const std::string& language) const {
+    if (!wiring_.optical) return trained_;
+    return (!wiring_.documentSide && language != pivot()) ? trained_ : teacher_;
+}
+
+bool RetrievalRanking::teacherPages(const std::string& language) const {
+    return wiring_.optical && !(wiring_.documentSide && language != pivot());
+}
+
+const retrieval::TokenEncoder& RetrievalRanking::pageTower(const std::string& language) const {
+    return teacherPages(language) ? teacher_ : trained_;
+}
+
+std::vector<retrieval::Direction> RetrievalRanking::directions(
+    const std::vector<std::string>& languages) const {
+    std::vector<retrieval::Direction> out;
+    for (const auto& l : languages) {
+        if (wiring_.documentSide && l != pivot())
+            out.push_back({pivot(), l, l});
+        else
+            out.push_back({l, pivot(), l});
+    }
+    return out;
+}
+
+std::vector<retrieval::Direction> RetrievalRanking::devDirections() const {
+    return directions(wiring_.method == "teacher" ? std::vector<std::string>{pivot()}
+                                                  : wiring_.xLanguages);
+}
+
+retrieval::EncodedTexts RetrievalRanking::encodePages(const std::string& language,
+                                                      const std::string& modelKey) {
+    const bool frozen = teacherPages(language);
+    if (frozen && modelKey.empty()) {
+        auto it = teacherPages_.find(language);
+        if (it != teacherPages_.end()) return it->second;
+    }
+    PageSet& p = pages_.of(language);
+    const bool keepTokens = settings_.scoring == "maxsim";
+    auto e = modelKey.empty()
+                 ? retrieval::encodeTexts(pageTower(language), tok_, p.texts,
+                                          settings_.documentMaxLength, settings_.encodeBatch,
+                                          keepTokens, device_)
+                 : retrieval::encodeTextsCached(
+                       env_.encodedPagesPath(modelKey, language, settings_.documentMaxLength),
+                       pageTower(language), tok_, p.texts, settings_.documentMaxLength,
+                       settings_.encodeBatch, keepTokens, device_);
+    if (frozen && modelKey.empty()) teacherPages_[language] = e;
+    return e;
+}
+
+eval::Run RetrievalRanking::rank(const retrieval::Direction& dir,
+                                 const std::vector<data::CorpusQuery>& queries,
+                                 const retrieval::EncodedTexts& pages) {
+    std::vector<std::string> texts, qids;
+    for (const auto& q : queries) {
+        texts.push_back(q.text);
+        qids.push_back(q.qid);
+    }
+    auto encoded =
+        retrieval::encodeTexts(queryTower(dir.queryLanguage), tok_, texts, settings_.queryMaxLength,
+                               settings_.encodeBatch, settings_.scoring == "maxsim", device_);
+    const auto& ids = pages_.of(dir.pageLanguage).ids;
+    if (settings_.rerankBm25 == 0)
+        return retrieval::rankAll(settings_.scoring, encoded, qids, pages, ids,
+                                  std::size_t(settings_.depth));
+    if (!bm25_)
+        bm25_ = std::make_unique<retrieval::Bm25Index>(
+            env_.bm25IndexDir(dir.pageLanguage), env_.corpusHash, dir.pageLanguage,
+            data::readDocuments(env_.corpusDir, dir.pageLanguage));
+    retrieval::Bm25Settings s;
+    s.depth = std::size_t(settings_.rerankBm25);
+    std::vector<std::vector<eval::ScoredDoc>> candidates;
+    for (const auto& t : texts) candidates.push_back(bm25_->search(t, s));
+    return retrieval::rerank(settings_.scoring, encoded, qids, pages, ids, candidates);
+}
+
+void RetrievalRanking::sampleDev(std::int64_t perLanguage, std::uint64_t seed,
+                                 const std::string& outputDir) {
+    // Query files are sorted by qid, which starts with the page path: a prefix would cover only
+    // the alphabetically first pages. A seeded shuffle covers them all, the same for every run
+    // of this seed, so checkpoint choices compare.
+    dev_.clear();
+    nlohmann::json record = nlohmann::json::object();
+    for (const auto& dir : devDirections()) {
+        DevSet set{dir, data::readQueries(env_.corpusDir, dir.queryLanguage, "entries", "dev"), {}};
+        std::mt19937_64 rng(seed);
+        for (std::size_t i = set.queries.size(); i > 1; --i)
+            std::swap(set.queries[i - 1],
+                      set.queries[std::uniform_int_distribution<std::size_t>(0, i - 1)(rng)]);
+        if (set.queries.size() > std::size_t(perLanguage))
+            set.queries.resize(std::size_t(perLanguage));
+        std::sort(set.queries.begin(), set.queries.end(),
+                  [](const auto& a, const auto& b) { return a.qid < b.qid; });
+        auto all = eval::readQrels(
+            data::qrelsPath(env_.corpusDir, dir.queryLanguage, dir.pageLanguage, "entries", "dev"));
+        for (const auto& q : set.queries) {
+            auto it = all.byQuery.find(q.qid);
+            if (it != all.byQuery.end()) set.qrels.byQuery[q.qid] = it->second;
+            record[dir.label].push_back(q.qid);
+        }
+        dev_.push_back(std::move(set));
+    }
+    fs::writeFileAtomic(outputDir + "/dev_queries.json", record.dump(1));
+}
+
+double RetrievalRanking::evaluateDev(const jobs::JobContext& ctx, std::int64_t step) {
+    if (dev_.empty()) throw std::logic_error("evaluateDev before sampleDev");
+    torch::NoGradGuard noGrad;
+    double sum = 0;
+    std::map<std::string, retrieval::EncodedTexts> encoded;  // pages, once per evaluation
+    for (const auto& set : dev_) {
+        ctx.checkCancelled();
+        const auto& lang = set.direction.pageLanguage;
+        if (!encoded.count(lang)) encoded[lang] = encodePages(lang, "");
+        auto run = rank(set.direction, set.queries, encoded[lang]);
+        double map = eval::evaluate(run, set.qrels, {true}).mean.at("map");
+        ctx.record("dev_map/" + set.direction.label, step, map);
+        sum += map;
+    }
+    double mean = sum / double(dev_.size());
+    ctx.record("dev_map", step, mean);
+    return mean;
+}
+
+}  // namespace clir::train

@@ -1,0 +1,78 @@
+// How a retrieval method's model ranks pages (SPEC 4): which tower encodes a query or a page of
+// each language (OPTICAL: the student one side, the frozen teacher the other), pages encoded
+// once per evaluation or cached per checkpoint, exact search or BM25 re-ranking, the evaluated
+// directions, and the dev evaluation on a fixed seeded sample of dev queries drawn across all
+// dev pages (the sample is written beside the run).
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/data/corpus_reader.h"
+#include "core/jobs/job.h"
+#include "core/retrieval/bm25_index.h"
+#include "core/retrieval/neural_search.h"
+#include "core/retrieval/test_evaluation.h"
+#include "core/train/retrieval_batches.h"
+
+namespace clir::jobs {
+struct JobEnvironment;
+}
+
+namespace clir::train {
+
+class RetrievalRanking {
+  public:
+    RetrievalRanking(const MethodWiring& wiring, const jobs::JobEnvironment& env, PageStore& pages,
+                     const model::Tokenizer& tok, const RetrievalSettings& settings,
+                     c10::Device device);
+
+    // The trained model's tower and the frozen teacher's (the same tower unless OPTICAL).
+    void setTowers(retrieval::TokenEncoder trained, retrieval::TokenEncoder teacher);
+    const retrieval::TokenEncoder& trained() const { return trained_; }
+    const retrieval::TokenEncoder& teacher() const { return teacher_; }
+    const retrieval::TokenEncoder& queryTower(const std::string& language) const;
+    const retrieval::TokenEncoder& pageTower(const std::string& language) const;
+    // Whether the pages of `language` are encoded by the frozen teacher.
+    bool teacherPages(const std::string& language) const;
+
+    // Dev: the method's X languages (English for the teacher). Test: every corpus language.
+    std::vector<retrieval::Direction> directions(const std::vector<std::string>& languages) const;
+    std::vector<retrieval::Direction> devDirections() const;
+
+    // Pages of `language`, encoded by their tower; cached on disk under `modelKey` when given.
+    retrieval::EncodedTexts encodePages(const std::string& language, const std::string& modelKey);
+    eval::Run rank(const retrieval::Direction& dir, const std::vector<data::CorpusQuery>& queries,
+                   const retrieval::EncodedTexts& pages);
+
+    // Draws up to `perLanguage` dev entry queries of each dev direction, seeded, uniformly over
+    // all dev queries (so every dev page can be drawn); writes them to
+    // <outputDir>/dev_queries.json.
+    void sampleDev(std::int64_t perLanguage, std::uint64_t seed, const std::string& outputDir);
+    // Dev MAP (-c over the sample) per direction, recorded as dev_map/<label>, and their mean
+    // (dev_map), which picks the best checkpoint.
+    double evaluateDev(const jobs::JobContext& ctx, std::int64_t step);
+
+  private:
+    const MethodWiring& wiring_;
+    const jobs::JobEnvironment& env_;
+    PageStore& pages_;
+    const model::Tokenizer& tok_;
+    RetrievalSettings settings_;
+    c10::Device device_;
+    retrieval::TokenEncoder trained_, teacher_;
+    std::map<std::string, retrieval::EncodedTexts> teacherPages_;  // frozen: encoded once
+    std::unique_ptr<retrieval::Bm25Index> bm25_;
+    struct DevSet {
+        retrieval::Direction direction;
+        std::vector<data::CorpusQuery> queries;
+        eval::Qrels qrels;
+    };
+    std::vector<DevSet> dev_;
+};
+
+}  // namespace clir::train

@@ -1,0 +1,129 @@
+// The training loop (see training_loop.h).
+#include "core/train/training_loop.h"
+
+#include <torch/nn/module.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+
+#include <chrono>
+#include <limits>
+#include <stdexcept>
+
+#include "core/train/lr_schedule.h"
+#include "core/train/training_common.h"
+
+namespace clir::train {
+
+std::unique_ptr<torch::optim::Optimizer> makeAdamW(torch::nn::Module& module,
+                                                   const AdamWSettings& s) {
+    std::vector<at::Tensor> decay, noDecay;
+    for (const auto& p : module.named_parameters()) {
+        if (!p.value().requires_grad()) continue;
+        (p.value().dim() == 1 && !s.decayVectors ? noDecay : decay).push_back(p.value());
+    }
+    using torch::optim::AdamWOptions;
+    auto options = [&](double weightDecay) {
+        return std::make_unique<AdamWOptions>(AdamWOptions(s.learningRate)
+                                                  .betas({s.beta1, s.beta2})
+                                                  .eps(s.epsilon)
+                                                  .weight_decay(weightDecay));
+    };
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    if (!decay.empty()) groups.emplace_back(decay, options(s.weightDecay));
+    if (!noDecay.empty()) groups.emplace_back(noDecay, options(0.0));
+    if (groups.empty()) throw std::runtime_error("no parameter of the model is trained");
+    return std::make_unique<torch::optim::AdamW>(std::move(groups));
+}
+
+TrainingLoop::TrainingLoop(const jobs::JobContext& context, torch::optim::Optimizer& optimizer,
+                           std::mt19937_64& samplerRng, LoopSettings settings, LoopHooks hooks)
+    : ctx_(context),
+      optimizer_(optimizer),
+      rng_(samplerRng),
+      settings_(std::move(settings)),
+      hooks_(std::move(hooks)) {
+    if (!hooks_.step || !hooks_.save || !hooks_.load)
+        throw std::logic_error("TrainingLoop needs the step, save and load hooks");
+}
+
+nlohmann::json TrainingLoop::state() const {
+    return {{"sampler_rng", rngState(rng_)}};
+}
+
+std::int64_t TrainingLoop::resume(const std::string& dir, const std::string& configHash) {
+    auto last = model::latestCheckpoint(dir);
+    if (!last) return start_ = 0;
+    auto meta = hooks_.load(*last);
+    if (meta.configHash != configHash)
+        throw std::runtime_error(*last + ": written by another configuration; start a new run");
+    setRngState(rng_, meta.training.at("sampler_rng").get<std::string>());
+    resumed_ = meta.training;
+    start_ = meta.step;
+    ctx_.report(settings_.progressFrom, "resumed at step " + std::to_string(start_));
+    return start_;
+}
+
+std::string TrainingLoop::run() {
+    using Clock = std::chrono::steady_clock;
+    const auto& s = settings_;
+    // Every parameter the optimizer updates is clipped and counted in grad_norm.
+    std::vector<at::Tensor> trained;
+    for (auto& group : optimizer_.param_groups())
+        for (auto& p : group.params()) trained.push_back(p);
+    const double clip = s.clipNorm > 0 ? s.clipNorm : std::numeric_limits<double>::infinity();
+
+    std::string lastCheckpoint;
+    auto windowStart = Clock::now();
+    double windowUnits = 0;
+    for (std::int64_t step = start_; step < s.steps; ++step) {
+        ctx_.checkCancelled();
+        const std::int64_t done = step + 1;
+        const double lr = linearWarmupDecay(step, s.warmupSteps, s.steps, s.learningRate);
+        for (auto& group : optimizer_.param_groups()) group.options().set_lr(lr);
+
+        StepOutput out = hooks_.step(step);
+        const double lossValue = out.loss.item<double>();
+        requireFiniteLoss(lossValue, done);
+        optimizer_.zero_grad();
+        out.loss.backward();
+        const double gradNorm = torch::nn::utils::clip_grad_norm_(trained, clip);
+        optimizer_.step();
+        windowUnits += out.units;
+
+        ctx_.record("loss", done, lossValue);
+        for (const auto& [name, value] : out.parts) ctx_.record(name, done, value);
+        const bool last = done == s.steps;
+        if (done % s.logEvery == 0 || last) {
+            double secs = std::chrono::duration<double>(Clock::now() - windowStart).count();
+            ctx_.record("lr", done, lr);
+            ctx_.record("grad_norm", done, gradNorm);
+            ctx_.record(s.rateName, done, windowUnits / std::max(secs, 1e-9));
+            for (const auto& [name, value] : out.window) ctx_.record(name, done, value);
+            windowStart = Clock::now();
+            windowUnits = 0;
+        }
+        if (hooks_.afterStep) hooks_.afterStep(done);
+        const double fraction =
+            s.progressFrom + (s.progressTo - s.progressFrom) * double(done) / double(s.steps);
+        bool paused = false;  // evaluation and checkpoints do not count toward the rate
+        if (hooks_.evaluate && ((s.evalEvery > 0 && done % s.evalEvery == 0) || last)) {
+            ctx_.report(fraction, "step " + std::to_string(done) + ": evaluation");
+            hooks_.evaluate(done);
+            paused = true;
+        }
+        if ((s.checkpointEvery > 0 && done % s.checkpointEvery == 0) || last) {
+            lastCheckpoint = hooks_.save(done, state());
+            paused = true;
+        }
+        if (paused) windowStart = Clock::now();
+        ctx_.report(fraction, "step " + std::to_string(done) + "/" + std::to_string(s.steps) +
+                                  "  loss " + std::to_string(lossValue).substr(0, 6));
+    }
+    if (lastCheckpoint.empty()) {
+        // Resumed at the last step: the newest checkpoint already is the final one.
+        lastCheckpoint = hooks_.save(s.steps, state());
+    }
+    return lastCheckpoint;
+}
+
+}  // namespace clir::train

@@ -1,0 +1,102 @@
+// The one training loop (STYLE 11; fairseq's Trainer, Lightning's hooks): pretraining, the
+// retrieval methods and the NMT baseline supply a step function that builds the loss and a few
+// hooks; the loop owns resume, the learning-rate schedule, the finite-loss stop, gradient
+// clipping over every trained parameter, the metric window, periodic evaluation, checkpoints,
+// progress and cancel. A fix here reaches every method at once. LibTorch parts only.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/jobs/job.h"
+#include "core/model/checkpoint.h"
+
+namespace torch::nn {
+class Module;
+}
+namespace torch::optim {
+class Optimizer;
+}
+
+namespace clir::train {
+
+// AdamW (Loshchilov & Hutter 2019) as each job configures it; the values come from its settings.
+struct AdamWSettings {
+    double learningRate = 0;  // peak; the loop's schedule sets the current one
+    double weightDecay = 0;
+    double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+    // false: 1-D parameters (biases, LayerNorm) are not decayed (BERT's recipe).
+    bool decayVectors = false;
+};
+
+// AdamW over the module's parameters that require gradients, in two groups (decayed, not).
+std::unique_ptr<torch::optim::Optimizer> makeAdamW(torch::nn::Module& module,
+                                                   const AdamWSettings& settings);
+
+struct LoopSettings {
+    std::int64_t steps = 0;
+    std::int64_t warmupSteps = 0;
+    double learningRate = 0;           // peak of the linear warm-up / linear decay schedule
+    double clipNorm = 0;               // global L2 norm over all trained parameters; 0: none
+    std::int64_t logEvery = 1;         // steps between lr, grad_norm and rate points
+    std::int64_t evalEvery = 0;        // steps between evaluate hooks (and the last); 0: none
+    std::int64_t checkpointEvery = 0;  // steps between latest checkpoints (and the last); 0: last
+    std::string rateName = "tokens_per_second";  // what StepOutput::units counts, per second
+    double progressFrom = 0, progressTo = 1;     // the share of the job's progress bar
+};
+
+// What one step hands back to the loop.
+struct StepOutput {
+    at::Tensor loss;  // scalar; the loop checks it, backpropagates and steps
+    std::vector<std::pair<std::string, double>> parts;   // recorded every step ("loss/ot")
+    std::vector<std::pair<std::string, double>> window;  // recorded at log steps ("ot/iterations")
+    double units = 0;                                    // counted toward rateName
+};
+
+struct LoopHooks {
+    // Builds the loss of 0-based step `step` (the model is in training mode).
+    std::function<StepOutput(std::int64_t step)> step;
+    // Loads a checkpoint into the model and optimizer (resume); returns its sidecar.
+    std::function<model::CheckpointMeta(const std::string& checkpoint)> load;
+    // Writes the latest checkpoint of `done` steps with `state` in its sidecar; returns its path.
+    std::function<std::string(std::int64_t done, const nlohmann::json& state)> save;
+    // Optional: runs at evalEvery steps and the last, before that step's checkpoint.
+    std::function<void(std::int64_t done)> evaluate;
+    // Optional: runs after every step (for example saving alignments).
+    std::function<void(std::int64_t done)> afterStep;
+};
+
+class TrainingLoop {
+  public:
+    TrainingLoop(const jobs::JobContext& context, torch::optim::Optimizer& optimizer,
+                 std::mt19937_64& samplerRng, LoopSettings settings, LoopHooks hooks);
+
+    // Continues from the newest checkpoint in `dir`; it must have been written by the same
+    // configuration. Restores the sampler RNG; returns the step to start from (0: fresh).
+    std::int64_t resume(const std::string& dir, const std::string& configHash);
+    // The sidecar's "training" object of the checkpoint resumed from (empty when fresh).
+    const nlohmann::json& resumedState() const { return resumed_; }
+    // What the loop keeps in every checkpoint sidecar (the sampler RNG); jobs add their fields.
+    nlohmann::json state() const;
+    // Trains from the resumed step to the last; returns the last checkpoint's path.
+    std::string run();
+
+  private:
+    const jobs::JobContext& ctx_;
+    torch::optim::Optimizer& optimizer_;
+    std::mt19937_64& rng_;
+    LoopSettings settings_;
+    LoopHooks hooks_;
+    std::int64_t start_ = 0;
+    nlohmann::json resumed_ = nlohmann::json::object();
+};
+
+}  // namespace clir::train
