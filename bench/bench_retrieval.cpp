@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/data/corpus_reader.h"
+#include "core/jobs/job_environment.h"
 #include "core/data/corpus_stats.h"
 #include "core/eval/measures.h"
 #include "core/eval/trec_io.h"
@@ -55,8 +56,10 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(work);
 
     // --- BM25 ---
-    auto manifest = data::loadManifest(corpus);
-    std::string hash = manifest.at("hash");
+    jobs::JobContext benchContext;
+    benchContext.outputDir = work;
+    const auto env = jobs::JobEnvironment::prepare(data::CorpusSettings::defaults(), benchContext);
+    const auto& manifest = env.manifest;
     std::string allQueries = work + "/queries.tsv";
     {
         std::string q;
@@ -67,8 +70,7 @@ int main(int argc, char** argv) {
     }
     auto ours = inChild([&] {
         auto docs = data::readDocuments(corpus, "en-US");
-        retrieval::Bm25Index index(fs::dataDir() + "/indexes/" + hash.substr(0, 16) + "/en-US",
-                                   hash, "en-US", docs);
+        retrieval::Bm25Index index(env.bm25IndexDir("en-US"), env.corpusHash, "en-US", docs);
         std::vector<std::string> texts;
         for (const auto& line : text::split(fs::readFile(allQueries), '\n'))
             if (auto tab = line.find('\t'); tab != std::string::npos)

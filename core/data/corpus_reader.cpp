@@ -9,23 +9,32 @@
 #include "core/util/fs.h"
 
 namespace clir::data {
+namespace {
 
-std::vector<CorpusDocument> readDocuments(const std::string& corpusDir,
-                                          const std::string& language) {
-    std::string path = corpusDir + "/docs/" + language + ".jsonl";
+// Calls `row` with each non-empty line of a JSONL file parsed; errors name the file and line.
+template <typename Row>
+void forEachJsonLine(const std::string& path, Row&& row) {
     std::istringstream in(fs::readFile(path));
-    std::vector<CorpusDocument> docs;
     std::size_t lineNo = 0;
     for (std::string line; std::getline(in, line);) {
         ++lineNo;
         if (line.empty()) continue;
         try {
-            auto j = nlohmann::json::parse(line);
-            docs.push_back({j.at("id"), j.at("title"), j.at("text"), j.value("split", "")});
+            row(nlohmann::json::parse(line));
         } catch (const nlohmann::json::exception& e) {
             throw std::runtime_error(path + ":" + std::to_string(lineNo) + ": " + e.what());
         }
     }
+}
+
+}  // namespace
+
+std::vector<CorpusDocument> readDocuments(const std::string& corpusDir,
+                                          const std::string& language) {
+    std::vector<CorpusDocument> docs;
+    forEachJsonLine(corpusDir + "/docs/" + language + ".jsonl", [&](const nlohmann::json& j) {
+        docs.push_back({j.at("id"), j.at("title"), j.at("text"), j.value("split", "")});
+    });
     return docs;
 }
 
@@ -76,21 +85,11 @@ std::vector<BitextPair> readBitext(const std::string& corpusDir, const std::stri
 }
 
 PassageText readPassages(const std::string& corpusDir, const std::string& language) {
-    const std::string path = corpusDir + "/passages/" + language + ".jsonl";
-    std::istringstream in(fs::readFile(path));
     PassageText out;
-    std::size_t lineNo = 0;
-    for (std::string line; std::getline(in, line);) {
-        ++lineNo;
-        if (line.empty()) continue;
-        try {
-            auto j = nlohmann::json::parse(line);
-            (j.at("split") == "train" ? out.train : out.heldOut)
-                .push_back(j.at("text").get<std::string>());
-        } catch (const nlohmann::json::exception& e) {
-            throw std::runtime_error(path + ":" + std::to_string(lineNo) + ": " + e.what());
-        }
-    }
+    forEachJsonLine(corpusDir + "/passages/" + language + ".jsonl", [&](const nlohmann::json& j) {
+        (j.at("split") == "train" ? out.train : out.heldOut)
+            .push_back(j.at("text").get<std::string>());
+    });
     return out;
 }
 

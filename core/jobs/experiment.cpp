@@ -113,7 +113,8 @@ ExperimentSpec parseExperiment(const std::string& text, const std::string& sourc
                 init.at("checkpoint").get<std::string>().empty())
                 throw ConfigError("field 'init.from': method '" + method +
                                   "' starts from a trained encoder: name its run (" +
-                                  (method == "teacher" ? "a pretrain run" : "a teacher run") +
+                                  (methodInfo(method).retrieval.fromEncoder ? "a pretrain run"
+                                                                            : "a teacher run") +
                                   ") or give init.checkpoint");
             if (j.contains("train"))
                 for (const auto& l : j.at("train").at("languages")) {

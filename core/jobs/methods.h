@@ -11,11 +11,23 @@ namespace clir::jobs {
 
 enum class JobKind { Corpus, Bm25, Pretrain, Retrieval, Nmt, Suite };
 
+// What a retrieval method trains (SPEC 4); the retrieval job wires itself from this.
+struct RetrievalTraits {
+    bool trains = false;       // false: the starting checkpoint is evaluated as it is
+    bool contrastive = false;  // an InfoNCE term on query-page batches
+    bool hybrid = false;       // those batches are hybrid (monolingual with probability alpha)
+    bool optical = false;      // OT distillation into a student from the frozen teacher
+    bool fromEncoder = false;  // starts from a pretrained encoder, not a retrieval model
+    bool crossLingual = true;  // needs a language besides English
+    bool englishOnly = false;  // trains and picks its checkpoint on English queries only
+};
+
 struct MethodInfo {
     std::string name;
     JobKind kind;
     std::vector<std::string> blocks;  // optional experiment blocks it reads (besides corpus)
     std::string summary;              // one line for `clirlab schema` and the new-run form
+    RetrievalTraits retrieval = {};   // kind Retrieval only
 };
 
 // In the order of the RQ2 table: baselines, then the retrieval methods, then the rest.

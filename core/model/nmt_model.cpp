@@ -117,6 +117,26 @@ at::Tensor NmtModelImpl::forward(const at::Tensor& src, const at::Tensor& tgtIn)
     return decodeStates(tgtIn, encode(src), src.eq(config_.padId));
 }
 
+namespace {
+
+// Each sentence's own guard (its last position may only end it): ratio * source length + slack,
+// capped at maxLen; maxLen becomes the longest guard.
+std::vector<std::int64_t> lengthGuards(const std::vector<std::vector<std::int64_t>>& src,
+                                       const DecodeOptions& o, std::int64_t& maxLen) {
+    std::vector<std::int64_t> limit(src.size(), maxLen);
+    if (o.lengthRatio <= 0) return limit;
+    std::int64_t longest = 0;
+    for (std::size_t i = 0; i < src.size(); ++i) {
+        limit[i] =
+            std::min(maxLen, std::int64_t(o.lengthRatio * double(src[i].size())) + o.lengthSlack);
+        longest = std::max(longest, limit[i]);
+    }
+    maxLen = longest;
+    return limit;
+}
+
+}  // namespace
+
 std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
                                                  const std::vector<std::vector<std::int64_t>>& src,
                                                  const DecodeOptions& o) {
@@ -131,17 +151,7 @@ std::vector<std::vector<std::int64_t>> translate(NmtModelImpl& model,
     const auto n = std::int64_t(src.size());
     const std::int64_t beam = std::max(1, o.beamSize);
     std::int64_t maxLen = std::min(o.maxLength, model.config().maxPositions);
-    // Each sentence's own guard: its last position may only end it.
-    std::vector<std::int64_t> limit(static_cast<std::size_t>(n), maxLen);
-    if (o.lengthRatio > 0) {
-        std::int64_t longest = 0;
-        for (std::size_t i = 0; i < src.size(); ++i) {
-            limit[i] = std::min(
-                maxLen, std::int64_t(o.lengthRatio * double(src[i].size())) + o.lengthSlack);
-            longest = std::max(longest, limit[i]);
-        }
-        maxLen = longest;
-    }
+    auto limit = lengthGuards(src, o, maxLen);
     auto limitRows = at::from_blob(limit.data(), {n}, at::kLong)
                          .clone()
                          .repeat_interleave(beam)

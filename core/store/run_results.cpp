@@ -7,21 +7,21 @@
 
 namespace clir::store {
 
-void RunStore::storeResults(std::int64_t id, const std::vector<ResultRow>& rows) {
-    Database::Transaction tx(db_);
-    auto s = db_.prepare(
+namespace {
+
+// Inserts (or replaces) result rows; the caller holds the transaction.
+void insertResults(Database& db, std::int64_t id, const std::vector<ResultRow>& rows) {
+    auto s = db.prepare(
         "INSERT OR REPLACE INTO results (run_id, language, query_set, measure, value) "
         "VALUES (?,?,?,?,?)");
     for (const auto& r : rows) {
         s.bind(1, id).bind(2, r.language).bind(3, r.querySet).bind(4, r.measure).bind(5, r.value);
         s.run();
     }
-    tx.commit();
 }
 
-void RunStore::storeQueryResults(std::int64_t id, const std::vector<QueryResultRow>& rows) {
-    Database::Transaction tx(db_);
-    auto s = db_.prepare(
+void insertQueryResults(Database& db, std::int64_t id, const std::vector<QueryResultRow>& rows) {
+    auto s = db.prepare(
         "INSERT OR REPLACE INTO query_results (run_id, language, query_set, qid, measure, value) "
         "VALUES (?,?,?,?,?,?)");
     for (const auto& r : rows) {
@@ -29,6 +29,19 @@ void RunStore::storeQueryResults(std::int64_t id, const std::vector<QueryResultR
         s.bind(6, r.value);
         s.run();
     }
+}
+
+}  // namespace
+
+void RunStore::storeResults(std::int64_t id, const std::vector<ResultRow>& rows) {
+    Database::Transaction tx(db_);
+    insertResults(db_, id, rows);
+    tx.commit();
+}
+
+void RunStore::storeQueryResults(std::int64_t id, const std::vector<QueryResultRow>& rows) {
+    Database::Transaction tx(db_);
+    insertQueryResults(db_, id, rows);
     tx.commit();
 }
 
@@ -43,20 +56,8 @@ void RunStore::replaceEvaluation(std::int64_t id, const std::string& language,
         del.bind(1, id).bind(2, language).bind(3, querySet);
         del.run();
     }
-    auto r = db_.prepare(
-        "INSERT INTO results (run_id, language, query_set, measure, value) VALUES (?,?,?,?,?)");
-    for (const auto& x : rows) {
-        r.bind(1, id).bind(2, x.language).bind(3, x.querySet).bind(4, x.measure).bind(5, x.value);
-        r.run();
-    }
-    auto q = db_.prepare(
-        "INSERT INTO query_results (run_id, language, query_set, qid, measure, value) "
-        "VALUES (?,?,?,?,?,?)");
-    for (const auto& x : queryRows) {
-        q.bind(1, id).bind(2, x.language).bind(3, x.querySet).bind(4, x.qid).bind(5, x.measure);
-        q.bind(6, x.value);
-        q.run();
-    }
+    insertResults(db_, id, rows);
+    insertQueryResults(db_, id, queryRows);
     tx.commit();
 }
 

@@ -137,15 +137,9 @@ std::string trainNmt(const jobs::JobContext& ctx, const jobs::JobEnvironment& en
     auto optimizer = makeAdamW(
         *net, {nmt_.learningRate, nmt_.weightDecay, 0.9, nmt_.adamBeta2, nmt_.adamEpsilon, true});
 
-    LoopSettings loop;
-    loop.steps = nmt_.steps;
-    loop.warmupSteps = nmt_.warmupSteps;
-    loop.learningRate = nmt_.learningRate;
-    loop.clipNorm = nmt_.clipNorm;
-    loop.logEvery = nmt_.logEvery;
-    loop.checkpointEvery = nmt_.checkpointEvery;
-    loop.progressFrom = 0.02;
-    loop.progressTo = 0.62;
+    const LoopSettings loop{
+        nmt_.steps, nmt_.warmupSteps,     nmt_.learningRate,   nmt_.clipNorm, nmt_.logEvery,
+        0,          nmt_.checkpointEvery, "tokens_per_second", 0.02,          0.62};
     const auto maxLen = std::size_t(nmt_.maxLength);
     LoopHooks hooks;
     hooks.step = [&](std::int64_t) {

@@ -149,15 +149,16 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
     MaskingSettings masking{pretrain_.maskProbability, tok.maskId(), model::Tokenizer::kPad,
                             tok.vocabSize()};
 
-    LoopSettings loop;
-    loop.steps = pretrain_.steps;
-    loop.warmupSteps = pretrain_.warmupSteps;
-    loop.learningRate = pretrain_.learningRate;
-    loop.clipNorm = pretrain_.clipNorm;
-    loop.logEvery = pretrain_.logEvery;
-    loop.checkpointEvery = pretrain_.checkpointEvery;
-    loop.progressFrom = 0.05;
-    loop.progressTo = 0.95;
+    const LoopSettings loop{pretrain_.steps,
+                            pretrain_.warmupSteps,
+                            pretrain_.learningRate,
+                            pretrain_.clipNorm,
+                            pretrain_.logEvery,
+                            0,
+                            pretrain_.checkpointEvery,
+                            "tokens_per_second",
+                            0.05,
+                            0.95};
     LoopHooks hooks;
     hooks.step = [&](std::int64_t) {
         std::vector<std::vector<std::int64_t>> seqs;

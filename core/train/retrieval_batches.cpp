@@ -6,6 +6,7 @@
 #include "core/data/corpus_settings.h"
 #include "core/eval/trec_io.h"
 #include "core/jobs/job_environment.h"
+#include "core/jobs/methods.h"
 #include "core/retrieval/bm25_index.h"
 
 namespace clir::train {
@@ -23,16 +24,19 @@ std::size_t uniform(std::mt19937_64& rng, std::size_t n) {
 
 MethodWiring MethodWiring::of(const std::string& method, const data::CorpusSettings& corpus,
                               const TrainSettings& train, const OtSettings& ot) {
+    const auto& traits = jobs::methodInfo(method).retrieval;
     MethodWiring w;
     w.method = method;
-    w.optical = method == "optical" || method == "optical+hybrid";
-    w.hybrid = method == "hybrid" || method == "optical+hybrid";
-    w.contrastive = method != "optical" && method != "zero-shot";
-    w.trains = method != "zero-shot" && train.steps > 0;
+    w.optical = traits.optical;
+    w.hybrid = traits.hybrid;
+    w.contrastive = traits.contrastive;
+    w.trains = traits.trains && train.steps > 0;
     w.documentSide = w.optical && ot.studentSide == "document";
+    w.englishOnly = traits.englishOnly;
+    w.fromEncoder = traits.fromEncoder;
     for (const auto& l : train.languages.empty() ? corpus.languages : train.languages)
         if (l != pivot()) w.xLanguages.push_back(l);
-    if (method != "teacher" && method != "zero-shot" && w.xLanguages.empty())
+    if (traits.crossLingual && w.xLanguages.empty())
         throw std::runtime_error("method '" + method +
                                  "' needs a language besides en-US in corpus.languages");
     return w;
@@ -163,8 +167,8 @@ void RetrievalBatches::loadHardNegatives() {
 
 void RetrievalBatches::load(nlohmann::json& summary) {
     const auto& xs = wiring_.xLanguages;
-    if (wiring_.method == "teacher") pairsOf(pivot(), pivot());
-    if (wiring_.method == "fine-tune")
+    if (wiring_.englishOnly) pairsOf(pivot(), pivot());
+    if (wiring_.contrastive && !wiring_.englishOnly && !wiring_.hybrid)
         for (const auto& x : xs) pairsOf(x, pivot());
     if (wiring_.hybrid) {
         for (const auto& l : xs) pairsOf(l, l);
@@ -193,9 +197,9 @@ ContrastiveBatch RetrievalBatches::draw(std::int64_t size, std::mt19937_64& rng)
     std::vector<std::pair<std::string, std::string>> negatives;  // (lang, docid)
     for (std::int64_t i = 0; i < size; ++i) {
         std::string q, d;
-        if (wiring_.method == "teacher") {
+        if (wiring_.englishOnly) {
             q = d = pivot();
-        } else if (wiring_.method == "fine-tune") {
+        } else if (!wiring_.hybrid) {  // fine-tune: X -> English
             q = xs[uniform(rng, xs.size())];
             d = pivot();
         } else if (monolingual) {

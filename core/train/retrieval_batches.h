@@ -34,6 +34,8 @@ struct MethodWiring {
     bool contrastive = false;   // an InfoNCE term (every training method but optical)
     bool trains = false;        // not zero-shot and steps > 0
     bool documentSide = false;  // OPTICAL's student encodes the X pages, not the X queries
+    bool englishOnly = false;   // English pairs and English dev queries only (the teacher)
+    bool fromEncoder = false;   // starts from a pretrained encoder
     std::vector<std::string> xLanguages;  // trained on; English is the pivot
 
     static MethodWiring of(const std::string& method, const data::CorpusSettings& corpus,

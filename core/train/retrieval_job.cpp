@@ -12,6 +12,7 @@
 #include <random>
 
 #include "core/jobs/job_environment.h"
+#include "core/jobs/methods.h"
 #include "core/model/checkpoint.h"
 #include "core/model/retrieval_model.h"
 #include "core/model/tokenizer.h"
@@ -50,15 +51,17 @@ struct StartingPoint {
     model::RetrievalModel net{nullptr}, teacher{nullptr};
 };
 
-StartingPoint loadStart(const std::string& method, const InitSettings& init,
-                        const ModelSettings& modelSettings, bool optical, c10::Device device,
+StartingPoint loadStart(const MethodWiring& wiring, const InitSettings& init,
+                        const ModelSettings& modelSettings, c10::Device device,
                         std::uint64_t seed) {
     StartingPoint s;
     s.meta = model::readCheckpointMeta(init.checkpoint);
-    const std::string wantKind = method == "teacher" ? "encoder" : "retrieval";
-    if (s.meta.kind != wantKind && !(method == "teacher" && s.meta.kind == "retrieval"))
+    const bool optical = wiring.optical;
+    // A method that starts from an encoder also accepts a retrieval model (a new head on it).
+    const std::string wantKind = wiring.fromEncoder ? "encoder" : "retrieval";
+    if (s.meta.kind != wantKind && !(wiring.fromEncoder && s.meta.kind == "retrieval"))
         throw std::runtime_error("init: " + init.checkpoint + " is a checkpoint of kind '" +
-                                 s.meta.kind + "'; method '" + method + "' starts from " +
+                                 s.meta.kind + "'; method '" + wiring.method + "' starts from " +
                                  (wantKind == "encoder" ? "a pretrained encoder (a pretrain run)"
                                                         : "a retrieval model (a teacher run)"));
     if (s.meta.encoder.preset != modelSettings.preset)
@@ -176,17 +179,17 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
                                      meta, name, latest);
     };
 
-    LoopSettings loop;
-    loop.steps = train_.steps;
-    loop.warmupSteps = train_.warmupSteps;
-    loop.learningRate = train_.learningRate;
-    loop.clipNorm = train_.clipNorm;
-    loop.logEvery = train_.logEvery;
-    loop.evalEvery = train_.evalEvery;
-    loop.checkpointEvery = train_.evalEvery;
-    loop.rateName = "pairs_per_second";
-    loop.progressFrom = 0.05;
-    loop.progressTo = 0.85;
+    // The latest checkpoint is written at every dev evaluation.
+    const LoopSettings loop{train_.steps,
+                            train_.warmupSteps,
+                            train_.learningRate,
+                            train_.clipNorm,
+                            train_.logEvery,
+                            train_.evalEvery,
+                            train_.evalEvery,
+                            "pairs_per_second",
+                            0.05,
+                            0.85};
     LoopHooks hooks;
     hooks.step = [&](std::int64_t) {
         return methodStep(recipe, wiring, batches, ranking, sinkhorn, rng, device);
@@ -264,7 +267,7 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     const auto wiring = MethodWiring::of(method_, corpus_, train_, ot_);
 
     ctx.report(0.0, "loading " + init_.checkpoint);
-    auto start = loadStart(method_, init_, model_, wiring.optical, device, seed_);
+    auto start = loadStart(wiring, init_, model_, device, seed_);
     const model::Tokenizer& tok = *start.tok;
     model::RetrievalModel net = start.net;
     PageStore pages(env.corpusDir, tok, retrieval_.documentMaxLength);
@@ -296,7 +299,7 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
             {"checkpoint", env.checkpointDir + "/step-" + std::to_string(train_.steps)});
     } else {
         // Nothing trained: the model is the starting checkpoint itself (zero-shot).
-        best = method_ == "zero-shot" || start.meta.kind == "retrieval"
+        best = !jobs::methodInfo(method_).retrieval.trains || start.meta.kind == "retrieval"
                    ? init_.checkpoint
                    : model::saveCheckpoint(env.checkpointDir, *net, nullptr, metaTemplate, "best",
                                            false);

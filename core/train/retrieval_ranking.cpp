@@ -60,8 +60,7 @@ std::vector<retrieval::Direction> RetrievalRanking::directions(
 }
 
 std::vector<retrieval::Direction> RetrievalRanking::devDirections() const {
-    return directions(wiring_.method == "teacher" ? std::vector<std::string>{pivot()}
-                                                  : wiring_.xLanguages);
+    return directions(wiring_.englishOnly ? std::vector<std::string>{pivot()} : wiring_.xLanguages);
 }
 
 retrieval::EncodedTexts RetrievalRanking::encodePages(const std::string& language,

@@ -192,7 +192,7 @@ class TestRetrieval : public QObject {
         start["train"]["learning_rate"] = 0.0;
         start["evaluation"]["split"] = "train";
         auto untrained = runExperiment(start);
-        QCOMPARE(untrained.status, store::RunStatus::Finished);
+        QVERIFY2(untrained.status == store::RunStatus::Finished, untrained.error.c_str());
 
         // Training on the English pairs fits them: far better than the start on train queries.
         auto fit = experiment("fit", "teacher", "", 60);
