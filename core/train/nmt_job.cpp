@@ -22,6 +22,7 @@
 #include "core/retrieval/test_evaluation.h"
 #include "core/train/training_common.h"
 #include "core/train/training_loop.h"
+#include "core/train/nmt_translation.h"
 #include "core/train/translation_cache.h"
 #include "core/util/blas_threads.h"
 #include "core/util/fs.h"
@@ -30,11 +31,6 @@ namespace clir::train {
 namespace {
 
 using Ids = std::vector<std::int64_t>;
-
-std::string tag(const std::string& language) {
-    return "__" + language + "__ ";
-}
-
 // The bitext of one language and split, English and the other side (no empty pair reaches a
 // loss: data::readBitext drops them).
 std::vector<data::BitextPair> readPairs(const std::string& corpusDir, const std::string& lang,
@@ -44,53 +40,6 @@ std::vector<data::BitextPair> readPairs(const std::string& corpusDir, const std:
         throw std::runtime_error(corpusDir + "/bitext/" + lang + "." + split +
                                  ".tsv: no bitext pairs");
     return pairs;
-}
-
-struct LoadedNmt {
-    model::CheckpointMeta meta;
-    std::unique_ptr<model::Tokenizer> tok;
-    model::NmtModel net{nullptr};
-    std::vector<std::string> languages;
-};
-
-LoadedNmt loadNmt(const std::string& checkpoint) {
-    LoadedNmt l;
-    l.meta = model::readCheckpointMeta(checkpoint);
-    if (l.meta.kind != "nmt")
-        throw std::runtime_error(checkpoint + ": a checkpoint of kind '" + l.meta.kind +
-                                 "', not a translation model (kind 'nmt')");
-    l.tok = std::make_unique<model::Tokenizer>(l.meta.tokenizerPath);
-    l.net = model::NmtModel(l.meta.encoder);
-    model::loadCheckpoint(checkpoint, *l.net, l.meta.encoder, "nmt", nullptr, {"", l.tok->hash()});
-    l.net->eval();
-    l.languages = l.meta.training.at("languages").get<std::vector<std::string>>();
-    return l;
-}
-
-std::vector<std::string> translateAll(model::NmtModelImpl& net, const model::Tokenizer& tok,
-                                      const std::string& lang,
-                                      const std::vector<std::string>& texts,
-                                      const model::DecodeOptions& options, std::size_t maxLength,
-                                      const jobs::JobContext* ctx) {
-    // Batches of similar length: little padding, and a batch ends when its longest guard does.
-    std::vector<Ids> encoded;
-    for (const auto& t : texts) encoded.push_back(tok.encode(tag(lang) + t, maxLength));
-    std::vector<std::size_t> order(texts.size());
-    std::iota(order.begin(), order.end(), std::size_t(0));
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return encoded[a].size() < encoded[b].size();
-    });
-    std::vector<std::string> out(texts.size());
-    constexpr std::size_t kBatch = 64;
-    for (std::size_t i = 0; i < order.size(); i += kBatch) {
-        if (ctx) ctx->checkCancelled();
-        std::vector<Ids> src;
-        const std::size_t end = std::min(order.size(), i + kBatch);
-        for (std::size_t k = i; k < end; ++k) src.push_back(encoded[order[k]]);
-        auto hyp = model::translate(net, src, options);
-        for (std::size_t k = i; k < end; ++k) out[order[k]] = tok.decode(hyp[k - i]);
-    }
-    return out;
 }
 
 using Translator = std::function<std::vector<std::string>(const std::vector<std::string>&)>;
@@ -117,7 +66,7 @@ std::string trainNmt(const jobs::JobContext& ctx, const jobs::JobEnvironment& en
             const auto& pool = pairs[x];
             const auto& p = pool[draw(pool.size())];
             sentences.push_back(p.english);
-            sentences.push_back(tag(x) + p.other);
+            sentences.push_back(languageTag(x) + p.other);
         }
         model::Tokenizer::train(sentences, nmt_.vocabSize, ctx.outputDir + "/nmt-tokenizer", seed_);
     }
@@ -149,7 +98,7 @@ std::string trainNmt(const jobs::JobContext& ctx, const jobs::JobEnvironment& en
             const auto& x = xLanguages[draw(xLanguages.size())];
             const auto& pool = pairs[x];
             const auto& p = pool[draw(pool.size())];
-            src.push_back(tok.encode(tag(x) + p.other, maxLen));
+            src.push_back(tok.encode(languageTag(x) + p.other, maxLen));
             tgt.push_back(tok.encode(p.english, maxLen));
             tokens += double(tgt.back().size());
         }
@@ -221,6 +170,41 @@ nlohmann::json devQuality(const jobs::JobContext& ctx, const jobs::JobEnvironmen
     return quality;
 }
 
+// The teacher run's model and its encoded English pages (nmt.retriever: teacher).
+struct TeacherPages {
+    std::unique_ptr<model::Tokenizer> tok;
+    retrieval::TokenEncoder tower;
+    retrieval::EncodedTexts pages;
+    std::vector<std::string> pageIds;
+};
+
+TeacherPages loadTeacher(const std::string& checkpoint,
+                         const std::vector<data::CorpusDocument>& docs,
+                         const jobs::JobEnvironment& env, const RetrievalSettings& r,
+                         c10::Device device) {
+    TeacherPages t;
+    auto meta = model::readCheckpointMeta(checkpoint);
+    t.tok = std::make_unique<model::Tokenizer>(meta.tokenizerPath);
+    model::RetrievalModel net(meta.encoder);
+    model::loadCheckpoint(checkpoint, *net, meta.encoder, "retrieval", nullptr,
+                          {"", t.tok->hash()});
+    net->to(device);
+    net->eval();
+    t.tower = [net](const at::Tensor& ids, const at::Tensor& mask) mutable {
+        return net->forward(ids, mask);
+    };
+    std::vector<std::string> texts;
+    for (const auto& d : docs) {
+        texts.push_back(d.title + "\n" + d.text);
+        t.pageIds.push_back(d.id);
+    }
+    const auto& pivot = data::pivotLanguage();
+    t.pages = retrieval::encodeTextsCached(
+        env.encodedPagesPath(model::checkpointWeightsKey(checkpoint), pivot, r.documentMaxLength),
+        t.tower, *t.tok, texts, r.documentMaxLength, r.encodeBatch, r.scoring == "maxsim", device);
+    return t;
+}
+
 }  // namespace
 
 NmtJob::NmtJob(const config::ExperimentSpec& spec)
@@ -287,36 +271,14 @@ jobs::JobResult NmtJob::run(const jobs::JobContext& ctx) {
 
     // --- Translate-then-retrieve on the test queries ---------------------------------------------
     std::unique_ptr<retrieval::Bm25Index> bm25;
-    model::RetrievalModel teacher{nullptr};
-    std::unique_ptr<model::Tokenizer> teacherTok;
-    retrieval::EncodedTexts pages;
-    std::vector<std::string> pageIds;
+    TeacherPages teacher;
     auto docs = data::readDocuments(env.corpusDir, pivot);
-    auto teacherTower = [&](const at::Tensor& ids, const at::Tensor& mask) {
-        return teacher->forward(ids, mask);
-    };
     if (nmt_.retriever == "bm25") {
         bm25 = std::make_unique<retrieval::Bm25Index>(env.bm25IndexDir(pivot), env.corpusHash,
                                                       pivot, docs);
     } else {
-        auto meta = model::readCheckpointMeta(init_.checkpoint);
-        teacherTok = std::make_unique<model::Tokenizer>(meta.tokenizerPath);
-        teacher = model::RetrievalModel(meta.encoder);
-        model::loadCheckpoint(init_.checkpoint, *teacher, meta.encoder, "retrieval", nullptr,
-                              {"", teacherTok->hash()});
-        teacher->to(device);
-        teacher->eval();
-        std::vector<std::string> texts;
-        for (const auto& d : docs) {
-            texts.push_back(d.title + "\n" + d.text);
-            pageIds.push_back(d.id);
-        }
         ctx.report(0.76, "encoding the English pages with the teacher");
-        pages = retrieval::encodeTextsCached(
-            env.encodedPagesPath(model::checkpointWeightsKey(init_.checkpoint), pivot,
-                                 retrieval_.documentMaxLength),
-            teacherTower, *teacherTok, texts, retrieval_.documentMaxLength, retrieval_.encodeBatch,
-            retrieval_.scoring == "maxsim", device);
+        teacher = loadTeacher(init_.checkpoint, docs, env, retrieval_, device);
     }
     const std::string system = "nmt:" + std::to_string(loaded.meta.step) + "-steps";
     auto rank = [&](const retrieval::Direction& dir, const std::string& set,
@@ -344,9 +306,9 @@ jobs::JobResult NmtJob::run(const jobs::JobContext& ctx) {
         std::vector<std::string> qids;
         for (const auto& q : queries) qids.push_back(q.qid);
         auto encoded =
-            retrieval::encodeTexts(teacherTower, *teacherTok, texts, retrieval_.queryMaxLength,
+            retrieval::encodeTexts(teacher.tower, *teacher.tok, texts, retrieval_.queryMaxLength,
                                    retrieval_.encodeBatch, retrieval_.scoring == "maxsim", device);
-        return retrieval::rankAll(retrieval_.scoring, encoded, qids, pages, pageIds,
+        return retrieval::rankAll(retrieval_.scoring, encoded, qids, teacher.pages, teacher.pageIds,
                                   std::size_t(retrieval_.depth));
     };
     std::vector<retrieval::Direction> directions;
@@ -362,31 +324,6 @@ jobs::JobResult NmtJob::run(const jobs::JobContext& ctx) {
     result.summary = summary;
     ctx.report(1.0, "translated and retrieved with " + nmt_.retriever);
     return result;
-}
-
-std::string translateText(const std::string& checkpoint, const std::string& language,
-                          const std::string& text, int beamSize) {
-    auto loaded = loadNmt(checkpoint);
-    if (std::find(loaded.languages.begin(), loaded.languages.end(), language) ==
-        loaded.languages.end()) {
-        std::string known;
-        for (const auto& l : loaded.languages) known += (known.empty() ? "" : ", ") + l;
-        throw std::runtime_error("unknown language tag '" + language + "': this model translates " +
-                                 known + " into English");
-    }
-    bool blank =
-        std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); });
-    if (blank) throw std::runtime_error("the source text is empty");
-    const auto limit = loaded.meta.encoder.maxPositions;
-    auto ids = loaded.tok->encode(tag(language) + text, std::size_t(1) << 20);
-    if (std::int64_t(ids.size()) > limit)
-        throw std::runtime_error("the source text is " + std::to_string(ids.size()) +
-                                 " tokens with its language tag; this model reads at most " +
-                                 std::to_string(limit));
-    model::DecodeOptions options;
-    options.beamSize = beamSize > 0 ? beamSize : 4;
-    options.maxLength = limit;
-    return loaded.tok->decode(model::translate(*loaded.net, {ids}, options).at(0));
 }
 
 }  // namespace clir::train

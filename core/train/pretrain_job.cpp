@@ -23,17 +23,36 @@ struct LanguageText {
     std::vector<std::vector<std::int64_t>> trainIds, heldOutIds;
 };
 
-// Draws a language by the sampling probabilities, then a sentence uniformly.
-const std::vector<std::int64_t>& sample(const std::map<std::string, LanguageText>& text,
-                                        const std::vector<std::string>& langs,
-                                        const std::vector<double>& cumulative,
-                                        std::mt19937_64& rng) {
-    double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-    std::size_t li =
-        std::size_t(std::lower_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin());
-    li = std::min(li, langs.size() - 1);
-    const auto& ids = text.at(langs[li]).trainIds;
-    return ids[std::uniform_int_distribution<std::size_t>(0, ids.size() - 1)(rng)];
+// Languages drawn by their sampling probabilities (languages without training text left out).
+struct LanguageSampler {
+    std::vector<std::string> langs;
+    std::vector<double> cumulative;
+
+    LanguageSampler(const std::map<std::string, double>& probabilities,
+                    const std::map<std::string, LanguageText>& text) {
+        double acc = 0;
+        for (const auto& [lang, p] : probabilities) {
+            auto t = text.find(lang);
+            if (p <= 0 || t == text.end() || t->second.train.empty()) continue;
+            langs.push_back(lang);
+            cumulative.push_back(acc += p);
+        }
+        for (auto& c : cumulative) c /= acc;
+    }
+    const std::string& draw(std::mt19937_64& rng) const {
+        double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+        auto li = std::size_t(std::lower_bound(cumulative.begin(), cumulative.end(), u) -
+                              cumulative.begin());
+        return langs[std::min(li, langs.size() - 1)];
+    }
+};
+
+// A language by the sampler, then one of its sentences uniformly.
+template <typename Pool>
+const auto& sample(const LanguageSampler& sampler, const std::map<std::string, LanguageText>& text,
+                   Pool LanguageText::*pool, std::mt19937_64& rng) {
+    const auto& items = text.at(sampler.draw(rng)).*pool;
+    return items[std::uniform_int_distribution<std::size_t>(0, items.size() - 1)(rng)];
 }
 
 // Masked-token accuracy and loss on each language's held-out text, into result rows.
@@ -98,15 +117,7 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
     }
     auto probabilities = samplingProbabilities(corpus_.languages, pretrain_.resourceProfile,
                                                pretrain_.samplingExponent);
-    std::vector<std::string> langs;
-    std::vector<double> cumulative;
-    double acc = 0;
-    for (const auto& [lang, p] : probabilities) {
-        if (p <= 0 || text[lang].train.empty()) continue;
-        langs.push_back(lang);
-        cumulative.push_back(acc += p);
-    }
-    for (auto& c : cumulative) c /= acc;
+    const LanguageSampler sampler(probabilities, text);
 
     // Tokenizer: given, reused from an interrupted run of this id, or trained now.
     std::string tokPath = tokenizer_.model;
@@ -116,16 +127,8 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
             ctx.report(0.01, "training the tokenizer");
             std::mt19937_64 rng(seed_ ^ 0x70CE11);
             std::vector<std::string> sentences;
-            for (std::int64_t i = 0; i < tokenizer_.trainingSentences; ++i) {
-                double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-                std::size_t li =
-                    std::min(langs.size() - 1,
-                             std::size_t(std::lower_bound(cumulative.begin(), cumulative.end(), u) -
-                                         cumulative.begin()));
-                const auto& pool = text[langs[li]].train;
-                sentences.push_back(
-                    pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)]);
-            }
+            for (std::int64_t i = 0; i < tokenizer_.trainingSentences; ++i)
+                sentences.push_back(sample(sampler, text, &LanguageText::train, rng));
             auto cfg = model::presetConfig(model_.preset, model_.vocabSize);
             model::Tokenizer::train(sentences, cfg.vocabSize, ctx.outputDir + "/tokenizer", seed_);
         }
@@ -163,7 +166,7 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
     hooks.step = [&](std::int64_t) {
         std::vector<std::vector<std::int64_t>> seqs;
         for (std::int64_t i = 0; i < pretrain_.batchSize; ++i)
-            seqs.push_back(sample(text, langs, cumulative, rng));
+            seqs.push_back(sample(sampler, text, &LanguageText::trainIds, rng));
         auto batch = makeMlmBatch(seqs, masking, rng);
         auto labels = batch.labels.to(device);
         auto hidden = net->forward(batch.ids.to(device), batch.mask.to(device));
