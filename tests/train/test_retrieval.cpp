@@ -19,6 +19,9 @@
 #include "core/eval/comparison.h"
 #include "core/jobs/job_factory.h"
 #include "core/jobs/job_runner.h"
+#include "core/data/corpus_settings.h"
+#include "core/train/retrieval_batches.h"
+#include "core/jobs/job_environment.h"
 #include "core/model/checkpoint.h"
 #include "core/model/retrieval_model.h"
 #include "core/model/tokenizer.h"
@@ -303,6 +306,51 @@ class TestRetrieval : public QObject {
             for (const auto& q : dev) QVERIFY(std::binary_search(all.begin(), all.end(), q));
         }
         QVERIFY(!runs.metrics(runs.runs().front().id, "loss/contrastive").empty());
+    }
+
+    // BM25 hard negatives come from training pages only: dev and test pages never shape the
+    // model. A copy of the corpus whose English training queries also name the topic words of
+    // dev and test pages (pages 24-39) and of another training page: BM25 ranks all of them, and
+    // every negative column of many teacher batches must still be a training page.
+    void hardNegativesFromTrainingPages() {
+        const std::string name = "hard-negatives";
+        const std::string dir = data::defaultCorpusDir(name);
+        writeSyntheticCorpus(dir);
+        std::string queries;
+        for (int i = 0; i < 24; ++i)
+            for (int k = 0; k < 2; ++k)
+                queries += "a/page" + std::to_string(i) + "#bm" + std::to_string(k) + ".0\t" +
+                           word(i, k + 1) + " " + word(24 + i % 8, 1) + " " + word(32 + i % 8, 2) +
+                           " " + word((i + 1) % 24, 1) + "\n";
+        fs::writeFileAtomic(dir + "/queries/en-US.entries.train.tsv", queries);
+        auto j = experiment("hn", "teacher", "", 1);
+        j["init"] = {{"checkpoint", encoderCheckpoint_}};
+        j["corpus"]["name"] = name;
+        auto spec = jobs::parseExperiment(j.dump(), "hn.json");
+        auto corpus = data::CorpusSettings::fromJson(spec.config.at("corpus"));
+        auto trainSettings = train::TrainSettings::fromJson(spec.config.at("train"));
+        auto ot = train::OtSettings::fields().defaults();
+        jobs::JobContext ctx;
+        ctx.outputDir = tmp_.filePath("hn").toStdString();
+        auto env = jobs::JobEnvironment::prepare(corpus, ctx);
+        auto wiring = train::MethodWiring::of("teacher", corpus, trainSettings, ot);
+        model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
+        train::PageStore pages(env.corpusDir, tok, 32);
+        train::RetrievalBatches batches(wiring, env, pages, tok, trainSettings, ot, 16);
+        nlohmann::json summary;
+        batches.load(summary);
+        std::mt19937_64 rng(4);
+        const auto& split = pages.of("en-US").split;
+        int negatives = 0;
+        for (int i = 0; i < 50; ++i) {
+            auto b = batches.draw(8, rng);
+            for (std::size_t col = b.queries.size(); col < b.docKeys.size(); ++col) {
+                const std::string docid = b.docKeys[col].substr(b.docKeys[col].find(':') + 1);
+                QCOMPARE(split.at(docid), std::string("train"));
+                ++negatives;
+            }
+        }
+        QVERIFY2(negatives > 300, std::to_string(negatives).c_str());  // of 400 columns
     }
 
     void failuresAreRecorded() {
