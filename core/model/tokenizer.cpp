@@ -71,7 +71,7 @@ const SpmApi& api() {
 }  // namespace
 
 void Tokenizer::train(const std::vector<std::string>& sentences, std::int64_t vocabSize,
-                      const std::string& modelPrefix, std::uint64_t seed) {
+                      const std::string& modelPrefix, std::uint64_t seed, bool caseFold) {
     if (sentences.empty()) throw std::runtime_error("tokenizer training needs text; got none");
     std::filesystem::create_directories(std::filesystem::path(modelPrefix).parent_path());
     // Ids as XLM-R: <s>=0 <pad>=1 </s>=2 <unk>=3; <mask> is a user-defined symbol (id 4); byte
@@ -82,7 +82,8 @@ void Tokenizer::train(const std::vector<std::string>& sentences, std::int64_t vo
                        " --character_coverage=0.9995 --byte_fallback=true"
                        " --input_sentence_size=2000000 --shuffle_input_sentence=true"
                        " --max_sentence_length=8192 --num_threads=2 --minloglevel=2"
-                       " --hard_vocab_limit=false";
+                       " --hard_vocab_limit=false --normalization_rule_name=" +
+                       std::string(caseFold ? "nmt_nfkc_cf" : "nmt_nfkc");
     (void)seed;  // this SentencePiece has no --random_seed; its sampling is seeded internally
     std::vector<const char*> ptrs;
     ptrs.reserve(sentences.size());

@@ -14,8 +14,11 @@ class Tokenizer {
     static constexpr std::int64_t kBos = 0, kPad = 1, kEos = 2, kUnk = 3;
 
     // Trains a unigram model on `sentences` (one per element) and writes <prefix>.model.
+    // caseFold: SentencePiece's nmt_nfkc_cf normalisation (NFKC and lower-casing), so a word
+    // is the same pieces in any case; otherwise nmt_nfkc.
     static void train(const std::vector<std::string>& sentences, std::int64_t vocabSize,
-                      const std::string& modelPrefix, std::uint64_t seed = 1);
+                      const std::string& modelPrefix, std::uint64_t seed = 1,
+                      bool caseFold = false);
     // Throws std::runtime_error naming the file when it is missing or not a SentencePiece model.
     explicit Tokenizer(const std::string& modelPath);
     ~Tokenizer();

@@ -126,11 +126,15 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
         if (!std::filesystem::exists(tokPath)) {
             ctx.report(0.01, "training the tokenizer");
             std::mt19937_64 rng(seed_ ^ 0x70CE11);
+            // Every corpus language with text takes part, even at pretraining weight 0.
+            const LanguageSampler shares(
+                tokenizerShares(probabilities, tokenizer_.minLanguageShare), text);
             std::vector<std::string> sentences;
             for (std::int64_t i = 0; i < tokenizer_.trainingSentences; ++i)
-                sentences.push_back(sample(sampler, text, &LanguageText::train, rng));
+                sentences.push_back(sample(shares, text, &LanguageText::train, rng));
             auto cfg = model::presetConfig(model_.preset, model_.vocabSize);
-            model::Tokenizer::train(sentences, cfg.vocabSize, ctx.outputDir + "/tokenizer", seed_);
+            model::Tokenizer::train(sentences, cfg.vocabSize, ctx.outputDir + "/tokenizer", seed_,
+                                    tokenizer_.caseFold);
         }
     }
     model::Tokenizer tok(tokPath);

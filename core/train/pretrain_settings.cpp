@@ -32,7 +32,15 @@ const config::Fields<TokenizerSettings>& TokenizerSettings::fields() {
         config::Fields<S>("the SentencePiece tokenizer")
             .text("model", &S::model, "an existing .model to load instead of training one", "")
             .integer("training_sentences", &S::trainingSentences,
-                     "sentences sampled by the resource profile to train it", 200000, 100.0);
+                     "sentences sampled by the resource profile to train it", 200000, 100.0)
+            .boolean("case_fold", &S::caseFold,
+                     "lower-case text before splitting (SentencePiece nmt_nfkc_cf): a word is the "
+                     "same pieces in any case",
+                     true)
+            .number("min_language_share", &S::minLanguageShare,
+                    "least share of the training sentences for every corpus language, even one "
+                    "with pretraining weight 0 (dz), so its script gets pieces, not bytes",
+                    0.05, 0.0, 1.0);
     return f;
 }
 

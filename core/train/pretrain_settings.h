@@ -24,6 +24,8 @@ struct ModelSettings {
 struct TokenizerSettings {
     std::string model;  // an existing SentencePiece .model; empty: train one
     std::int64_t trainingSentences;
+    bool caseFold;            // lower-case (nmt_nfkc_cf) when training one
+    double minLanguageShare;  // every corpus language's least share of the training sentences
     static const config::Fields<TokenizerSettings>& fields();
     static TokenizerSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };

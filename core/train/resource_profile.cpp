@@ -1,6 +1,7 @@
 // Resource profile (see resource_profile.h).
 #include "core/train/resource_profile.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -34,6 +35,16 @@ std::map<std::string, double> samplingProbabilities(const std::vector<std::strin
     }
     for (auto& [l, v] : p) v /= norm;
     return p;
+}
+
+std::map<std::string, double> tokenizerShares(const std::map<std::string, double>& probabilities,
+                                              double floor) {
+    std::map<std::string, double> out;
+    double norm = 0;
+    for (const auto& [lang, p] : probabilities) norm += out[lang] = std::max(p, floor);
+    if (norm <= 0) throw std::invalid_argument("tokenizer shares: no language has a share");
+    for (auto& [lang, v] : out) v /= norm;
+    return out;
 }
 
 }  // namespace clir::train

@@ -18,4 +18,10 @@ std::map<std::string, double> samplingProbabilities(const std::vector<std::strin
                                                     const std::map<std::string, double>& sizes,
                                                     double exponent);
 
+// The tokenizer's share of each language (SPEC 3): the sampling probabilities with every
+// language raised to at least `floor`, then renormalised, so that a language the encoder never
+// pretrains on (dz) still gets pieces of its own script instead of byte fallback.
+std::map<std::string, double> tokenizerShares(const std::map<std::string, double>& probabilities,
+                                              double floor);
+
 }  // namespace clir::train

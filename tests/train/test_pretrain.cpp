@@ -100,6 +100,33 @@ class TestPretrain : public QObject {
                                  train::samplingProbabilities({"dz"}, train::cc100Sizes(), 0.3));
     }
 
+    // The tokenizer sees every corpus language: dz (weight 0) gets the floor, the rest shrink
+    // in proportion. By hand: en 0.8, om 0.2, dz 0 with floor 0.05 -> 0.8, 0.2, 0.05 over 1.05.
+    void tokenizerSharesHaveAFloor() {
+        auto s = train::tokenizerShares({{"en-US", 0.8}, {"om", 0.2}, {"dz", 0.0}}, 0.05);
+        QVERIFY(std::fabs(s.at("dz") - 0.05 / 1.05) < 1e-12);
+        QVERIFY(std::fabs(s.at("en-US") - 0.8 / 1.05) < 1e-12);
+        QVERIFY(std::fabs(s.at("om") - 0.2 / 1.05) < 1e-12);
+        auto none = train::tokenizerShares({{"en-US", 0.8}, {"dz", 0.0}}, 0.0);
+        QCOMPARE(none.at("dz"), 0.0);
+    }
+
+    // A case-folding tokenizer gives a word the same pieces in any case; one without does not.
+    void caseFolding() {
+        std::vector<std::string> text;
+        for (int i = 0; i < 200; ++i)
+            text.push_back("Insert the Table into the document " + std::to_string(i % 7) +
+                           " and format Cells with Styles");
+        for (bool fold : {true, false}) {
+            const std::string prefix =
+                tmp_.filePath(fold ? "fold/t" : "keep/t").toStdString();
+            model::Tokenizer::train(text, 400, prefix, 1, fold);
+            model::Tokenizer tok(prefix + ".model");
+            const bool same = tok.encode("INSERT TABLE", 64) == tok.encode("insert table", 64);
+            QCOMPARE(same, fold);
+        }
+    }
+
     void resumeIsBitForBit() {
         jobs::JobResult result;
         auto full = run(spec(6), tmp_.filePath("A").toStdString(), 0, &result);
