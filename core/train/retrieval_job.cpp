@@ -129,6 +129,8 @@ StepOutput methodStep(const Recipe& recipe, const MethodWiring& wiring, Retrieva
             {"ot/iterations", o.result.iterations.to(at::kDouble).mean().item<double>()});
         out.window.push_back(
             {"ot/converged", o.result.converged.to(at::kDouble).mean().item<double>()});
+        out.window.push_back({"ot/plan_entropy", o.planEntropy});
+        out.window.push_back({"ot/student_cosine", o.studentCosine});
         out.loss = out.loss + t.otWeight * o.loss;
     }
     return out;

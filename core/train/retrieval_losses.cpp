@@ -44,9 +44,27 @@ OtOutput otLoss(const TokenEncoder& teacher, const TokenEncoder& student,
     }
     auto hs = student(ob.ids.to(device), oMask).to(at::kFloat);
     auto cost = 1.0 - at::bmm(ht, hs.transpose(1, 2));  // both sides unit vectors: 1 - cos
-    auto result = ot::sinkhorn(cost, contentMask(eb.ids, eb.mask).to(device),
-                               contentMask(ob.ids, ob.mask).to(device), options);
-    return {result.cost.mean(), result, cost};
+    auto rowMask = contentMask(eb.ids, eb.mask).to(device);
+    auto colMask = contentMask(ob.ids, ob.mask).to(device);
+    auto result = ot::sinkhorn(cost, rowMask, colMask, options);
+    OtOutput out{result.cost.mean(), result, cost};
+    torch::NoGradGuard noGrad;
+    // Entropy of each plan over its real cells, relative to the uniform plan's log(n * m).
+    auto plan = result.plan.detach().to(at::kDouble);
+    auto entropy = -(plan * plan.clamp_min(1e-300).log()).sum({1, 2});
+    auto cells = (rowMask.sum(1) * colMask.sum(1)).to(at::kDouble);
+    auto relative =
+        at::where(cells > 1, entropy / cells.log().clamp_min(1e-12), at::zeros_like(entropy));
+    out.planEntropy = relative.mean().item<double>();
+    // Mean pairwise cosine of the student's content tokens (vectors are unit length).
+    auto tokens = hs.detach().to(at::kDouble).index({colMask.to(at::kBool)});  // [N, d]
+    const double n = double(tokens.size(0));
+    if (n > 1) {
+        const double sum = tokens.sum(0).pow(2).sum().item<double>();
+        const double self = tokens.pow(2).sum().item<double>();
+        out.studentCosine = (sum - self) / (n * (n - 1));
+    }
+    return out;
 }
 
 std::vector<std::string> piecesOf(const model::Tokenizer& tok, const Ids& ids) {

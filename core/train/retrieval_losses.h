@@ -37,6 +37,10 @@ struct OtOutput {
     at::Tensor loss;  // mean <P, C> over the batch
     ot::SinkhornResult result;
     at::Tensor cost;
+    // Collapse signs (SPEC 4), both in [0, 1]: the plan's entropy over log(n * m) real cells
+    // (1: uniform, the plan says nothing), averaged over pairs; and the mean cosine between
+    // distinct student content-token vectors of the batch (1: every token the same vector).
+    double planEntropy = 0, studentCosine = 0;
 };
 
 // English side through the (frozen) teacher, X side through the student; C = 1 - cos.

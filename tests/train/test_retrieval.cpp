@@ -242,6 +242,12 @@ class TestRetrieval : public QObject {
         QCOMPARE(steps, (std::set<std::int64_t>{0, 5, 10}));
         QCOMPARE(int(alignments.size()), 2 * 3);
         QVERIFY(!runs.metrics(optical.runId, "loss/ot").empty());
+        // The collapse signs are logged with the loss window, within [0, 1].
+        for (const char* sign : {"ot/plan_entropy", "ot/student_cosine"}) {
+            auto points = runs.metrics(optical.runId, sign);
+            QVERIFY2(!points.empty(), sign);
+            for (const auto& p : points) QVERIFY(p.value >= -1e-9 && p.value <= 1 + 1e-9);
+        }
         QVERIFY(!runs.metrics(optical.runId, "dev_map").empty());
         // The English queries are still the teacher's: its English MAP is unchanged.
         QCOMPARE(map(optical, "en-US"), map(teacher, "en-US"));

@@ -198,6 +198,40 @@ class TestTraining : public QObject {
                  std::to_string(out.loss.item<double>()).c_str());
     }
 
+    // The collapse signs on cases with a closed form. One cell: entropy 0. Two English and two X
+    // tokens with equal costs: the plan is uniform, relative entropy 1. The student's tokens 6
+    // and 7 at cos 0.6 -> mean pairwise cosine 0.6; with a second identical pair, the four
+    // vectors (two 6, two 7) have pairs 1, 0.6 x4, 1 -> (2 + 2.4) / 6.
+    void otCollapseSigns() {
+        auto table = at::zeros({8, 2}, at::kFloat);
+        table[4][0] = 1.0;
+        table[5][0] = 1.0;
+        table[6][0] = 1.0;
+        table[7][0] = 0.6;
+        table[7][1] = 0.8;
+        ot::SinkhornOptions o;
+        o.epsilon = 0.1;
+        const auto B = model::Tokenizer::kBos, E = model::Tokenizer::kEos;
+        auto one = otLoss(lookup(table), lookup(table), {{B, 4, E}}, {{B, 6, E}}, o, c10::kCPU);
+        QVERIFY(std::fabs(one.planEntropy) < 1e-9);
+        // Costs 1 - cos: English 4, 5 against X 6, 6 are all 0: the uniform plan.
+        auto flat =
+            otLoss(lookup(table), lookup(table), {{B, 4, 5, E}}, {{B, 6, 6, E}}, o, c10::kCPU);
+        QVERIFY2(std::fabs(flat.planEntropy - 1.0) < 1e-6,
+                 std::to_string(flat.planEntropy).c_str());
+        QVERIFY(std::fabs(flat.studentCosine - 1.0) < 1e-6);
+        auto spread =
+            otLoss(lookup(table), lookup(table), {{B, 4, 5, E}}, {{B, 6, 7, E}}, o, c10::kCPU);
+        QVERIFY(std::fabs(spread.studentCosine - 0.6) < 1e-6);
+        // English 4, 7 against X 6, 7: the matching cells cost 0, the others 0.4 (e^-4 of the
+        // weight at eps 0.1), so the plan sits near the diagonal: relative entropy about 0.57.
+        auto batch = otLoss(lookup(table), lookup(table), {{B, 4, 7, E}, {B, 4, 7, E}},
+                            {{B, 6, 7, E}, {B, 6, 7, E}}, o, c10::kCPU);
+        QVERIFY(std::fabs(batch.studentCosine - 4.4 / 6.0) < 1e-6);
+        QVERIFY2(batch.planEntropy > 0.4 && batch.planEntropy < 0.75,
+                 std::to_string(batch.planEntropy).c_str());
+    }
+
     void loopClipsEveryParameterGroup() {
         // Only the bias (the undecayed group) gets a gradient, of norm 1000 * sqrt(3).
         torch::manual_seed(1);
