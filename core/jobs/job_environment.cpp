@@ -16,8 +16,8 @@ JobEnvironment JobEnvironment::prepare(const data::CorpusSettings& corpus,
     env.manifest = data::loadManifest(env.corpusDir);
     env.corpusHash = env.manifest.at("hash").get<std::string>();
     env.outputDir = context.outputDir;
-    env.checkpointDir = context.outputDir + "/checkpoints";
-    std::filesystem::create_directories(env.checkpointDir);
+    env.checkpointDir = context.outputDir + "/checkpoints";  // made by the first checkpoint
+    std::filesystem::create_directories(env.outputDir);
     return env;
 }
 

@@ -17,7 +17,7 @@ struct JobEnvironment {
     nlohmann::json manifest;
     std::string corpusHash;
     std::string outputDir;      // the run's own folder (JobContext::outputDir)
-    std::string checkpointDir;  // <outputDir>/checkpoints, created
+    std::string checkpointDir;  // <outputDir>/checkpoints (created by saveCheckpoint)
 
     // Throws with the command to run when the corpus is missing.
     static JobEnvironment prepare(const data::CorpusSettings& corpus, const JobContext& context);

@@ -102,6 +102,7 @@ struct Recipe {
     std::int64_t queryMaxLength;
     std::string configHash;
     std::uint64_t seed;
+    c10::Device device;
 };
 
 // One step's loss for the method: hybrid or plain InfoNCE on a drawn batch, OPTICAL's <P, C> on
@@ -150,7 +151,7 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
     batches.load(summary);
     ranking.sampleDev(train_.devQueries, recipe.seed, ctx.outputDir);
     const auto sinkhorn = sinkhornOptionsOf(ot_);
-    const c10::Device device = net->parameters().front().device();
+    const c10::Device device = recipe.device;
     auto saveAlignments = [&](std::int64_t step) {
         torch::NoGradGuard noGrad;
         net->eval();
@@ -290,8 +291,8 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
                                        configHash_,        {},         "retrieval"};
     std::string best;
     if (wiring.trains) {
-        Recipe recipe{train_,      ot_,  retrieval_.scoring, retrieval_.queryMaxLength,
-                      configHash_, seed_};
+        Recipe recipe{train_, ot_,   retrieval_.scoring, retrieval_.queryMaxLength, configHash_,
+                      seed_,  device};
         best = trainRetrieval(ctx, env, recipe, wiring, net, tok, ranking, pages, metaTemplate,
                               summary);
         model::loadCheckpoint(best, *net, start.meta.encoder, "retrieval", nullptr,
