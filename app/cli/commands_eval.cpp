@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <set>
+#include <utility>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
@@ -203,13 +204,18 @@ int reevalRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
         std::snprintf(buf, sizeof(buf), "%.4f", v);
         return std::string(buf);
     };
-    std::cout << "| run | language | set | queries | map before | map after | ndcg_cut_10 before "
-                 "| ndcg_cut_10 after |\n|---|---|---|---:|---:|---:|---:|---:|\n";
+    // Rows are printed as each run is done; the header only once the first one is.
+    bool header = false;
     for (auto id : ids)
-        for (const auto& r : jobs::reevaluateRun(db, id))
+        for (const auto& r : jobs::reevaluateRun(db, id)) {
+            if (!std::exchange(header, true))
+                std::cout << "| run | language | set | queries | map before | map after | "
+                             "ndcg_cut_10 before | ndcg_cut_10 after |\n"
+                             "|---|---|---|---:|---:|---:|---:|---:|\n";
             std::cout << "| #" << id << " | " << r.language << " | " << r.querySet << " | "
                       << r.queries << " | " << num(r.mapBefore) << " | " << num(r.mapAfter) << " | "
                       << num(r.ndcgBefore) << " | " << num(r.ndcgAfter) << " |\n";
+        }
     return 0;
 }
 
