@@ -31,12 +31,18 @@ struct JobContext {
     const std::atomic<bool>* cancel = nullptr;
     std::function<void(const store::AlignmentRecord&)> alignment;  // stored as it comes
     std::string outputDir;  // where the job writes files (runs, checkpoints); set by the runner
+    // Writes every metric recorded so far to the store. A job calls it before it writes a
+    // checkpoint, so a run killed later and resumed from that checkpoint has lost no step.
+    std::function<void()> persist;
 
     void report(double fraction, const std::string& message) const {
         if (progress) progress({fraction, message});
     }
     void record(const std::string& name, std::int64_t step, double value) const {
         if (metric) metric(name, step, value);
+    }
+    void persistMetrics() const {
+        if (persist) persist();
     }
     void saveAlignment(const store::AlignmentRecord& a) const {
         if (alignment) alignment(a);

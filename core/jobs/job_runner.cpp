@@ -146,6 +146,7 @@ RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& 
         if (seconds(now) - seconds(lastFlush) >= metricFlushSeconds) flush();
     };
 
+    ctx.persist = flush;
     ctx.alignment = [&](const store::AlignmentRecord& a) { runs.storeAlignment(runId, a); };
 
     RunOutcome outcome;

@@ -1,5 +1,6 @@
 // Runs a job as a stored run: queued -> running -> finished | failed | cancelled. Metrics are
-// buffered and flushed at least every second, so a crash loses at most the last second.
+// buffered and flushed at least every second (and before every checkpoint, through
+// JobContext::persist), so a crash loses at most the last second and never a checkpointed step.
 #pragma once
 
 #include <atomic>

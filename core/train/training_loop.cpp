@@ -112,6 +112,7 @@ std::string TrainingLoop::run() {
             paused = true;
         }
         if ((s.checkpointEvery > 0 && done % s.checkpointEvery == 0) || last) {
+            ctx_.persistMetrics();  // the store holds every step up to the checkpoint
             lastCheckpoint = hooks_.save(done, state());
             paused = true;
         }

@@ -263,6 +263,36 @@ class TestTraining : public QObject {
         QVERIFY2(clipped <= 1.0 + 1e-4, std::to_string(clipped).c_str());
     }
 
+    void loopPersistsMetricsBeforeCheckpoints() {
+        // The runner buffers metrics; a checkpoint written while steps are still in the buffer
+        // would, after a kill, resume past steps the store never got (CI: 294 of 300 losses).
+        auto r = regression();
+        jobs::JobContext ctx;
+        std::vector<std::int64_t> buffered, stored;
+        ctx.metric = [&](const std::string& n, std::int64_t step, double) {
+            if (n == "loss") buffered.push_back(step);
+        };
+        ctx.persist = [&] {
+            stored.insert(stored.end(), buffered.begin(), buffered.end());
+            buffered.clear();
+        };
+        LoopSettings s;
+        s.steps = 7;
+        s.learningRate = 0.01;
+        s.checkpointEvery = 3;
+        auto h = hooksFor(*r, tmp_.filePath("persist").toStdString(), ctx);
+        auto real = h.save;
+        std::vector<std::int64_t> checkpoints, storedAtCheckpoint;
+        h.save = [&](std::int64_t step, const nlohmann::json& state) {
+            checkpoints.push_back(step);
+            storedAtCheckpoint.push_back(std::int64_t(stored.size()));
+            return real(step, state);
+        };
+        TrainingLoop(ctx, *r->optimizer, r->rng, s, h).run();
+        QCOMPARE(checkpoints, (std::vector<std::int64_t>{3, 6, 7}));
+        QCOMPARE(storedAtCheckpoint, checkpoints);  // steps 1..k all stored before checkpoint k
+    }
+
     void loopStopsOnNonFiniteLoss() {
         auto r = regression();
         jobs::JobContext ctx;
