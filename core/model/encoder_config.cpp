@@ -10,7 +10,11 @@ namespace {
 
 struct Preset {
     std::int64_t vocab, hidden, layers, heads, ffn;
+    const char* norm = "post";
+    std::int64_t charNgramBuckets = 0;
 };
+
+constexpr std::int64_t kLexicalBuckets = std::int64_t(1) << 18;
 
 const std::map<std::string, Preset>& presets() {
     static const std::map<std::string, Preset> p = {
@@ -21,6 +25,10 @@ const std::map<std::string, Preset>& presets() {
         {"xlmr-base", {250002, 768, 12, 12, 3072}},
         {"xlmr-large", {250002, 1024, 24, 16, 4096}},
         {"xlmr-xl", {250002, 2560, 36, 32, 10240}},
+        {"static", {16000, 128, 0, 2, 512, "pre", kLexicalBuckets}},
+        {"lex-xs", {16000, 128, 1, 2, 512, "pre", kLexicalBuckets}},
+        {"lex-s", {16000, 128, 2, 4, 512, "pre", kLexicalBuckets}},
+        {"lex-m", {16000, 128, 4, 4, 512, "pre", kLexicalBuckets}},
     };
     return p;
 }
@@ -28,8 +36,9 @@ const std::map<std::string, Preset>& presets() {
 }  // namespace
 
 const std::vector<std::string>& presetNames() {
-    static const std::vector<std::string> names = {"xs",        "s",          "m",      "l",
-                                                   "xlmr-base", "xlmr-large", "xlmr-xl"};
+    static const std::vector<std::string> names = {"xs",        "s",          "m",       "l",
+                                                   "xlmr-base", "xlmr-large", "xlmr-xl", "static",
+                                                   "lex-xs",    "lex-s",      "lex-m"};
     return names;
 }
 
@@ -48,16 +57,29 @@ EncoderConfig presetConfig(const std::string& preset, std::int64_t vocabSize) {
     c.layers = it->second.layers;
     c.heads = it->second.heads;
     c.ffn = it->second.ffn;
+    c.norm = it->second.norm;
+    c.charNgramBuckets = it->second.charNgramBuckets;
     return c;
+}
+
+void setInputLayer(EncoderConfig& c, const std::string& norm, std::int64_t charNgramBuckets) {
+    if (!norm.empty()) {
+        if (norm != "post" && norm != "pre")
+            throw std::invalid_argument("norm '" + norm + "': post or pre");
+        c.norm = norm;
+    }
+    if (charNgramBuckets >= 0) c.charNgramBuckets = charNgramBuckets;
 }
 
 ParameterCount countParameters(const EncoderConfig& c) {
     const std::int64_t h = c.hidden, layerNorm = 2 * h;
     ParameterCount p;
-    p.embeddings = c.vocabSize * h + c.maxPositions * h + c.typeVocabSize * h + layerNorm;
+    p.charNgrams = c.charNgramBuckets * h;
+    p.embeddings =
+        c.vocabSize * h + c.maxPositions * h + c.typeVocabSize * h + layerNorm + p.charNgrams;
     const std::int64_t attention = 4 * (h * h + h) + layerNorm;  // q, k, v, output; LN
     const std::int64_t feedForward = h * c.ffn + c.ffn + c.ffn * h + h + layerNorm;
-    p.perLayer = attention + feedForward;
+    p.perLayer = attention + feedForward + (c.preNorm() ? 2 : 0);  // pre: two gates
     p.layers = c.layers * p.perLayer;
     p.pooler = h * h + h;
     p.mlmHead = h * h + h + layerNorm + c.vocabSize;  // dense, LN, decoder bias (weights tied)
@@ -75,7 +97,9 @@ nlohmann::json EncoderConfig::toJson() const {
             {"type_vocab_size", typeVocabSize},
             {"dropout", dropout},
             {"layer_norm_eps", layerNormEps},
-            {"pad_id", padId}};
+            {"pad_id", padId},
+            {"norm", norm},
+            {"char_ngram_buckets", charNgramBuckets}};
 }
 
 EncoderConfig EncoderConfig::fromJson(const nlohmann::json& j) {
@@ -92,9 +116,16 @@ EncoderConfig EncoderConfig::fromJson(const nlohmann::json& j) {
         c.dropout = j.at("dropout").get<double>();
         c.layerNormEps = j.at("layer_norm_eps").get<double>();
         c.padId = j.at("pad_id").get<std::int64_t>();
+        // Absent from checkpoints written before lexical encoders: XLM-R's post-LN, no n-grams.
+        c.norm = j.value("norm", std::string("post"));
+        c.charNgramBuckets = j.value("char_ngram_buckets", std::int64_t(0));
     } catch (const nlohmann::json::exception& e) {
         throw std::invalid_argument(std::string("encoder config: ") + e.what());
     }
+    if (c.norm != "post" && c.norm != "pre")
+        throw std::invalid_argument("encoder config: norm '" + c.norm + "' (post or pre)");
+    if (c.charNgramBuckets < 0)
+        throw std::invalid_argument("encoder config: char_ngram_buckets is negative");
     if (c.hidden % c.heads != 0)
         throw std::invalid_argument("encoder config: hidden size " + std::to_string(c.hidden) +
                                     " is not divisible by " + std::to_string(c.heads) + " heads");

@@ -147,6 +147,12 @@ std::vector<std::string> Tokenizer::pieces(const std::vector<std::int64_t>& ids)
     return out;
 }
 
+std::vector<std::string> Tokenizer::vocabulary() const {
+    std::vector<std::int64_t> ids(static_cast<std::size_t>(vocabSize()));
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = std::int64_t(i);
+    return pieces(ids);
+}
+
 std::string Tokenizer::decode(const std::vector<std::int64_t>& ids) const {
     std::vector<int> keep;
     for (auto id : ids)

@@ -33,6 +33,7 @@ class Tokenizer {
     // <s> pieces... </s>, truncated to maxLength (keeping </s>).
     std::vector<std::int64_t> encode(const std::string& text, std::size_t maxLength = 512) const;
     std::vector<std::string> pieces(const std::vector<std::int64_t>& ids) const;
+    std::vector<std::string> vocabulary() const;  // every piece, by id
     std::string decode(const std::vector<std::int64_t>& ids) const;
 
   private:

@@ -3,6 +3,7 @@
 #include "core/model/xlmr_encoder.h"
 
 #include <cmath>
+#include <stdexcept>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/init.h>
 
@@ -23,7 +24,7 @@ torch::Tensor attentionBias(const torch::Tensor& mask, torch::ScalarType dtype) 
     return bias.unsqueeze(1).unsqueeze(2);
 }
 
-EmbeddingsImpl::EmbeddingsImpl(const EncoderConfig& c) : padId(c.padId) {
+EmbeddingsImpl::EmbeddingsImpl(const EncoderConfig& c) : padId(c.padId), preNorm(c.preNorm()) {
     word_embeddings = register_module(
         "word_embeddings",
         torch::nn::Embedding(
@@ -34,17 +35,45 @@ EmbeddingsImpl::EmbeddingsImpl(const EncoderConfig& c) : padId(c.padId) {
             torch::nn::EmbeddingOptions(c.maxPositions, c.hidden).padding_idx(c.padId)));
     token_type_embeddings =
         register_module("token_type_embeddings", torch::nn::Embedding(c.typeVocabSize, c.hidden));
+    if (c.charNgramBuckets > 0)
+        char_ngrams = register_module(
+            "char_ngrams",
+            torch::nn::EmbeddingBag(
+                torch::nn::EmbeddingBagOptions(c.charNgramBuckets, c.hidden).mode(torch::kMean)));
     LayerNorm = register_module("LayerNorm", layerNorm(c));
     dropout = register_module("dropout", torch::nn::Dropout(c.dropout));
 }
 
-torch::Tensor EmbeddingsImpl::forward(const torch::Tensor& ids) {
+torch::Tensor EmbeddingsImpl::ngramBags(const torch::Tensor& ids) {
+    if (!words)
+        throw std::logic_error(
+            "an encoder with character n-grams needs its tokenizer's pieces (setPieces)");
+    auto cpuIds = ids.to(torch::kCPU, torch::kLong).contiguous();
+    std::vector<std::int64_t> indices, offsets;
+    words->bags(cpuIds.data_ptr<std::int64_t>(), ids.size(0), ids.size(1), indices, offsets);
+    offsets.pop_back();  // EmbeddingBag takes each bag's start
+    const auto device = char_ngrams->weight.device();
+    auto bags = char_ngrams(torch::tensor(indices, torch::kLong).to(device),
+                            torch::tensor(offsets, torch::kLong).to(device));
+    return bags.view({ids.size(0), ids.size(1), -1});
+}
+
+torch::Tensor EmbeddingsImpl::lexical(const torch::Tensor& ids) {
+    auto x = word_embeddings(ids);
+    if (char_ngrams) x = x + ngramBags(ids);
+    return x;
+}
+
+torch::Tensor EmbeddingsImpl::positional(const torch::Tensor& ids) {
     // RoBERTa positions: padId + 1, padId + 2, ... for real tokens; padId for padding.
     auto notPad = ids.ne(padId).to(torch::kLong);
     auto positions = notPad.cumsum(1) * notPad + padId;
-    auto types = torch::zeros_like(ids);
-    auto x = word_embeddings(ids) + position_embeddings(positions) + token_type_embeddings(types);
-    return dropout(LayerNorm(x));
+    return position_embeddings(positions) + token_type_embeddings(torch::zeros_like(ids));
+}
+
+torch::Tensor EmbeddingsImpl::forward(const torch::Tensor& ids) {
+    if (preNorm) return dropout(lexical(ids));
+    return dropout(LayerNorm(lexical(ids) + positional(ids)));
 }
 
 SelfAttentionImpl::SelfAttentionImpl(const EncoderConfig& c)
@@ -85,16 +114,29 @@ IntermediateImpl::IntermediateImpl(const EncoderConfig& c) {
     dense = register_module("dense", torch::nn::Linear(c.hidden, c.ffn));
 }
 
-LayerImpl::LayerImpl(const EncoderConfig& c) {
+LayerImpl::LayerImpl(const EncoderConfig& c) : preNorm(c.preNorm()) {
     attention = register_module("attention", Attention(c));
     intermediate = register_module("intermediate", Intermediate(c));
     output = register_module("output", DenseNorm(c.ffn, c.hidden, c));
+    if (preNorm) {
+        gate_attention = register_parameter("gate_attention", torch::zeros({1}));
+        gate_ffn = register_parameter("gate_ffn", torch::zeros({1}));
+    }
 }
 
-torch::Tensor LayerImpl::forward(const torch::Tensor& x, const torch::Tensor& keyBias) {
-    auto a = attention->output(attention->self(x, keyBias), x);
-    auto h = torch::gelu(intermediate->dense(a));
-    return output(h, a);
+torch::Tensor LayerImpl::forward(const torch::Tensor& x, const torch::Tensor& keyBias,
+                                 const torch::Tensor& positions) {
+    if (!preNorm) {
+        auto a = attention->output(attention->self(x, keyBias), x);
+        auto h = torch::gelu(intermediate->dense(a));
+        return output(h, a);
+    }
+    // Pre-LN: the DenseNorm LayerNorms normalise the branch inputs; positions enter only there.
+    auto att = attention->output;
+    auto branch = att->dropout(att->dense(attention->self(att->LayerNorm(x + positions), keyBias)));
+    auto a = x + gate_attention * branch;
+    auto h = torch::gelu(intermediate->dense(output->LayerNorm(a)));
+    return a + gate_ffn * output->dropout(output->dense(h));
 }
 
 EncoderStackImpl::EncoderStackImpl(const EncoderConfig& c) {
@@ -121,8 +163,10 @@ XlmrEncoderImpl::XlmrEncoderImpl(const EncoderConfig& config) : config_(config) 
     for (auto& p : named_parameters()) {
         const auto& name = p.key();
         auto& t = p.value();
-        if (name.find("LayerNorm.weight") != std::string::npos ||
-            name.find("layer_norm.weight") != std::string::npos)
+        if (name.find("gate_") != std::string::npos)
+            t.zero_();  // closed: the layer starts as the identity
+        else if (name.find("LayerNorm.weight") != std::string::npos ||
+                 name.find("layer_norm.weight") != std::string::npos)
             t.fill_(1.0);
         else if (t.dim() == 1)
             t.zero_();
@@ -137,8 +181,20 @@ XlmrEncoderImpl::XlmrEncoderImpl(const EncoderConfig& config) : config_(config) 
 torch::Tensor XlmrEncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask) {
     auto bias = attentionBias(mask, embeddings->word_embeddings->weight.scalar_type());
     auto x = embeddings(ids);
-    for (const auto& module : *encoder->layer) x = module->as<LayerImpl>()->forward(x, bias);
+    at::Tensor positions;
+    if (config_.preNorm() && !encoder->layer->is_empty()) positions = embeddings->positional(ids);
+    for (const auto& module : *encoder->layer)
+        x = module->as<LayerImpl>()->forward(x, bias, positions);
     return x;
+}
+
+void XlmrEncoderImpl::setPieces(const std::vector<std::string>& pieces) {
+    if (config_.charNgramBuckets <= 0) return;
+    if (std::int64_t(pieces.size()) != config_.vocabSize)
+        throw std::invalid_argument("the tokenizer has " + std::to_string(pieces.size()) +
+                                    " pieces; the encoder's vocabulary is " +
+                                    std::to_string(config_.vocabSize));
+    embeddings->words = std::make_shared<const CharNgrams>(pieces, config_.charNgramBuckets);
 }
 
 torch::Tensor XlmrEncoderImpl::mlmLogits(const torch::Tensor& hidden) {

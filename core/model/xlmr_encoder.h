@@ -3,6 +3,13 @@
 // head with its decoder tied to the word embeddings. Module names follow Hugging Face's
 // XLMRobertaForMaskedLM (embeddings.word_embeddings, encoder.layer.N.attention.self.query, ...)
 // so real weights load by name (checkpoint.h).
+//
+// Lexical encoders (config.norm "pre", SPEC 3) keep the same modules and add: hashed character
+// n-grams of each piece's word (embeddings.char_ngrams, a mean bag) summed with the piece
+// embedding; pre-LN layers whose attention branch reads LayerNorm(x + positions) and whose
+// feed-forward branch reads LayerNorm(x), each scaled by a gate (gate_attention, gate_ffn)
+// initialised to 0. The residual stream carries token identity only, so with closed gates (or
+// 0 layers, the "static" preset) a token's vector is word + n-grams.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -12,18 +19,30 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include <memory>
+
+#include "core/model/char_ngrams.h"
 #include "core/model/encoder_config.h"
 
 namespace clir::model {
 
 struct EmbeddingsImpl : torch::nn::Module {
     explicit EmbeddingsImpl(const EncoderConfig& c);
+    // post: dropout(LayerNorm(lexical + positional)); pre: dropout(lexical).
     torch::Tensor forward(const torch::Tensor& ids);
+    // Word embedding plus, with n-grams, the mean of the word's n-gram rows: [B, T, H].
+    torch::Tensor lexical(const torch::Tensor& ids);
+    torch::Tensor ngramBags(const torch::Tensor& ids);  // the n-gram part alone
+    // Position (and token type) embeddings: [B, T, H].
+    torch::Tensor positional(const torch::Tensor& ids);
     std::int64_t padId;
+    bool preNorm;
     torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr},
         token_type_embeddings{nullptr};
+    torch::nn::EmbeddingBag char_ngrams{nullptr};  // only with config.charNgramBuckets > 0
     torch::nn::LayerNorm LayerNorm{nullptr};
     torch::nn::Dropout dropout{nullptr};
+    std::shared_ptr<const CharNgrams> words;  // set by XlmrEncoderImpl::setPieces
 };
 TORCH_MODULE(Embeddings);
 
@@ -61,10 +80,14 @@ TORCH_MODULE(Intermediate);
 
 struct LayerImpl : torch::nn::Module {
     explicit LayerImpl(const EncoderConfig& c);
-    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyBias);
+    // positions: the positional embeddings (pre-LN only; undefined for post-LN).
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyBias,
+                          const torch::Tensor& positions = {});
+    bool preNorm;
     Attention attention{nullptr};
     Intermediate intermediate{nullptr};
     DenseNorm output{nullptr};
+    torch::Tensor gate_attention, gate_ffn;  // pre-LN only, [1], initialised to 0
 };
 TORCH_MODULE(Layer);
 
@@ -101,6 +124,9 @@ class XlmrEncoderImpl : public torch::nn::Module {
 
     const EncoderConfig& config() const { return config_; }
     std::int64_t parameterCount() const;
+    // The tokenizer's pieces by id (Tokenizer::vocabulary()): words for the character n-grams.
+    // Needed before forward when config.charNgramBuckets > 0; harmless otherwise.
+    void setPieces(const std::vector<std::string>& pieces);
 
     Embeddings embeddings{nullptr};
     EncoderStack encoder{nullptr};

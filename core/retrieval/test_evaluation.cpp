@@ -42,21 +42,22 @@ nlohmann::json evaluateTestSets(const jobs::JobContext& ctx, const TestEvaluatio
             if (!run) continue;
             const std::string qrels =
                 data::qrelsPath(test.corpusDir, dir.queryLanguage, dir.pageLanguage, set, split);
+            const std::string recorded = set + test.setSuffix;
             const std::string trecPath =
-                test.outputDir + "/" + dir.label + "." + set + "." + split + ".trec";
+                test.outputDir + "/" + dir.label + "." + recorded + "." + split + ".trec";
             eval::writeRun(trecPath, *run, test.tag, test.depth);
             fs::writeFileAtomic(
                 TrecSidecar::pathFor(trecPath),
-                nlohmann::json{{"language", dir.label}, {"query_set", set}, {"qrels", qrels}}.dump(
-                    2));
+                nlohmann::json{{"language", dir.label}, {"query_set", recorded}, {"qrels", qrels}}
+                    .dump(2));
             result.artifacts.push_back({"trec_run", trecPath});
-            auto e = recordEvaluation(trecPath, qrels, dir.label, set, result.results,
+            auto e = recordEvaluation(trecPath, qrels, dir.label, recorded, result.results,
                                       result.queryResults);
-            perLanguage[dir.label][set] = {
+            perLanguage[dir.label][recorded] = {
                 {"map", e.mean.at("map")},
                 {"queries", e.numQueries},
                 {"direction", dir.queryLanguage + " -> " + dir.pageLanguage}};
-            ctx.record("map/" + dir.label + "/" + set, 0, e.mean.at("map"));
+            ctx.record("map/" + dir.label + "/" + recorded, 0, e.mean.at("map"));
         }
     }
     return perLanguage;

@@ -36,6 +36,9 @@ struct TestEvaluation {
     std::string tag;        // the TREC files' tag column
     std::size_t depth = 0;  // documents written per query
     double progressFrom = 0, progressTo = 1;
+    // Appended to the recorded query set and the file names ("+bm25": a fused run), so the
+    // fused and the plain results of one run sit side by side.
+    std::string setSuffix = "";
 };
 
 // Returns per_language: label -> set -> {map, queries, direction}.

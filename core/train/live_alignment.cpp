@@ -24,6 +24,7 @@ store::AlignmentRecord alignSentences(const std::string& checkpoint, const std::
                                  "', not a retrieval model (kind 'retrieval')");
     model::Tokenizer tok(meta.tokenizerPath);
     model::RetrievalModel net(meta.encoder);
+    net->encoder->setPieces(tok.vocabulary());
     model::loadCheckpoint(checkpoint, *net, meta.encoder, "retrieval", nullptr, {"", tok.hash()});
     net->eval();
     torch::NoGradGuard noGrad;

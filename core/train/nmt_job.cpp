@@ -186,6 +186,7 @@ TeacherPages loadTeacher(const std::string& checkpoint,
     auto meta = model::readCheckpointMeta(checkpoint);
     t.tok = std::make_unique<model::Tokenizer>(meta.tokenizerPath);
     model::RetrievalModel net(meta.encoder);
+    net->encoder->setPieces(t.tok->vocabulary());
     model::loadCheckpoint(checkpoint, *net, meta.encoder, "retrieval", nullptr,
                           {"", t.tok->hash()});
     net->to(device);

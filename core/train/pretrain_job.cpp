@@ -147,8 +147,10 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
     }
 
     auto cfg = model::presetConfig(model_.preset, tok.vocabSize());
+    model::setInputLayer(cfg, model_.norm, model_.charNgrams);
     torch::manual_seed(seed_);
     model::XlmrEncoder net(cfg);
+    net->setPieces(tok.vocabulary());
     net->to(device);
     auto optimizer = makeAdamW(*net, {pretrain_.learningRate, pretrain_.weightDecay, 0.9,
                                       pretrain_.adamBeta2, pretrain_.adamEpsilon});

@@ -22,7 +22,15 @@ const config::Fields<ModelSettings>& ModelSettings::fields() {
                   "where to train: auto uses CUDA when LibTorch has it; cuda without a usable "
                   "device is an error",
                   "auto", {"auto", "cpu", "cuda"})
-            .integer("threads", &S::threads, "CPU threads; 0 uses every core", 0, 0.0, 1024.0);
+            .integer("threads", &S::threads, "CPU threads; 0 uses every core", 0, 0.0, 1024.0)
+            .text("norm", &S::norm,
+                  "layer normalisation: post (XLM-R) or pre (lexical encoders: gated residual "
+                  "branches that start closed); empty keeps the preset's",
+                  "", {"", "post", "pre"})
+            .integer("char_ngrams", &S::charNgrams,
+                     "hashed character 3-5-gram buckets added to each piece's embedding; 0 none, "
+                     "-1 keeps the preset's (lexical presets 262144)",
+                     -1, -1.0, 16777216.0);
     return f;
 }
 

@@ -14,9 +14,11 @@ namespace clir::train {
 
 struct ModelSettings {
     std::string preset;
-    std::int64_t vocabSize;  // 0: the preset's
-    std::string device;      // auto | cpu | cuda
-    int threads;             // 0: all cores
+    std::int64_t vocabSize;   // 0: the preset's
+    std::string device;       // auto | cpu | cuda
+    int threads;              // 0: all cores
+    std::string norm;         // "": the preset's; post | pre
+    std::int64_t charNgrams;  // -1: the preset's; 0: none
     static const config::Fields<ModelSettings>& fields();
     static ModelSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "core/jobs/job_environment.h"
@@ -17,6 +18,7 @@
 #include "core/model/retrieval_model.h"
 #include "core/model/tokenizer.h"
 #include "core/ot/sinkhorn.h"
+#include "core/retrieval/fusion.h"
 #include "core/retrieval/test_evaluation.h"
 #include "core/train/retrieval_batches.h"
 #include "core/train/retrieval_losses.h"
@@ -75,6 +77,7 @@ StartingPoint loadStart(const MethodWiring& wiring, const InitSettings& init,
     const model::CheckpointExpectation expect{modelSettings.preset, s.tok->hash()};
     torch::manual_seed(seed);
     s.net = model::RetrievalModel(s.meta.encoder);
+    s.net->encoder->setPieces(s.tok->vocabulary());
     if (s.meta.kind == "encoder")
         model::loadCheckpoint(init.checkpoint, *s.net->encoder, nullptr, expect);
     else
@@ -83,6 +86,7 @@ StartingPoint loadStart(const MethodWiring& wiring, const InitSettings& init,
     s.net->to(device);
     if (optical) {
         s.teacher = model::RetrievalModel(s.meta.encoder);
+        s.teacher->encoder->setPieces(s.tok->vocabulary());
         model::loadCheckpoint(init.checkpoint, *s.teacher, s.meta.encoder, "retrieval", nullptr,
                               expect);
         s.teacher->to(device);
@@ -165,8 +169,8 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
         net->train();
     };
 
-    auto optimizer =
-        makeAdamW(*net, {train_.learningRate, train_.weightDecay, 0.9, 0.999, 1e-8, false});
+    auto optimizer = makeAdamW(*net, {train_.learningRate, train_.weightDecay, 0.9, 0.999, 1e-8,
+                                      false, train_.sparseLearningRate});
     std::mt19937_64 rng(recipe.seed);
     double bestDev = -1;
     std::int64_t bestStep = -1;
@@ -315,17 +319,51 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     const std::string netKey = model::checkpointWeightsKey(best);
     const std::string teacherKey =
         wiring.optical ? model::checkpointWeightsKey(init_.checkpoint) : netKey;
-    auto rank = [&](const retrieval::Direction& dir, const std::string&,
+    auto pagesOf = [&](const std::string& lang) {
+        return ranking.encodePages(lang, ranking.teacherPages(lang) ? teacherKey : netKey);
+    };
+    const bool fuse = retrieval_.fusion == "bm25";
+    std::map<std::string, eval::Run> plain;  // label/set -> the neural run, reused by fusion
+    auto rank = [&](const retrieval::Direction& dir, const std::string& set,
                     const std::vector<data::CorpusQuery>& queries) -> std::optional<eval::Run> {
-        const auto& lang = dir.pageLanguage;
-        auto docs = ranking.encodePages(lang, ranking.teacherPages(lang) ? teacherKey : netKey);
-        return ranking.rank(dir, queries, docs);
+        auto run = ranking.rank(dir, queries, pagesOf(dir.pageLanguage));
+        if (fuse) plain[dir.label + "/" + set] = run;
+        return run;
     };
     const std::string tag = method_ + "-" + model_.preset;
+    const auto directions = ranking.directions(corpus_.languages);
     retrieval::TestEvaluation test{
-        env.corpusDir, ctx.outputDir, evaluation_, tag, std::size_t(retrieval_.depth), 0.86, 1.0};
-    summary["per_language"] =
-        retrieval::evaluateTestSets(ctx, test, ranking.directions(corpus_.languages), rank, result);
+        env.corpusDir, ctx.outputDir,    evaluation_, tag, std::size_t(retrieval_.depth),
+        0.86,          fuse ? 0.93 : 1.0};
+    summary["per_language"] = retrieval::evaluateTestSets(ctx, test, directions, rank, result);
+    if (fuse) {
+        // The weight comes from the dev sample alone; test queries only receive it.
+        ctx.report(0.93, "choosing the BM25 fusion weight on dev queries");
+        if (!ranking.sampled()) ranking.sampleDev(train_.devQueries, seed_, ctx.outputDir);
+        const auto choice = ranking.chooseFusion(ctx, pagesOf);
+        summary["fusion"] = {{"with", "bm25"},
+                             {"alpha", choice.alpha},
+                             {"dev_map", choice.devMap},
+                             {"grid", choice.grid},
+                             {"grid_dev_map", choice.map}};
+        ctx.record("fusion/alpha", 0, choice.alpha);
+        ctx.record("fusion/dev_map", 0, choice.devMap);
+        auto fused =
+            [&](const retrieval::Direction& dir, const std::string& set,
+                const std::vector<data::CorpusQuery>& queries) -> std::optional<eval::Run> {
+            auto it = plain.find(dir.label + "/" + set);
+            if (it == plain.end()) return std::nullopt;
+            return retrieval::fuseZScores(it->second, ranking.bm25Rank(dir, queries), choice.alpha,
+                                          std::size_t(retrieval_.depth));
+        };
+        test.setSuffix = "+bm25";
+        test.tag = tag + "+bm25";
+        test.progressFrom = 0.94;
+        test.progressTo = 1.0;
+        auto fusedLanguages = retrieval::evaluateTestSets(ctx, test, directions, fused, result);
+        for (auto& [label, sets] : fusedLanguages.items())
+            for (auto& [set, value] : sets.items()) summary["per_language"][label][set] = value;
+    }
     summary["checkpoint"] = best;
     result.summary = summary;
     ctx.report(1.0, "evaluated " + tag);

@@ -99,15 +99,53 @@ eval::Run RetrievalRanking::rank(const retrieval::Direction& dir,
     if (settings_.rerankBm25 == 0)
         return retrieval::rankAll(settings_.scoring, encoded, qids, pages, ids,
                                   std::size_t(settings_.depth));
-    if (!bm25_)
-        bm25_ = std::make_unique<retrieval::Bm25Index>(
-            env_.bm25IndexDir(dir.pageLanguage), env_.corpusHash, dir.pageLanguage,
-            data::readDocuments(env_.corpusDir, dir.pageLanguage));
     retrieval::Bm25Settings s;
     s.depth = std::size_t(settings_.rerankBm25);
     std::vector<std::vector<eval::ScoredDoc>> candidates;
-    for (const auto& t : texts) candidates.push_back(bm25_->search(t, s));
+    auto& index = bm25For(dir.pageLanguage);
+    for (const auto& t : texts) candidates.push_back(index.search(t, s));
     return retrieval::rerank(settings_.scoring, encoded, qids, pages, ids, candidates);
+}
+
+retrieval::Bm25Index& RetrievalRanking::bm25For(const std::string& language) {
+    auto& index = bm25_[language];
+    if (!index)
+        index = std::make_unique<retrieval::Bm25Index>(
+            env_.bm25IndexDir(language), env_.corpusHash, language,
+            data::readDocuments(env_.corpusDir, language));
+    return *index;
+}
+
+eval::Run RetrievalRanking::bm25Rank(const retrieval::Direction& dir,
+                                     const std::vector<data::CorpusQuery>& queries) {
+    retrieval::Bm25Settings s;  // the BM25 baseline's defaults
+    s.depth = std::size_t(settings_.depth);
+    auto& index = bm25For(dir.pageLanguage);
+    eval::Run run;
+    for (const auto& q : queries) run.byQuery[q.qid] = index.search(q.text, s);
+    return run;
+}
+
+retrieval::AlphaChoice RetrievalRanking::chooseFusion(
+    const jobs::JobContext& ctx,
+    const std::function<retrieval::EncodedTexts(const std::string&)>& pagesOf) {
+    if (dev_.empty()) throw std::logic_error("chooseFusion before sampleDev");
+    torch::NoGradGuard noGrad;
+    std::map<std::string, retrieval::EncodedTexts> encoded;
+    std::vector<eval::Run> neural, lexical;
+    neural.reserve(dev_.size());
+    lexical.reserve(dev_.size());
+    for (const auto& set : dev_) {
+        ctx.checkCancelled();
+        const auto& lang = set.direction.pageLanguage;
+        if (!encoded.count(lang)) encoded[lang] = pagesOf(lang);
+        neural.push_back(rank(set.direction, set.queries, encoded[lang]));
+        lexical.push_back(bm25Rank(set.direction, set.queries));
+    }
+    std::vector<retrieval::DevFusionSet> sets;
+    for (std::size_t i = 0; i < dev_.size(); ++i)
+        sets.push_back({&neural[i], &lexical[i], &dev_[i].qrels});
+    return retrieval::chooseAlpha(sets, std::size_t(settings_.depth));
 }
 
 void RetrievalRanking::sampleDev(std::int64_t perLanguage, std::uint64_t seed,

@@ -7,6 +7,7 @@
 
 #include <c10/core/Device.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,6 +16,7 @@
 #include "core/data/corpus_reader.h"
 #include "core/jobs/job.h"
 #include "core/retrieval/bm25_index.h"
+#include "core/retrieval/fusion.h"
 #include "core/retrieval/neural_search.h"
 #include "core/retrieval/test_evaluation.h"
 #include "core/train/retrieval_batches.h"
@@ -49,6 +51,17 @@ class RetrievalRanking {
     eval::Run rank(const retrieval::Direction& dir, const std::vector<data::CorpusQuery>& queries,
                    const retrieval::EncodedTexts& pages);
 
+    // BM25 over the pages of dir.pageLanguage with the queries as they are (untranslated), top
+    // retrieval.depth; the index is built once per corpus and language.
+    eval::Run bm25Rank(const retrieval::Direction& dir,
+                       const std::vector<data::CorpusQuery>& queries);
+    // The BM25 fusion weight chosen on the dev sample with the current towers; `pagesOf`
+    // gives each page language's encoded pages.
+    retrieval::AlphaChoice chooseFusion(
+        const jobs::JobContext& ctx,
+        const std::function<retrieval::EncodedTexts(const std::string&)>& pagesOf);
+    bool sampled() const { return !dev_.empty(); }
+
     // Draws up to `perLanguage` dev entry queries of each dev direction, seeded, uniformly over
     // all dev queries (so every dev page can be drawn); writes them to
     // <outputDir>/dev_queries.json.
@@ -65,8 +78,9 @@ class RetrievalRanking {
     RetrievalSettings settings_;
     c10::Device device_;
     retrieval::TokenEncoder trained_, teacher_;
-    std::map<std::string, retrieval::EncodedTexts> teacherPages_;  // frozen: encoded once
-    std::unique_ptr<retrieval::Bm25Index> bm25_;
+    std::map<std::string, retrieval::EncodedTexts> teacherPages_;        // frozen: encoded once
+    std::map<std::string, std::unique_ptr<retrieval::Bm25Index>> bm25_;  // by page language
+    retrieval::Bm25Index& bm25For(const std::string& language);
     struct DevSet {
         retrieval::Direction direction;
         std::vector<data::CorpusQuery> queries;

@@ -36,7 +36,12 @@ const config::Fields<RetrievalSettings>& RetrievalSettings::fields() {
             .integer("rerank_bm25", &S::rerankBm25,
                      "0: exact search over every page; k: re-rank BM25's top k", 0, 0.0, 100000.0)
             .integer("depth", &S::depth, "pages ranked per query", 1000, 1.0, 100000.0)
-            .integer("encode_batch", &S::encodeBatch, "texts encoded at once", 64, 1.0, 4096.0);
+            .integer("encode_batch", &S::encodeBatch, "texts encoded at once", 64, 1.0, 4096.0)
+            .text("fusion", &S::fusion,
+                  "bm25: also evaluate per-query z-score fusion with BM25 (untranslated queries), "
+                  "its weight chosen on the dev sample and stored with the run; results under "
+                  "<set>+bm25",
+                  "bm25", {"none", "bm25"});
     return f;
 }
 
@@ -51,6 +56,10 @@ const config::Fields<TrainSettings>& TrainSettings::fields() {
                     "peak AdamW learning rate (hybrid paper: 3e-5)", 3e-5, 0.0, 1.0)
             .number("weight_decay", &S::weightDecay, "AdamW weight decay (hybrid paper: 0.01)",
                     0.01, 0.0)
+            .number("sparse_learning_rate", &S::sparseLearningRate,
+                    "peak rate of the lexical tables (piece embeddings, character n-grams, "
+                    "query-term weights), which are not decayed; 0 trains them with the layers",
+                    0.0, 0.0, 10.0)
             .integer("warmup_steps", &S::warmupSteps, "linear warm-up, then linear decay", 100, 0.0)
             .number("clip_norm", &S::clipNorm,
                     "gradient L2 norm clipping over all trained parameters; 0: none", 1.0, 0.0)

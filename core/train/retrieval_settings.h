@@ -27,6 +27,7 @@ struct RetrievalSettings {
     std::int64_t rerankBm25;  // 0: exact search over every page; k: re-rank BM25's top k
     std::int64_t depth;
     std::int64_t encodeBatch;
+    std::string fusion;  // none | bm25: also evaluate z-score fusion with BM25 (alpha on dev)
     static const config::Fields<RetrievalSettings>& fields();
     static RetrievalSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };
@@ -34,6 +35,7 @@ struct RetrievalSettings {
 struct TrainSettings {
     std::int64_t steps, batchSize, warmupSteps;
     double learningRate, weightDecay, clipNorm, temperature;
+    double sparseLearningRate;   // 0: the lexical tables train with the layers' settings
     std::int64_t hardNegatives;  // BM25 negatives per query (0 or 1), from the top 20
     double alpha;                // hybrid: probability of a monolingual batch
     double otWeight, contrastiveWeight;

@@ -14,23 +14,31 @@
 
 namespace clir::train {
 
+bool isLexicalTable(const std::string& name) {
+    for (const char* table : {"word_embeddings.weight", "char_ngrams.weight", "term_weights"})
+        if (name.find(table) != std::string::npos) return true;
+    return false;
+}
+
 std::unique_ptr<torch::optim::Optimizer> makeAdamW(torch::nn::Module& module,
                                                    const AdamWSettings& s) {
-    std::vector<at::Tensor> decay, noDecay;
+    std::vector<at::Tensor> decay, noDecay, lexical;
     for (const auto& p : module.named_parameters()) {
         if (!p.value().requires_grad()) continue;
-        (p.value().dim() == 1 && !s.decayVectors ? noDecay : decay).push_back(p.value());
+        if (s.sparseLearningRate > 0 && isLexicalTable(p.key()))
+            lexical.push_back(p.value());
+        else
+            (p.value().dim() == 1 && !s.decayVectors ? noDecay : decay).push_back(p.value());
     }
     using torch::optim::AdamWOptions;
-    auto options = [&](double weightDecay) {
-        return std::make_unique<AdamWOptions>(AdamWOptions(s.learningRate)
-                                                  .betas({s.beta1, s.beta2})
-                                                  .eps(s.epsilon)
-                                                  .weight_decay(weightDecay));
+    auto options = [&](double weightDecay, double lr) {
+        return std::make_unique<AdamWOptions>(
+            AdamWOptions(lr).betas({s.beta1, s.beta2}).eps(s.epsilon).weight_decay(weightDecay));
     };
     std::vector<torch::optim::OptimizerParamGroup> groups;
-    if (!decay.empty()) groups.emplace_back(decay, options(s.weightDecay));
-    if (!noDecay.empty()) groups.emplace_back(noDecay, options(0.0));
+    if (!decay.empty()) groups.emplace_back(decay, options(s.weightDecay, s.learningRate));
+    if (!noDecay.empty()) groups.emplace_back(noDecay, options(0.0, s.learningRate));
+    if (!lexical.empty()) groups.emplace_back(lexical, options(0.0, s.sparseLearningRate));
     if (groups.empty()) throw std::runtime_error("no parameter of the model is trained");
     return std::make_unique<torch::optim::AdamW>(std::move(groups));
 }
@@ -44,6 +52,11 @@ TrainingLoop::TrainingLoop(const jobs::JobContext& context, torch::optim::Optimi
       hooks_(std::move(hooks)) {
     if (!hooks_.step || !hooks_.save || !hooks_.load)
         throw std::logic_error("TrainingLoop needs the step, save and load hooks");
+    // Each group's peak rate relative to the loop's, read before a resume restores the groups'
+    // current (scheduled) rates.
+    for (auto& group : optimizer_.param_groups())
+        rateScale_.push_back(
+            settings_.learningRate > 0 ? group.options().get_lr() / settings_.learningRate : 1.0);
 }
 
 nlohmann::json TrainingLoop::state() const {
@@ -79,7 +92,8 @@ std::string TrainingLoop::run() {
         ctx_.checkCancelled();
         const std::int64_t done = step + 1;
         const double lr = linearWarmupDecay(step, s.warmupSteps, s.steps, s.learningRate);
-        for (auto& group : optimizer_.param_groups()) group.options().set_lr(lr);
+        for (std::size_t g = 0; g < optimizer_.param_groups().size(); ++g)
+            optimizer_.param_groups()[g].options().set_lr(lr * rateScale_[g]);
 
         StepOutput out = hooks_.step(step);
         const double lossValue = out.loss.item<double>();

@@ -35,9 +35,17 @@ struct AdamWSettings {
     double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
     // false: 1-D parameters (biases, LayerNorm) are not decayed (BERT's recipe).
     bool decayVectors = false;
+    // The lexical tables (piece embeddings, character n-grams, query-term weights): their own
+    // peak rate and no weight decay. 0: they train with the dense layers' settings.
+    double sparseLearningRate = 0;
 };
 
-// AdamW over the module's parameters that require gradients, in two groups (decayed, not).
+// Whether a parameter is one of the lexical tables (by its module path).
+bool isLexicalTable(const std::string& parameterName);
+
+// AdamW over the module's parameters that require gradients, in up to three groups: decayed,
+// not decayed, and (with sparseLearningRate) the lexical tables. The loop's schedule scales
+// every group's rate by the same factor, so the ratios between groups hold.
 std::unique_ptr<torch::optim::Optimizer> makeAdamW(torch::nn::Module& module,
                                                    const AdamWSettings& settings);
 
@@ -96,6 +104,7 @@ class TrainingLoop {
     LoopSettings settings_;
     LoopHooks hooks_;
     std::int64_t start_ = 0;
+    std::vector<double> rateScale_;  // per parameter group: its peak rate / the loop's
     nlohmann::json resumed_ = nlohmann::json::object();
 };
 

@@ -4,6 +4,7 @@
 
 #include <QtTest>
 
+#include "core/model/char_ngrams.h"
 #include "core/model/encoder_config.h"
 #include "core/model/heads.h"
 #include "core/model/xlmr_encoder.h"
@@ -27,12 +28,142 @@ class TestModel : public QObject {
         QTest::addColumn<QString>("preset");
         QTest::newRow("xs") << "xs";
         QTest::newRow("s") << "s";
+        QTest::newRow("static") << "static";
+        QTest::newRow("lex-s") << "lex-s";
     }
     void analyticCountEqualsModule() {
         QFETCH(QString, preset);
         auto c = presetConfig(preset.toStdString(), 1000);
         XlmrEncoder net(c);
         QCOMPARE(net->parameterCount(), countParameters(c).withMlmHead());
+    }
+
+    void charNgramWordsAndBuckets() {
+        // Vocabulary: specials, then "▁Haus", "es", "▁über", "▁x".
+        const std::string mark = "\xE2\x96\x81";
+        std::vector<std::string> pieces = {"<s>",
+                                           "<pad>",
+                                           "</s>",
+                                           "<unk>",
+                                           mark + "Haus",
+                                           "es",
+                                           mark +
+                                               "\xC3\xBC"
+                                               "ber",
+                                           mark + "x",
+                                           "<mask>"};
+        CharNgrams g(pieces, 1000);
+        std::vector<std::int64_t> ids = {0, 4, 5, 6, 7, 5, 2, 1};
+        auto words = g.words(ids.data(), std::int64_t(ids.size()));
+        const std::vector<std::string> expected = {"",
+                                                   "hauses",
+                                                   "hauses",
+                                                   "\xC3\xBC"
+                                                   "ber",
+                                                   "xes",
+                                                   "xes",
+                                                   "",
+                                                   ""};
+        QCOMPARE(words, expected);
+        // "<über>" has 6 code points: 4 trigrams, 3 four-grams, 2 five-grams, over characters.
+        auto b = g.wordBuckets(
+            "\xC3\xBC"
+            "ber");
+        QCOMPARE(int(b.size()), 9);
+        QCOMPARE(b[0], std::int64_t(CharNgrams::hash("<\xC3\xBC"
+                                                     "b") %
+                                    1000));
+        QCOMPARE(b[1], std::int64_t(CharNgrams::hash("<\xC3\xBC"
+                                                     "be") %
+                                    1000));
+        QCOMPARE(int(g.wordBuckets("x").size()), 1);  // "<x>"
+        QVERIFY(g.wordBuckets("").empty());
+    }
+
+    void charNgramBagEqualsBruteForce() {
+        const std::string mark = "\xE2\x96\x81";
+        std::vector<std::string> pieces = {"<s>", "<pad>", "</s>", "<unk>"};
+        for (const char* p : {"hund", "e", "katz", "n", "haus", "er"})
+            pieces.push_back(std::string(p).size() > 2 ? mark + p : std::string(p));
+        while (pieces.size() < 300) pieces.push_back(mark + "w" + std::to_string(pieces.size()));
+        auto c = presetConfig("static", std::int64_t(pieces.size()));
+        c.charNgramBuckets = 4096;
+        torch::manual_seed(5);
+        XlmrEncoder net(c);
+        net->setPieces(pieces);
+        net->eval();
+        torch::NoGradGuard noGrad;
+        auto ids = torch::tensor({{0, 4, 5, 6, 7, 2}, {0, 8, 9, 4, 2, 1}}, torch::kLong);
+        auto bags = net->embeddings->ngramBags(ids);
+        auto table = net->embeddings->char_ngrams->weight;
+        CharNgrams g(pieces, c.charNgramBuckets);
+        const char* word[2][6] = {{"", "hunde", "hunde", "katzn", "katzn", ""},
+                                  {"", "hauser", "hauser", "hund", "", ""}};
+        for (int r = 0; r < 2; ++r)
+            for (int t = 0; t < 6; ++t) {
+                // Brute force: every n-gram of "<word>" (ASCII here), n = 3..5, hashed and summed.
+                const std::string w = word[r][t], m = "<" + w + ">";
+                auto sum = torch::zeros({c.hidden});
+                int n = 0;
+                if (!w.empty())
+                    for (std::size_t i = 0; i < m.size(); ++i)
+                        for (std::size_t len = 3; len <= 5 && i + len <= m.size(); ++len, ++n)
+                            sum += table[std::int64_t(CharNgrams::hash(m.substr(i, len)) %
+                                                      std::uint64_t(c.charNgramBuckets))];
+                auto want = n ? sum / double(n) : sum;
+                QVERIFY2(torch::allclose(bags[r][t], want, 1e-6, 1e-6),
+                         qPrintable(QString("row %1 token %2 (%3)").arg(r).arg(t).arg(w.c_str())));
+            }
+        // The static model's token vector is the piece embedding plus that bag.
+        auto h = net->forward(ids, ids.ne(1).to(torch::kLong));
+        auto expected = net->embeddings->word_embeddings(ids) + bags;
+        QVERIFY(torch::equal(h, expected));
+        // Without the tokenizer's pieces the encoder refuses, saying what it needs.
+        XlmrEncoder bare(c);
+        QVERIFY_THROWS_EXCEPTION(std::logic_error, bare->forward(ids, ids.ne(1)));
+    }
+
+    void closedGatesEqualStaticModel() {
+        std::vector<std::string> pieces = {"<s>", "<pad>", "</s>", "<unk>"};
+        while (pieces.size() < 300)
+            pieces.push_back(
+                "\xE2\x96\x81"
+                "p" +
+                std::to_string(pieces.size()));
+        auto deep = presetConfig("lex-m", 300);
+        auto flat = presetConfig("static", 300);
+        QCOMPARE(deep.layers, std::int64_t(4));
+        QCOMPARE(flat.layers, std::int64_t(0));
+        torch::manual_seed(2);
+        XlmrEncoder a(deep), b(flat);
+        a->setPieces(pieces);
+        b->setPieces(pieces);
+        {
+            torch::NoGradGuard noGrad;
+            b->embeddings->word_embeddings->weight.copy_(a->embeddings->word_embeddings->weight);
+            b->embeddings->char_ngrams->weight.copy_(a->embeddings->char_ngrams->weight);
+        }
+        a->eval();
+        b->eval();
+        auto ids = torch::tensor({{0, 17, 42, 99, 2}, {0, 5, 6, 2, 1}}, torch::kLong);
+        auto mask = ids.ne(1).to(torch::kLong);
+        torch::NoGradGuard noGrad;
+        QVERIFY(torch::equal(a->forward(ids, mask), b->forward(ids, mask)));  // exactly
+        // An opened gate adds context (and positions) to the same static input.
+        auto layer = a->encoder->layer->ptr<LayerImpl>(0);
+        layer->gate_attention.fill_(1.0);
+        QVERIFY(!torch::allclose(a->forward(ids, mask), b->forward(ids, mask)));
+        // Post-LN presets have no gates; a config from before lexical encoders reads as post-LN.
+        QCOMPARE(presetConfig("xs").norm, std::string("post"));
+        auto old = presetConfig("xs").toJson();
+        old.erase("norm");
+        old.erase("char_ngram_buckets");
+        QCOMPARE(EncoderConfig::fromJson(old).norm, std::string("post"));
+        QCOMPARE(EncoderConfig::fromJson(old).charNgramBuckets, std::int64_t(0));
+        auto bad = old;
+        bad["norm"] = "middle";
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, EncoderConfig::fromJson(bad));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, setInputLayer(deep, "sideways", -1));
     }
 
     void paddingDoesNotChangeRealTokens() {

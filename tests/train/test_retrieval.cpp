@@ -219,6 +219,24 @@ class TestRetrieval : public QObject {
                  (std::to_string(map(teacher, "en-US")) + ", " + std::to_string(map(teacher, "om")))
                      .c_str());
 
+        // BM25 fusion: every test set is also evaluated fused, under <set>+bm25, with the weight
+        // chosen on the dev sample (its dev MAP is the grid's best) and stored in the summary.
+        const auto& fusion = teacher.result.summary.at("fusion");
+        const double alpha = fusion.at("alpha").get<double>();
+        const auto grid = fusion.at("grid").get<std::vector<double>>();
+        const auto gridMap = fusion.at("grid_dev_map").get<std::vector<double>>();
+        QCOMPARE(grid.size(), std::size_t(21));
+        const auto at = std::find(grid.begin(), grid.end(), alpha) - grid.begin();
+        QVERIFY(at < std::ptrdiff_t(grid.size()));
+        QCOMPARE(gridMap[std::size_t(at)], *std::max_element(gridMap.begin(), gridMap.end()));
+        QCOMPARE(fusion.at("dev_map").get<double>(), gridMap[std::size_t(at)]);
+        for (const char* lang : {"en-US", "om"}) {
+            bool fused = false;
+            for (const auto& r : teacher.result.results)
+                fused |= r.language == lang && r.querySet == "entries+bm25" && r.measure == "map";
+            QVERIFY2(fused, lang);
+        }
+
         // Zero-shot resolves "teacher" by name and reproduces the teacher's numbers exactly.
         auto zero = runExperiment(experiment("zero", "zero-shot", "teacher", 0));
         QVERIFY2(zero.status == store::RunStatus::Finished, zero.error.c_str());

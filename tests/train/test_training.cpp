@@ -4,6 +4,8 @@
 // giving the uninterrupted losses exactly, the device rule) and the NMT translation cache.
 #include <torch/nn/module.h>  // LibTorch before Qt
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/optim/adamw.h>
 #include <torch/optim/optimizer.h>
 
 #include <QtTest>
@@ -291,6 +293,54 @@ class TestTraining : public QObject {
         TrainingLoop(ctx, *r->optimizer, r->rng, s, h).run();
         QCOMPARE(checkpoints, (std::vector<std::int64_t>{3, 6, 7}));
         QCOMPARE(storedAtCheckpoint, checkpoints);  // steps 1..k all stored before checkpoint k
+    }
+
+    void lexicalTablesTrainAtTheirOwnRate() {
+        // A model with a word-embedding table: with sparse_learning_rate the table is its own
+        // group (rate 0.02, no decay) and the schedule keeps the 0.02 : 0.001 ratio.
+        struct Lex : torch::nn::Module {
+            Lex() {
+                word_embeddings = register_module("word_embeddings", torch::nn::Embedding(10, 4));
+                lin = register_module("lin", torch::nn::Linear(4, 1));
+            }
+            torch::nn::Embedding word_embeddings{nullptr};
+            torch::nn::Linear lin{nullptr};
+        } net;
+        QVERIFY(isLexicalTable("encoder.embeddings.word_embeddings.weight"));
+        QVERIFY(isLexicalTable("encoder.embeddings.char_ngrams.weight"));
+        QVERIFY(!isLexicalTable("encoder.encoder.layer.0.attention.self.query.weight"));
+        AdamWSettings a{0.001, 0.01};
+        QCOMPARE(int(makeAdamW(net, a)->param_groups().size()), 2);  // off: no third group
+        a.sparseLearningRate = 0.02;
+        auto optimizer = makeAdamW(net, a);
+        QCOMPARE(int(optimizer->param_groups().size()), 3);
+        auto& table = optimizer->param_groups()[2];
+        QCOMPARE(int(table.params().size()), 1);
+        QVERIFY(table.params()[0].is_same(net.word_embeddings->weight));
+        auto& options = static_cast<torch::optim::AdamWOptions&>(table.options());
+        QCOMPARE(options.weight_decay(), 0.0);
+        std::mt19937_64 rng(1);
+        jobs::JobContext ctx;
+        LoopSettings s;
+        s.steps = 4;
+        s.warmupSteps = 2;
+        s.learningRate = 0.001;
+        LoopHooks h;
+        std::vector<std::pair<double, double>> rates;  // (dense, table) at each step
+        h.step = [&](std::int64_t) {
+            rates.push_back({optimizer->param_groups()[0].options().get_lr(),
+                             optimizer->param_groups()[2].options().get_lr()});
+            auto ids = torch::tensor({1, 2, 3}, torch::kLong);
+            return StepOutput{net.lin(net.word_embeddings(ids)).pow(2).mean(), {}, {}, 3};
+        };
+        h.load = [](const std::string&) -> model::CheckpointMeta { throw std::logic_error("no"); };
+        h.save = [](std::int64_t, const nlohmann::json&) { return std::string("saved"); };
+        TrainingLoop(ctx, *optimizer, rng, s, h).run();
+        QCOMPARE(int(rates.size()), 4);
+        QVERIFY(rates[1].first > 0);
+        for (const auto& [dense, lexical] : rates)
+            QVERIFY2(std::fabs(lexical - 20.0 * dense) < 1e-12,
+                     qPrintable(QString("%1 vs %2").arg(lexical).arg(dense)));
     }
 
     void loopStopsOnNonFiniteLoss() {

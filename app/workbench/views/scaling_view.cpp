@@ -25,7 +25,8 @@ ScalingView::ScalingView(store::Database& db, QWidget* parent)
       measure_(new QComboBox(this)),
       querySet_(new QComboBox(this)) {
     measure_->addItems(chartMeasures());
-    querySet_->addItems({"entries", "headings"});
+    // "+bm25": the neural run fused with BM25 (retrieval.fusion); BM25 runs have no such set.
+    querySet_->addItems({"entries", "headings", "entries+bm25", "headings+bm25"});
     auto* c = controls();
     c->insertWidget(0, new QLabel(tr("Measure:"), this));
     c->insertWidget(1, measure_);
