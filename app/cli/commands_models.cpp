@@ -137,6 +137,7 @@ int modelInfo(const GlobalOptions&, const std::vector<std::string>& args) {
                            {"per_layer", n.perLayer},
                            {"layers", n.layers},
                            {"pooler", n.pooler},
+                           {"char_ngrams", n.charNgrams},
                            {"encoder", n.encoder()},
                            {"mlm_head", n.mlmHead},
                            {"with_mlm_head", n.withMlmHead()}};
@@ -148,6 +149,9 @@ int modelInfo(const GlobalOptions&, const std::vector<std::string>& args) {
         "heads        %lld\nffn          %lld\npositions    %lld\n",
         c.preset.c_str(), (long long)c.vocabSize, (long long)c.layers, (long long)c.hidden,
         (long long)c.heads, (long long)c.ffn, (long long)c.maxPositions);
+    std::printf("norm         %s%s\nchar n-grams %lld buckets (%lld parameters)\n", c.norm.c_str(),
+                c.preNorm() ? " (gated residual branches, closed at the start)" : " (XLM-R)",
+                (long long)c.charNgramBuckets, (long long)n.charNgrams);
     std::printf(
         "parameters   %lld  (embeddings %lld, %lld per layer, pooler %lld)\n"
         "with MLM head %lld (decoder tied to the word embeddings)\n",
