@@ -8,6 +8,7 @@
 #include "core/jobs/job_environment.h"
 #include "core/jobs/methods.h"
 #include "core/retrieval/bm25_index.h"
+#include "core/util/text.h"
 
 namespace clir::train {
 namespace {
@@ -85,18 +86,29 @@ std::vector<RetrievalBatches::TrainPair>& RetrievalBatches::pairsOf(const std::s
     const std::string qrelsPath = data::qrelsPath(env_.corpusDir, q, d, "entries", "train");
     auto qrels = eval::readQrels(qrelsPath);
     const auto& p = pages_.of(d);
+    // A query's relevant set is every page indexed under the same entry text (one entry text
+    // often indexes several pages under different ids): none of them is ever its negative.
+    std::map<std::string, std::set<std::string>> byText;
+    std::vector<std::pair<std::string, std::string>> qidText;
     for (const auto& query : data::readQueries(env_.corpusDir, q, "entries", "train")) {
         auto r = qrels.byQuery.find(query.qid);
         if (r == qrels.byQuery.end()) continue;
         Ids ids = tok_.encode(query.text, std::size_t(queryMaxLength_));
+        const std::string text = entryKey(query.text);
+        qidText.push_back({query.qid, text});
         for (const auto& [docid, rel] : r->second) {
             if (rel <= 0 || !p.row.count(docid)) continue;
-            relevant_[key][query.qid].insert(d + ":" + docid);
+            byText[text].insert(d + ":" + docid);
             out.push_back({ids, query.qid, docid});
         }
     }
     if (out.empty()) throw std::runtime_error(qrelsPath + ": no training pairs");
+    for (const auto& [qid, text] : qidText) relevant_[key][qid] = byText[text];
     return out;
+}
+
+std::string RetrievalBatches::entryKey(const std::string& text) {
+    return text::toLowerAscii(text::collapseWhitespace(text));
 }
 
 std::vector<TokenizedBitext> RetrievalBatches::tokenizedBitext(const std::string& lang,
@@ -154,9 +166,14 @@ void RetrievalBatches::loadHardNegatives() {
     s.depth = 20;
     auto qrels =
         eval::readQrels(data::qrelsPath(env_.corpusDir, pivot(), pivot(), "entries", "train"));
-    for (const auto& q : data::readQueries(env_.corpusDir, pivot(), "entries", "train")) {
+    const auto queries = data::readQueries(env_.corpusDir, pivot(), "entries", "train");
+    std::map<std::string, std::set<std::string>> relevantByText;  // entry text -> pages
+    for (const auto& q : queries)
+        for (const auto& [docid, rel] : qrels.byQuery[q.qid])
+            if (rel > 0) relevantByText[entryKey(q.text)].insert(docid);
+    for (const auto& q : queries) {
         auto& negs = hardNegatives_[q.qid];
-        const auto& rel = qrels.byQuery[q.qid];
+        const auto& rel = relevantByText[entryKey(q.text)];
         for (const auto& hit : index.search(q.text, s)) {
             auto split = en.split.find(hit.docid);
             if (!rel.count(hit.docid) && split != en.split.end() && split->second == "train")
@@ -195,6 +212,7 @@ ContrastiveBatch RetrievalBatches::draw(std::int64_t size, std::mt19937_64& rng)
         monoLang = all[uniform(rng, all.size())];
     }
     std::vector<std::pair<std::string, std::string>> negatives;  // (lang, docid)
+    std::set<std::string> inBatch;  // page keys: each page once per batch where the pool allows
     for (std::int64_t i = 0; i < size; ++i) {
         std::string q, d;
         if (wiring_.englishOnly) {
@@ -211,13 +229,17 @@ ContrastiveBatch RetrievalBatches::draw(std::int64_t size, std::mt19937_64& rng)
             d = toEnglish ? pivot() : x;
         }
         auto& pool = pairsOf(q, d);
-        const TrainPair& p = pool[uniform(rng, pool.size())];
-        b.queries.push_back(p.query);
-        b.docs.push_back(pages_.tokens(d, p.docid));
-        b.docKeys.push_back(d + ":" + p.docid);
-        b.relevant.push_back(relevant_[q + ">" + d][p.qid]);
+        const TrainPair* p = &pool[uniform(rng, pool.size())];
+        for (int attempt = 0; attempt < kDistinctAttempts && inBatch.count(d + ":" + p->docid);
+             ++attempt)
+            p = &pool[uniform(rng, pool.size())];
+        inBatch.insert(d + ":" + p->docid);
+        b.queries.push_back(p->query);
+        b.docs.push_back(pages_.tokens(d, p->docid));
+        b.docKeys.push_back(d + ":" + p->docid);
+        b.relevant.push_back(relevant_[q + ">" + d][p->qid]);
         if (train_.hardNegatives > 0) {
-            auto it = hardNegatives_.find(p.qid);  // qids are parallel across languages
+            auto it = hardNegatives_.find(p->qid);  // qids are parallel across languages
             if (it != hardNegatives_.end() && !it->second.empty()) {
                 const auto& cands = it->second;
                 const std::string& docid = cands[uniform(rng, cands.size())];

@@ -91,6 +91,10 @@ class RetrievalBatches {
         std::string qid, docid;
     };
     std::vector<TrainPair>& pairsOf(const std::string& q, const std::string& d);
+    // Entry texts that are the same entry: lower-cased (ASCII), whitespace collapsed.
+    static std::string entryKey(const std::string& text);
+    // Redraws of a pair whose page is already in the batch before it is taken anyway.
+    static constexpr int kDistinctAttempts = 16;
     std::vector<TokenizedBitext> tokenizedBitext(const std::string& lang, const std::string& split,
                                                  std::size_t limit);
     void loadBitext(nlohmann::json& summary);

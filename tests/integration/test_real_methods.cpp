@@ -109,20 +109,24 @@ class TestRealMethods : public QObject {
         for (const auto& r : all) {
             QCOMPARE(r.status, store::RunStatus::Finished);
             if (r.method == "pretrain") continue;
-            std::set<std::string> evaluated;
+            std::set<std::string> evaluated, fused;
             for (const auto& x : runs.results(r.id))
                 if (x.measure == "map") {
-                    evaluated.insert(x.language);
+                    QVERIFY2(x.querySet == "entries" || x.querySet == "entries+bm25",
+                             x.querySet.c_str());
+                    (x.querySet == "entries" ? evaluated : fused).insert(x.language);
                     QVERIFY(x.value >= 0 && x.value <= 1);
-                    // The stored figure is trec_eval -c of the exported run.
+                    // The stored figure, plain or fused with BM25, is trec_eval -c of the
+                    // exported run.
                     auto trec = db.path() + ".runs/" + std::to_string(r.id) + "/" + x.language +
-                                ".entries.test.trec";
+                                "." + x.querySet + ".test.trec";
                     auto qrels = eval::readQrels(
                         data::qrelsPath(corpus, x.language, "en-US", "entries", "test"));
                     auto e = eval::evaluate(eval::readRun(trec), qrels, {true});
                     QCOMPARE(e.mean.at("map"), x.value);
                 }
             QCOMPARE(evaluated, std::set<std::string>(langs_.begin(), langs_.end()));
+            QCOMPARE(fused, evaluated);  // retrieval.fusion: bm25 is the default
         }
         // OPTICAL saved plans over real text at steps 0, 3 and 6 for 3 dev pairs.
         std::int64_t opticalId = 0;

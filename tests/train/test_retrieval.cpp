@@ -377,6 +377,55 @@ class TestRetrieval : public QObject {
         QVERIFY2(negatives > 300, std::to_string(negatives).c_str());  // of 400 columns
     }
 
+    // One entry text often indexes several pages: each of them is relevant to every query with
+    // that text, so none is its in-batch negative (infoNce masks relevant columns); a batch
+    // holds each page once.
+    void entryTextRelevantSetsAndDistinctPages() {
+        const std::string name = "same-entry";
+        const std::string dir = data::defaultCorpusDir(name);
+        writeSyntheticCorpus(dir);
+        // Training pages 2m and 2m+1 share their entry texts (case and spacing differ).
+        std::string queries;
+        for (int i = 0; i < 24; ++i)
+            for (int k = 0; k < 2; ++k)
+                queries += "a/page" + std::to_string(i) + "#bm" + std::to_string(k) + ".0\t" +
+                           (i % 2 ? "How  do I use " : "how do i use ") + word(i - i % 2, k + 1) +
+                           "\n";
+        fs::writeFileAtomic(dir + "/queries/en-US.entries.train.tsv", queries);
+        auto j = experiment("se", "teacher", "", 1);
+        j["init"] = {{"checkpoint", encoderCheckpoint_}};
+        j["corpus"]["name"] = name;
+        auto spec = jobs::parseExperiment(j.dump(), "se.json");
+        auto corpus = data::CorpusSettings::fromJson(spec.config.at("corpus"));
+        auto trainSettings = train::TrainSettings::fromJson(spec.config.at("train"));
+        auto ot = train::OtSettings::fields().defaults();
+        jobs::JobContext ctx;
+        ctx.outputDir = tmp_.filePath("se").toStdString();
+        auto env = jobs::JobEnvironment::prepare(corpus, ctx);
+        auto wiring = train::MethodWiring::of("teacher", corpus, trainSettings, ot);
+        model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
+        train::PageStore pages(env.corpusDir, tok, 32);
+        train::RetrievalBatches batches(wiring, env, pages, tok, trainSettings, ot, 16);
+        nlohmann::json summary;
+        batches.load(summary);
+        std::mt19937_64 rng(9);
+        auto page = [](const std::string& key) {
+            return std::stoi(key.substr(key.find("page") + 4));
+        };
+        for (int n = 0; n < 50; ++n) {
+            auto b = batches.draw(8, rng);
+            std::set<std::string> positives(b.docKeys.begin(), b.docKeys.begin() + 8);
+            QCOMPARE(int(positives.size()), 8);  // 24 training pages: room for 8 distinct
+            for (std::size_t i = 0; i < 8; ++i) {
+                const int p = page(b.docKeys[i]);
+                const std::set<std::string> twins = {
+                    "en-US:a/page" + std::to_string(p - p % 2),
+                    "en-US:a/page" + std::to_string(p - p % 2 + 1)};
+                QCOMPARE(b.relevant[i], twins);
+            }
+        }
+    }
+
     void failuresAreRecorded() {
         // A fine-tune cannot start from a pretrained encoder (it needs a teacher).
         auto wrong = experiment("wrong", "fine-tune", "", 2);
