@@ -54,8 +54,8 @@ struct StartingPoint {
 };
 
 StartingPoint loadStart(const MethodWiring& wiring, const InitSettings& init,
-                        const ModelSettings& modelSettings, c10::Device device,
-                        std::uint64_t seed) {
+                        const ModelSettings& modelSettings, const OtSettings& ot,
+                        c10::Device device, std::uint64_t seed) {
     StartingPoint s;
     s.meta = model::readCheckpointMeta(init.checkpoint);
     const bool optical = wiring.optical;
@@ -94,6 +94,18 @@ StartingPoint loadStart(const MethodWiring& wiring, const InitSettings& init,
         for (auto& p : s.teacher->parameters()) p.set_requires_grad(false);
         // Scoring uses the teacher's head: the student keeps it, frozen.
         for (auto& p : s.net->head->parameters()) p.set_requires_grad(false);
+        // ot.train lexical: only the tables that say which token is which move; shared
+        // parameters (norms, positions, layers) would move every token at once.
+        if (ot.train == "lexical") {
+            bool any = false;
+            for (auto& p : s.net->named_parameters()) {
+                const bool lexical = isLexicalTable(p.key());
+                if (!lexical) p.value().set_requires_grad(false);
+                any |= lexical;
+            }
+            if (!any)
+                throw std::runtime_error("ot.train lexical: the student has no lexical table");
+        }
     }
     return s;
 }
@@ -274,7 +286,7 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     const auto wiring = MethodWiring::of(method_, corpus_, train_, ot_);
 
     ctx.report(0.0, "loading " + init_.checkpoint);
-    auto start = loadStart(wiring, init_, model_, device, seed_);
+    auto start = loadStart(wiring, init_, model_, ot_, device, seed_);
     const model::Tokenizer& tok = *start.tok;
     model::RetrievalModel net = start.net;
     PageStore pages(env.corpusDir, tok, retrieval_.documentMaxLength);
@@ -283,13 +295,19 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
 
     jobs::JobResult result;
     result.corpus = env.corpusRecord();
-    std::int64_t parameters = 0;
+    std::int64_t parameters = 0, trained = 0;
     for (const auto& p : net->encoder->parameters()) parameters += p.numel();
+    for (const auto& p : net->parameters())
+        if (p.requires_grad()) trained += p.numel();
     nlohmann::json summary = {{"method", method_},
                               {"init", init_.checkpoint},
                               {"scoring", retrieval_.scoring},
                               {"parameters", parameters}};
-    if (wiring.optical) summary["student_side"] = ot_.studentSide;
+    if (wiring.trains) summary["trained_parameters"] = trained;
+    if (wiring.optical) {
+        summary["student_side"] = ot_.studentSide;
+        summary["student_trains"] = ot_.train;
+    }
 
     model::CheckpointMeta metaTemplate{start.meta.encoder, tok.path(), tok.hash(), 0,
                                        configHash_,        {},         "retrieval"};

@@ -111,7 +111,11 @@ const config::Fields<OtSettings>& OtSettings::fields() {
             .integer("alignment_pairs", &S::alignmentPairs,
                      "dev bitext pairs whose plans are saved for the inspector", 4, 0.0, 100.0)
             .integer("align_every", &S::alignEvery,
-                     "steps between saved plans; 0: at the start and end only", 0, 0.0);
+                     "steps between saved plans; 0: at the start and end only", 0, 0.0)
+            .text("train", &S::train,
+                  "what the student updates: lexical (piece embeddings, character n-grams, term "
+                  "weights; layers, norms, positions and head stay the teacher's) or all",
+                  "lexical", {"lexical", "all"});
     return f;
 }
 

@@ -52,6 +52,7 @@ struct OtSettings {
     std::string studentSide;  // query | document
     std::int64_t maxLength;   // bitext tokens per side
     std::int64_t alignmentPairs, alignEvery;
+    std::string train;  // what the student updates: lexical | all
     static const config::Fields<OtSettings>& fields();
     static OtSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };

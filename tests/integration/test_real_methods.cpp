@@ -35,7 +35,8 @@ class TestRealMethods : public QObject {
                             {"corpus", {{"languages", langs_}}},
                             {"model", {{"preset", "xs"}, {"device", "cpu"}}},
                             {"init", {{"from", from}}},
-                            {"retrieval", {{"document_max_length", 64}}},
+                            // depth 100: the smallest run whose files still test every path
+                            {"retrieval", {{"document_max_length", 64}, {"depth", 100}}},
                             {"evaluation", {{"query_sets", {"entries"}}}}};
         if (m != "zero-shot")
             j["train"] = {{"steps", 6},

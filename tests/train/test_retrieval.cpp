@@ -269,6 +269,35 @@ class TestRetrieval : public QObject {
         QVERIFY(!runs.metrics(optical.runId, "dev_map").empty());
         // The English queries are still the teacher's: its English MAP is unchanged.
         QCOMPARE(map(optical, "en-US"), map(teacher, "en-US"));
+        // ot.train lexical (the default): the student's last checkpoint differs from the
+        // teacher in its piece embeddings only.
+        {
+            std::string teacherBest, studentLast;
+            for (const auto& a : runs.artifacts(teacher.runId))
+                if (a.kind == "best_checkpoint") teacherBest = a.path;
+            for (const auto& a : runs.artifacts(optical.runId))
+                if (a.kind == "checkpoint") studentLast = a.path;
+            auto meta = model::readCheckpointMeta(teacherBest);
+            model::RetrievalModel a(meta.encoder), b(meta.encoder);
+            model::loadCheckpoint(teacherBest, *a, meta.encoder, "retrieval", nullptr, {});
+            model::loadCheckpoint(studentLast, *b, meta.encoder, "retrieval", nullptr, {});
+            auto theirs = b->named_parameters();
+            int moved = 0, kept = 0;
+            for (const auto& p : a->named_parameters()) {
+                const bool same = torch::equal(p.value(), theirs[p.key()]);
+                if (p.key().find("word_embeddings") != std::string::npos) {
+                    QVERIFY2(!same, p.key().c_str());
+                    ++moved;
+                } else {
+                    QVERIFY2(same, p.key().c_str());
+                    ++kept;
+                }
+            }
+            QCOMPARE(moved, 1);
+            QVERIFY(kept > 10);
+            QCOMPARE(optical.result.summary.at("student_trains").get<std::string>(),
+                     std::string("lexical"));
+        }
 
         // Live alignment of typed sentences under the teacher's best checkpoint: the plan's
         // marginals are the uniform token weights, costs are 1 - cos, bad input is named.
