@@ -34,10 +34,10 @@ std::string JobEnvironment::bm25IndexDir(const std::string& language) const {
 }
 
 std::string JobEnvironment::encodedPagesPath(const std::string& modelKey,
-                                             const std::string& language,
-                                             std::int64_t maxLength) const {
+                                             const std::string& language, std::int64_t maxLength,
+                                             const std::string& scoring) const {
     return cacheDir() + "/neural/" + modelKey + "-" + language + "-" + std::to_string(maxLength) +
-           ".pt";
+           "-" + scoring + ".pt";
 }
 
 }  // namespace clir::jobs

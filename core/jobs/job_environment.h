@@ -26,9 +26,10 @@ struct JobEnvironment {
     // <data>/indexes/<first 16 hex of the corpus hash>: caches that die with the corpus.
     std::string cacheDir() const;
     std::string bm25IndexDir(const std::string& language) const;
-    // Encoded pages of one model (a checkpoint's weight hash) at one page length.
+    // The page index of one model (a checkpoint's weight hash) at one passage length and
+    // scoring (dense vectors or maxsim tokens).
     std::string encodedPagesPath(const std::string& modelKey, const std::string& language,
-                                 std::int64_t maxLength) const;
+                                 std::int64_t maxLength, const std::string& scoring) const;
 };
 
 }  // namespace clir::jobs

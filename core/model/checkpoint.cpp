@@ -174,6 +174,11 @@ CheckpointMeta loadCheckpoint(const std::string& checkpoint, torch::nn::Module& 
         torch::NoGradGuard noGrad;
         for (auto& p : model.named_parameters()) {
             at::Tensor t;
+            // Retrieval checkpoints written before query-term weights keep uniform ones.
+            if (p.key() == "term_weights") {
+                if (archive.try_read(p.key(), t)) p.value().copy_(t);
+                continue;
+            }
             archive.read(p.key(), t);
             p.value().copy_(t);
         }

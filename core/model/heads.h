@@ -21,8 +21,9 @@ TORCH_MODULE(ColbertHead);
 // [B, T, H] -> [B, H]. Mean divides by the number of real tokens.
 torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask, Pooling mode);
 
-// MaxSim: for every query token the best-matching document token, summed over real query
-// tokens. q [Bq, Tq, D] with qMask, d [Bd, Td, D] with dMask -> scores [Bq, Bd].
+// MaxSim: for every query token the best-matching document token, summed over query tokens
+// weighted by qMask (0/1, or per-token weights). q [Bq, Tq, D] with qMask, d [Bd, Td, D] with
+// dMask -> scores [Bq, Bd]; a document without tokens scores 0.
 torch::Tensor maxSim(const torch::Tensor& q, const torch::Tensor& qMask, const torch::Tensor& d,
                      const torch::Tensor& dMask);
 

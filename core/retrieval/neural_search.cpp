@@ -1,116 +1,385 @@
 // Neural retrieval (see neural_search.h).
 #include "core/retrieval/neural_search.h"
 
+#include <ATen/Parallel.h>
 #include <torch/serialize.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <limits>
 #include <numeric>
 #include <unordered_map>
 
 #include "core/model/retrieval_model.h"
 
 namespace clir::retrieval {
+namespace {
+
+// Length-sorted batches of `sequences` through the tower (no time lost on padding); calls
+// use(batch rows in input order, token vectors [b, T, D] float on the CPU, batch).
+void encodeSorted(const TokenEncoder& tower,
+                  const std::vector<std::vector<std::int64_t>>& sequences, std::int64_t batchSize,
+                  c10::Device device,
+                  const std::function<void(const std::vector<std::int64_t>&, const at::Tensor&,
+                                           const model::TokenBatch&)>& use) {
+    std::vector<std::size_t> order(sequences.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return sequences[a].size() < sequences[b].size();
+    });
+    for (std::size_t start = 0; start < order.size(); start += std::size_t(batchSize)) {
+        const std::size_t end = std::min(order.size(), start + std::size_t(batchSize));
+        std::vector<std::vector<std::int64_t>> seqs;
+        std::vector<std::int64_t> rows;
+        for (std::size_t k = start; k < end; ++k) {
+            seqs.push_back(sequences[order[k]]);
+            rows.push_back(std::int64_t(order[k]));
+        }
+        auto batch = model::padBatch(seqs);
+        auto tokens = tower(batch.ids.to(device), batch.mask.to(device)).to(at::kFloat).cpu();
+        use(rows, tokens, batch);
+    }
+}
+
+constexpr std::int64_t kQueryChunk = 64;
+// Floats of one block of query-token x page-token similarities (64 MiB).
+constexpr std::int64_t kSimBlock = std::int64_t(16) << 20;
+// Written into every cache file; a file without it (an older layout) is rebuilt.
+constexpr std::int64_t kIndexFormat = 2;
+
+std::uint64_t hashRow(const std::uint16_t* row, std::int64_t d) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (std::int64_t i = 0; i < d; ++i) {
+        h ^= row[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+// Pages with their token ids sorted: page p is ids[offsets[p] .. offsets[p + 1]).
+struct PageTokens {
+    const std::int32_t* ids;
+    const std::int64_t* offsets;
+    std::int64_t pages;
+};
+
+// best [R, P]: for each query token (rows of q) the best score among each page's tokens, the
+// tokens being rows of `vectors` (half) taken a block of columns at a time.
+at::Tensor bestPerPage(const at::Tensor& q, const at::Tensor& vectors, const PageTokens& pt) {
+    const std::int64_t r = q.size(0), k = vectors.size(0), p = pt.pages;
+    auto best = at::full({r, p}, -std::numeric_limits<float>::infinity(), at::kFloat);
+    if (r == 0 || p == 0 || k == 0) return best.zero_();
+    const std::int64_t block = std::max<std::int64_t>(1024, kSimBlock / r);
+    std::vector<std::int64_t> cursor(pt.offsets, pt.offsets + p), from(std::size_t(p), 0);
+    float* bestData = best.data_ptr<float>();
+    for (std::int64_t c0 = 0; c0 < k; c0 += block) {
+        const std::int64_t c1 = std::min(k, c0 + block);
+        // Each page's tokens in [c0, c1): a run starting at its cursor (ids are sorted).
+        for (std::int64_t j = 0; j < p; ++j) {
+            from[std::size_t(j)] = cursor[std::size_t(j)];
+            auto& c = cursor[std::size_t(j)];
+            while (c < pt.offsets[j + 1] && pt.ids[c] < c1) ++c;
+        }
+        auto sim = at::mm(q, vectors.narrow(0, c0, c1 - c0).to(at::kFloat).t()).contiguous();
+        const float* simData = sim.data_ptr<float>();
+        const std::int64_t width = c1 - c0;
+        at::parallel_for(0, r, 1, [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t i = begin; i < end; ++i) {
+                const float* row = simData + i * width - c0;
+                float* out = bestData + i * p;
+                for (std::int64_t j = 0; j < p; ++j) {
+                    float m = out[j];
+                    for (std::int64_t t = from[std::size_t(j)]; t < cursor[std::size_t(j)]; ++t)
+                        m = std::max(m, row[pt.ids[t]]);
+                    out[j] = m;
+                }
+            }
+        });
+    }
+    // A page without tokens matches nothing: 0, as MaxSim over an empty document.
+    return best.masked_fill_(best.isinf(), 0.0);
+}
+
+}  // namespace
 
 EncodedTexts encodeTexts(const TokenEncoder& tower, const model::Tokenizer& tokenizer,
                          const std::vector<std::string>& texts, std::int64_t maxLength,
-                         std::int64_t batchSize, bool keepTokens, c10::Device device) {
+                         std::int64_t batchSize, bool keepTokens, c10::Device device,
+                         const TermWeigher& weigher) {
     torch::NoGradGuard noGrad;
     std::vector<std::vector<std::int64_t>> ids;
     ids.reserve(texts.size());
-    for (const auto& t : texts) ids.push_back(tokenizer.encode(t, std::size_t(maxLength)));
-    // Length-sorted batches waste no time on padding; results go back to the input order.
-    std::vector<std::size_t> order(ids.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return ids[a].size() < ids[b].size(); });
+    std::int64_t longest = 0;
+    for (const auto& t : texts) {
+        ids.push_back(tokenizer.encode(t, std::size_t(maxLength)));
+        longest = std::max(longest, std::int64_t(ids.back().size()));
+    }
     EncodedTexts out;
     const auto n = std::int64_t(texts.size());
-    std::int64_t longest = 0;
-    for (const auto& s : ids) longest = std::max(longest, std::int64_t(s.size()));
-    for (std::size_t start = 0; start < order.size(); start += std::size_t(batchSize)) {
-        std::size_t end = std::min(order.size(), start + std::size_t(batchSize));
-        std::vector<std::vector<std::int64_t>> seqs;
-        for (std::size_t k = start; k < end; ++k) seqs.push_back(ids[order[k]]);
-        auto batch = model::padBatch(seqs);
-        auto mask = batch.mask.to(device);
-        auto tokens = tower(batch.ids.to(device), mask).to(at::kFloat);
-        auto dense = model::denseVectors(tokens, mask).cpu();
-        if (!out.dense.defined()) {
-            out.dense = at::zeros({n, dense.size(1)}, at::kFloat);
-            if (keepTokens) {
-                out.tokens = at::zeros({n, longest, dense.size(1)}, at::kFloat);
-                out.mask = at::zeros({n, longest}, at::kLong);
+    encodeSorted(
+        tower, ids, batchSize, device,
+        [&](const std::vector<std::int64_t>& rows, const at::Tensor& tokens,
+            const model::TokenBatch& batch) {
+            auto dense = model::denseVectors(tokens, batch.mask);
+            const auto d = dense.size(1), t = tokens.size(1);
+            if (!out.dense.defined()) {
+                out.dense = at::zeros({n, d}, at::kFloat);
+                if (keepTokens) {
+                    out.tokens = at::zeros({n, longest, d}, at::kFloat);
+                    out.mask = at::zeros({n, longest}, at::kLong);
+                    out.weights = at::zeros({n, longest}, at::kFloat);
+                }
             }
-        }
-        auto index = at::tensor(
-            std::vector<std::int64_t>(order.begin() + long(start), order.begin() + long(end)),
-            at::kLong);
-        out.dense.index_copy_(0, index, dense);
-        if (keepTokens) {
-            const auto t = tokens.size(1);
-            out.tokens.narrow(1, 0, t).index_copy_(0, index, tokens.cpu());
-            out.mask.narrow(1, 0, t).index_copy_(0, index, batch.mask);
-        }
-    }
+            auto index = at::tensor(rows, at::kLong);
+            out.dense.index_copy_(0, index, dense);
+            if (!keepTokens) return;
+            auto content = model::contentMask(batch.ids, batch.mask);
+            auto weights =
+                weigher
+                    ? weigher(batch.ids.to(device), batch.mask.to(device)).to(at::kFloat).cpu() *
+                          content.to(at::kFloat)
+                    : content.to(at::kFloat);
+            out.tokens.narrow(1, 0, t).index_copy_(0, index, tokens);
+            out.mask.narrow(1, 0, t).index_copy_(0, index, content);
+            out.weights.narrow(1, 0, t).index_copy_(0, index, model::normaliseWeights(weights));
+        });
     if (!out.dense.defined()) out.dense = at::zeros({0, 0}, at::kFloat);
     return out;
 }
 
-EncodedTexts encodeTextsCached(const std::string& cacheFile, const TokenEncoder& tower,
-                               const model::Tokenizer& tokenizer,
-                               const std::vector<std::string>& texts, std::int64_t maxLength,
-                               std::int64_t batchSize, bool keepTokens, c10::Device device) {
+std::int64_t PageIndex::size() const {
+    if (offsets.defined()) return offsets.size(0) - 1;
+    return dense.defined() ? dense.size(0) : 0;
+}
+
+std::int64_t PageIndex::bytes() const {
+    std::int64_t total = 0;
+    for (const auto* t : {&dense, &vectors, &ids, &offsets})
+        if (t->defined()) total += t->numel() * std::int64_t(t->element_size());
+    return total;
+}
+
+std::vector<std::vector<std::int64_t>> passagesOf(const model::Tokenizer& tokenizer,
+                                                  const std::vector<bool>& wordStart,
+                                                  const std::string& text, std::int64_t maxLength) {
+    if (maxLength < 3)
+        throw std::invalid_argument("a passage needs room for one piece between <s> and </s>");
+    auto all = tokenizer.encode(text, std::numeric_limits<std::size_t>::max());
+    // all = <s> pieces... </s>
+    const std::size_t first = 1, last = all.size() - 1, window = std::size_t(maxLength - 2);
+    std::vector<std::vector<std::int64_t>> out;
+    auto isStart = [&](std::int64_t id) {
+        return id >= 0 && std::size_t(id) < wordStart.size() && wordStart[std::size_t(id)];
+    };
+    for (std::size_t begin = first; begin < last || out.empty();) {
+        std::size_t end = std::min(last, begin + window);
+        if (end < last) {
+            // Back off to the start of the word the window would cut, if the window holds one.
+            std::size_t cut = end;
+            while (cut > begin && !isStart(all[cut])) --cut;
+            if (cut > begin) end = cut;
+        }
+        std::vector<std::int64_t> p;
+        p.reserve(end - begin + 2);
+        p.push_back(model::Tokenizer::kBos);
+        p.insert(p.end(), all.begin() + long(begin), all.begin() + long(end));
+        p.push_back(model::Tokenizer::kEos);
+        out.push_back(std::move(p));
+        if (end == begin) break;  // an empty text
+        begin = end;
+    }
+    return out;
+}
+
+PageIndex encodePages(const TokenEncoder& tower, const model::Tokenizer& tokenizer,
+                      const std::vector<std::string>& texts, std::int64_t maxLength,
+                      std::int64_t batchSize, bool keepTokens, c10::Device device) {
+    torch::NoGradGuard noGrad;
+    PageIndex index;
+    if (!keepTokens) {
+        index.dense =
+            encodeTexts(tower, tokenizer, texts, maxLength, batchSize, false, device).dense;
+        return index;
+    }
+    std::vector<bool> wordStart;
+    for (const auto& piece : tokenizer.vocabulary())
+        wordStart.push_back(piece.rfind("\xE2\x96\x81", 0) == 0);
+    std::vector<std::vector<std::int64_t>> passages;
+    std::vector<std::int64_t> firstPassage;  // per page, then one past the last
+    for (const auto& t : texts) {
+        firstPassage.push_back(std::int64_t(passages.size()));
+        for (auto& p : passagesOf(tokenizer, wordStart, t, maxLength))
+            passages.push_back(std::move(p));
+    }
+    firstPassage.push_back(std::int64_t(passages.size()));
+    // Each passage's content-token vectors, fp16 (the index's precision).
+    std::vector<at::Tensor> content(passages.size());
+    std::int64_t dim = 0;
+    encodeSorted(
+        tower, passages, batchSize, device,
+        [&](const std::vector<std::int64_t>& rows, const at::Tensor& tokens,
+            const model::TokenBatch&) {
+            dim = tokens.size(2);
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                const auto len = std::int64_t(passages[std::size_t(rows[i])].size());
+                content[std::size_t(rows[i])] =
+                    tokens[std::int64_t(i)].narrow(0, 1, len - 2).to(at::kHalf).contiguous();
+            }
+        });
+    // Distinct vectors over the whole index; each page lists the distinct ones it holds.
+    std::vector<std::uint16_t> store;
+    std::unordered_map<std::uint64_t, std::vector<std::int32_t>> byHash;
+    std::vector<std::int32_t> ids;
+    std::vector<std::int64_t> offsets = {0};
+    for (std::size_t page = 0; page + 1 < firstPassage.size(); ++page) {
+        const auto pageStart = ids.size();
+        for (auto p = firstPassage[page]; p < firstPassage[page + 1]; ++p) {
+            const auto& c = content[std::size_t(p)];
+            const auto* data = reinterpret_cast<const std::uint16_t*>(c.data_ptr<at::Half>());
+            for (std::int64_t row = 0; row < c.size(0); ++row) {
+                const std::uint16_t* v = data + row * dim;
+                auto& bucket = byHash[hashRow(v, dim)];
+                std::int32_t id = -1;
+                for (auto candidate : bucket)
+                    if (std::memcmp(store.data() + std::size_t(candidate) * std::size_t(dim), v,
+                                    std::size_t(dim) * sizeof(std::uint16_t)) == 0)
+                        id = candidate;
+                if (id < 0) {
+                    id = std::int32_t(store.size() / std::size_t(dim));
+                    store.insert(store.end(), v, v + dim);
+                    bucket.push_back(id);
+                }
+                ids.push_back(id);
+            }
+            index.pageTokens += c.size(0);
+            content[std::size_t(p)] = at::Tensor();
+        }
+        std::sort(ids.begin() + long(pageStart), ids.end());
+        ids.erase(std::unique(ids.begin() + long(pageStart), ids.end()), ids.end());
+        offsets.push_back(std::int64_t(ids.size()));
+    }
+    const auto k = dim > 0 ? std::int64_t(store.size()) / dim : 0;
+    index.vectors = at::empty({k, dim}, at::kHalf);
+    if (k > 0) std::memcpy(index.vectors.data_ptr(), store.data(), store.size() * 2);
+    index.ids = at::tensor(ids, at::kInt);
+    if (ids.empty()) index.ids = at::zeros({0}, at::kInt);
+    index.offsets = at::tensor(offsets, at::kLong);
+    return index;
+}
+
+PageIndex encodePagesCached(const std::string& cacheFile, const TokenEncoder& tower,
+                            const model::Tokenizer& tokenizer,
+                            const std::vector<std::string>& texts, std::int64_t maxLength,
+                            std::int64_t batchSize, bool keepTokens, c10::Device device) {
+    const auto n = std::int64_t(texts.size());
     if (std::filesystem::exists(cacheFile)) {
         try {
             std::vector<at::Tensor> saved;
             torch::load(saved, cacheFile);
-            if (saved.size() == 3 && saved[0].size(0) == std::int64_t(texts.size()) &&
-                (!keepTokens || saved[1].dim() == 3))
-                return {saved[0], keepTokens ? saved[1] : at::Tensor(),
-                        keepTokens ? saved[2] : at::Tensor()};
+            if (saved.size() == 6 && saved[0].numel() == 2 &&
+                saved[0][0].item<std::int64_t>() == kIndexFormat &&
+                saved[0][1].item<std::int64_t>() == (keepTokens ? 1 : 0)) {
+                PageIndex index;
+                if (!keepTokens && saved[1].dim() == 2 && saved[1].size(0) == n) {
+                    index.dense = saved[1];
+                    return index;
+                }
+                if (keepTokens && saved[4].numel() == n + 1 && saved[2].dim() == 2 &&
+                    saved[4][n].item<std::int64_t>() == saved[3].numel()) {
+                    index.vectors = saved[2];
+                    index.ids = saved[3];
+                    index.offsets = saved[4];
+                    index.pageTokens = saved[5].item<std::int64_t>();
+                    return index;
+                }
+            }
         } catch (const c10::Error&) {
             // an unreadable cache is rebuilt below
         }
     }
-    auto encoded = encodeTexts(tower, tokenizer, texts, maxLength, batchSize, true, device);
+    auto index = encodePages(tower, tokenizer, texts, maxLength, batchSize, keepTokens, device);
     std::filesystem::create_directories(std::filesystem::path(cacheFile).parent_path());
-    std::string tmp = cacheFile + ".partial";
-    std::vector<at::Tensor> saved = {encoded.dense, encoded.tokens, encoded.mask};
+    const std::string tmp = cacheFile + ".partial";
+    auto none = at::zeros({0}, at::kFloat);
+    std::vector<at::Tensor> saved = {
+        at::tensor(std::vector<std::int64_t>{kIndexFormat, keepTokens ? 1 : 0}, at::kLong),
+        keepTokens ? none : index.dense,
+        keepTokens ? index.vectors : none,
+        keepTokens ? index.ids : none,
+        keepTokens ? index.offsets : none,
+        at::tensor(std::vector<std::int64_t>{index.pageTokens}, at::kLong)};
     torch::save(saved, tmp);
     std::filesystem::rename(tmp, cacheFile);
-    if (!keepTokens) encoded.tokens = encoded.mask = at::Tensor();
-    return encoded;
+    return index;
+}
+
+at::Tensor maxSimScores(const EncodedTexts& queries, std::int64_t from, std::int64_t count,
+                        const PageIndex& pages, const std::vector<std::int64_t>& rows) {
+    if (!queries.tokens.defined() || !pages.hasTokens())
+        throw std::logic_error("maxsim scoring needs query tokens and a page token index");
+    // The chunk's content tokens as rows, and W [count, R] placing each row's weight in its
+    // query's line: scores = W x best.
+    auto content = queries.mask.narrow(0, from, count).nonzero();
+    auto owner = content.select(1, 0), position = content.select(1, 1);
+    auto q = queries.tokens.narrow(0, from, count).index({owner, position}).contiguous();
+    auto w = queries.weights.narrow(0, from, count).index({owner, position});
+    auto weights = at::zeros({count, q.size(0)}, at::kFloat);
+    weights.index_put_({owner, at::arange(q.size(0), at::kLong)}, w);
+    at::Tensor best;
+    if (rows.empty()) {
+        best = bestPerPage(q, pages.vectors,
+                           {pages.ids.data_ptr<std::int32_t>(),
+                            pages.offsets.data_ptr<std::int64_t>(), pages.size()});
+    } else {
+        // The selected pages' tokens, renumbered over just the vectors they use.
+        const auto* ids = pages.ids.data_ptr<std::int32_t>();
+        const auto* offsets = pages.offsets.data_ptr<std::int64_t>();
+        std::vector<std::int32_t> used;
+        for (auto r : rows) used.insert(used.end(), ids + offsets[r], ids + offsets[r + 1]);
+        std::sort(used.begin(), used.end());
+        used.erase(std::unique(used.begin(), used.end()), used.end());
+        std::vector<std::int32_t> local;
+        std::vector<std::int64_t> localOffsets = {0};
+        for (auto r : rows) {
+            for (auto t = offsets[r]; t < offsets[r + 1]; ++t)
+                local.push_back(std::int32_t(std::lower_bound(used.begin(), used.end(), ids[t]) -
+                                             used.begin()));
+            localOffsets.push_back(std::int64_t(local.size()));
+        }
+        auto vectors = pages.vectors.index_select(
+            0, at::tensor(std::vector<std::int64_t>(used.begin(), used.end()), at::kLong));
+        best =
+            bestPerPage(q, vectors, {local.data(), localOffsets.data(), std::int64_t(rows.size())});
+    }
+    return at::mm(weights, best);
 }
 
 namespace {
 
-constexpr std::int64_t kQueryChunk = 32, kDocChunk = 512;
-
-// Scores [q, N] for a slice of queries against all documents.
 at::Tensor scoreSlice(const std::string& scoring, const EncodedTexts& q, std::int64_t from,
-                      std::int64_t count, const EncodedTexts& d) {
-    if (scoring == "dense") return at::matmul(q.dense.narrow(0, from, count), d.dense.t());
-    auto qt = q.tokens.narrow(0, from, count), qm = q.mask.narrow(0, from, count);
-    std::vector<at::Tensor> parts;
-    for (std::int64_t s = 0; s < d.size(); s += kDocChunk) {
-        auto c = std::min(kDocChunk, d.size() - s);
-        parts.push_back(
-            model::scoreMatrix("maxsim", qt, qm, d.tokens.narrow(0, s, c), d.mask.narrow(0, s, c)));
+                      std::int64_t count, const PageIndex& pages,
+                      const std::vector<std::int64_t>& rows = {}) {
+    if (scoring == "dense") {
+        auto d =
+            rows.empty() ? pages.dense : pages.dense.index_select(0, at::tensor(rows, at::kLong));
+        return at::matmul(q.dense.narrow(0, from, count), d.t());
     }
-    return at::cat(parts, 1);
+    if (scoring == "maxsim") return maxSimScores(q, from, count, pages, rows);
+    throw std::invalid_argument("unknown scoring '" + scoring + "' (dense or maxsim)");
 }
 
 }  // namespace
 
 eval::Run rankAll(const std::string& scoring, const EncodedTexts& queries,
-                  const std::vector<std::string>& qids, const EncodedTexts& docs,
+                  const std::vector<std::string>& qids, const PageIndex& pages,
                   const std::vector<std::string>& docids, std::size_t depth) {
     torch::NoGradGuard noGrad;
     eval::Run run;
-    const auto k = std::min<std::int64_t>(std::int64_t(depth), docs.size());
+    const auto k = std::min<std::int64_t>(std::int64_t(depth), pages.size());
     for (std::int64_t s = 0; s < queries.size(); s += kQueryChunk) {
         auto c = std::min(kQueryChunk, queries.size() - s);
-        auto top = scoreSlice(scoring, queries, s, c, docs).topk(k, 1);
+        auto top = scoreSlice(scoring, queries, s, c, pages).topk(k, 1);
         auto values = std::get<0>(top).contiguous(), index = std::get<1>(top).contiguous();
         auto va = values.accessor<float, 2>();
         auto ia = index.accessor<std::int64_t, 2>();
@@ -124,7 +393,7 @@ eval::Run rankAll(const std::string& scoring, const EncodedTexts& queries,
 }
 
 eval::Run rerank(const std::string& scoring, const EncodedTexts& queries,
-                 const std::vector<std::string>& qids, const EncodedTexts& docs,
+                 const std::vector<std::string>& qids, const PageIndex& pages,
                  const std::vector<std::string>& docids,
                  const std::vector<std::vector<eval::ScoredDoc>>& candidates) {
     torch::NoGradGuard noGrad;
@@ -137,12 +406,7 @@ eval::Run rerank(const std::string& scoring, const EncodedTexts& queries,
             if (auto it = row.find(c.docid); it != row.end()) rows.push_back(it->second);
         if (rows.empty()) continue;  // nothing retrieved: the query counts as 0 (trec_eval -c)
         auto& ranked = run.byQuery[qids[std::size_t(i)]];
-        auto index = at::tensor(rows, at::kLong);
-        EncodedTexts subset{
-            docs.dense.index_select(0, index),
-            docs.tokens.defined() ? docs.tokens.index_select(0, index) : at::Tensor(),
-            docs.mask.defined() ? docs.mask.index_select(0, index) : at::Tensor()};
-        auto scores = scoreSlice(scoring, queries, i, 1, subset).contiguous();
+        auto scores = scoreSlice(scoring, queries, i, 1, pages, rows).contiguous();
         auto acc = scores.accessor<float, 2>();
         for (std::size_t j = 0; j < rows.size(); ++j)
             ranked.push_back({docids[std::size_t(rows[j])], double(acc[0][std::int64_t(j)])});

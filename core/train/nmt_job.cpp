@@ -174,7 +174,8 @@ nlohmann::json devQuality(const jobs::JobContext& ctx, const jobs::JobEnvironmen
 struct TeacherPages {
     std::unique_ptr<model::Tokenizer> tok;
     retrieval::TokenEncoder tower;
-    retrieval::EncodedTexts pages;
+    retrieval::TermWeigher weigher;
+    retrieval::PageIndex pages;
     std::vector<std::string> pageIds;
 };
 
@@ -194,14 +195,19 @@ TeacherPages loadTeacher(const std::string& checkpoint,
     t.tower = [net](const at::Tensor& ids, const at::Tensor& mask) mutable {
         return net->forward(ids, mask);
     };
+    if (r.termWeights == "idf")
+        t.weigher = [net](const at::Tensor& ids, const at::Tensor& mask) mutable {
+            return net->termWeights(ids, mask);
+        };
     std::vector<std::string> texts;
     for (const auto& d : docs) {
         texts.push_back(d.title + "\n" + d.text);
         t.pageIds.push_back(d.id);
     }
     const auto& pivot = data::pivotLanguage();
-    t.pages = retrieval::encodeTextsCached(
-        env.encodedPagesPath(model::checkpointWeightsKey(checkpoint), pivot, r.documentMaxLength),
+    t.pages = retrieval::encodePagesCached(
+        env.encodedPagesPath(model::checkpointWeightsKey(checkpoint), pivot, r.documentMaxLength,
+                             r.scoring),
         t.tower, *t.tok, texts, r.documentMaxLength, r.encodeBatch, r.scoring == "maxsim", device);
     return t;
 }
@@ -306,9 +312,9 @@ jobs::JobResult NmtJob::run(const jobs::JobContext& ctx) {
         }
         std::vector<std::string> qids;
         for (const auto& q : queries) qids.push_back(q.qid);
-        auto encoded =
-            retrieval::encodeTexts(teacher.tower, *teacher.tok, texts, retrieval_.queryMaxLength,
-                                   retrieval_.encodeBatch, retrieval_.scoring == "maxsim", device);
+        auto encoded = retrieval::encodeTexts(
+            teacher.tower, *teacher.tok, texts, retrieval_.queryMaxLength, retrieval_.encodeBatch,
+            retrieval_.scoring == "maxsim", device, teacher.weigher);
         return retrieval::rankAll(retrieval_.scoring, encoded, qids, teacher.pages, teacher.pageIds,
                                   std::size_t(retrieval_.depth));
     };

@@ -7,6 +7,7 @@
 #include <torch/optim/optimizer.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -33,6 +34,33 @@ retrieval::TokenEncoder towerOf(model::RetrievalModel m) {
     return [m](const at::Tensor& ids, const at::Tensor& mask) mutable {
         return m->forward(ids, mask);
     };
+}
+
+retrieval::TermWeigher weigherOf(model::RetrievalModel m) {
+    return [m](const at::Tensor& ids, const at::Tensor& mask) mutable {
+        return m->termWeights(ids, mask);
+    };
+}
+
+// retrieval.term_weights: uniform fixes every piece at 1; idf gives a new head (a run from an
+// encoder) each piece's idf over the corpus pages. Weights move only when maxsim uses them.
+void prepareTermWeights(model::RetrievalModel& net, const model::CheckpointMeta& start,
+                        const RetrievalSettings& r, PageStore& pages,
+                        const std::vector<std::string>& languages, const model::Tokenizer& tok,
+                        nlohmann::json& summary) {
+    if (r.termWeights == "uniform" || r.scoring != "maxsim") {
+        if (r.termWeights == "uniform")
+            net->setTermWeights(std::vector<double>(std::size_t(tok.vocabSize()), 1.0));
+        net->term_weights.set_requires_grad(false);
+        summary["term_weights"] = r.scoring == "maxsim" ? "uniform" : "unused (dense scoring)";
+        return;
+    }
+    if (start.kind == "encoder") {
+        net->setTermWeights(pieceIdf(pages, languages, tok));
+        summary["term_weights"] = "idf (initialised here), learned";
+    } else {
+        summary["term_weights"] = "from the starting retrieval model, learned";
+    }
 }
 
 ot::SinkhornOptions sinkhornOptionsOf(const OtSettings& ot) {
@@ -133,7 +161,8 @@ StepOutput methodStep(const Recipe& recipe, const MethodWiring& wiring, Retrieva
     if (wiring.contrastive) {
         // OPTICAL + hybrid: the student encodes queries, the frozen teacher pages.
         auto c = infoNce(ranking.trained(), wiring.optical ? ranking.teacher() : ranking.trained(),
-                         batches.draw(t.batchSize, rng), recipe.scoring, t.temperature, device);
+                         batches.draw(t.batchSize, rng), recipe.scoring, t.temperature, device,
+                         ranking.trainedWeights());
         out.parts.push_back({"loss/contrastive", c.item<double>()});
         out.loss = out.loss + (wiring.optical ? t.contrastiveWeight : 1.0) * c;
     }
@@ -291,18 +320,28 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     model::RetrievalModel net = start.net;
     PageStore pages(env.corpusDir, tok, retrieval_.documentMaxLength);
     RetrievalRanking ranking(wiring, env, pages, tok, retrieval_, device);
-    ranking.setTowers(towerOf(net), wiring.optical ? towerOf(start.teacher) : towerOf(net));
+    const auto& teacherNet = wiring.optical ? start.teacher : net;
+    const bool weighted = retrieval_.termWeights == "idf" && retrieval_.scoring == "maxsim";
+    ranking.setTowers(towerOf(net), towerOf(teacherNet),
+                      weighted ? weigherOf(net) : retrieval::TermWeigher(),
+                      weighted ? weigherOf(teacherNet) : retrieval::TermWeigher());
 
     jobs::JobResult result;
     result.corpus = env.corpusRecord();
+    nlohmann::json summary = {
+        {"method", method_}, {"init", init_.checkpoint}, {"scoring", retrieval_.scoring}};
+    {
+        std::vector<std::string> languages = corpus_.languages;
+        if (std::find(languages.begin(), languages.end(), data::pivotLanguage()) == languages.end())
+            languages.push_back(data::pivotLanguage());
+        ctx.report(0.005, "query-term weights");
+        prepareTermWeights(net, start.meta, retrieval_, pages, languages, tok, summary);
+    }
     std::int64_t parameters = 0, trained = 0;
     for (const auto& p : net->encoder->parameters()) parameters += p.numel();
     for (const auto& p : net->parameters())
         if (p.requires_grad()) trained += p.numel();
-    nlohmann::json summary = {{"method", method_},
-                              {"init", init_.checkpoint},
-                              {"scoring", retrieval_.scoring},
-                              {"parameters", parameters}};
+    summary["parameters"] = parameters;
     if (wiring.trains) summary["trained_parameters"] = trained;
     if (wiring.optical) {
         summary["student_side"] = ot_.studentSide;
@@ -337,8 +376,19 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     const std::string netKey = model::checkpointWeightsKey(best);
     const std::string teacherKey =
         wiring.optical ? model::checkpointWeightsKey(init_.checkpoint) : netKey;
+    std::map<std::string, retrieval::PageIndex> indexes;  // by page language
     auto pagesOf = [&](const std::string& lang) {
-        return ranking.encodePages(lang, ranking.teacherPages(lang) ? teacherKey : netKey);
+        auto it = indexes.find(lang);
+        if (it != indexes.end()) return it->second;
+        auto index = ranking.encodePages(lang, ranking.teacherPages(lang) ? teacherKey : netKey);
+        summary["page_index"][lang] = {
+            {"pages", index.size()},
+            {"passage_tokens", index.pageTokens},
+            {"page_entries", index.ids.defined() ? index.ids.numel() : 0},
+            {"distinct_vectors", index.vectors.defined() ? index.vectors.size(0) : 0},
+            {"bytes", index.bytes()}};
+        indexes[lang] = index;
+        return index;
     };
     const bool fuse = retrieval_.fusion == "bm25";
     std::map<std::string, eval::Run> plain;  // label/set -> the neural run, reused by fusion

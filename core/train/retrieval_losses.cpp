@@ -7,19 +7,26 @@ namespace clir::train {
 
 using retrieval::TokenEncoder;
 
-at::Tensor contentMask(const at::Tensor& ids, const at::Tensor& mask) {
-    return mask * ids.ne(model::Tokenizer::kBos).to(at::kLong) *
-           ids.ne(model::Tokenizer::kEos).to(at::kLong);
-}
+using model::contentMask;
 
 at::Tensor infoNce(const TokenEncoder& queryTower, const TokenEncoder& docTower,
                    const ContrastiveBatch& b, const std::string& scoring, double temperature,
-                   c10::Device device) {
+                   c10::Device device, const retrieval::TermWeigher& queryWeigher) {
     auto qb = model::padBatch(b.queries), db = model::padBatch(b.docs);
+    auto qIds = qb.ids.to(device), dIds = db.ids.to(device);
     auto qMask = qb.mask.to(device), dMask = db.mask.to(device);
-    auto q = queryTower(qb.ids.to(device), qMask);
-    auto d = docTower(db.ids.to(device), dMask);
-    auto scores = model::scoreMatrix(scoring, q, qMask, d, dMask) / temperature;
+    auto q = queryTower(qIds, qMask);
+    auto d = docTower(dIds, dMask);
+    at::Tensor scores;
+    if (scoring == "maxsim") {
+        // As ranking scores: content tokens only, query tokens weighted.
+        auto weights = queryWeigher ? queryWeigher(qIds, qMask) : at::Tensor();
+        scores = model::scoreMatrix(scoring, q, contentMask(qIds, qMask), d,
+                                    contentMask(dIds, dMask), weights);
+    } else {
+        scores = model::scoreMatrix(scoring, q, qMask, d, dMask);
+    }
+    scores = scores / temperature;
     // Another query's positive that is also relevant here is not a negative.
     const auto rows = std::int64_t(b.queries.size()), cols = std::int64_t(b.docs.size());
     auto falseNegative = at::zeros({rows, cols}, at::kBool);

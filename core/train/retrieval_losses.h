@@ -25,13 +25,12 @@ struct ContrastiveBatch {
     std::vector<std::set<std::string>> relevant;  // per query: every relevant doc key
 };
 
-// Masks the special tokens (<s>, </s>) and padding: OPTICAL aligns real tokens only.
-at::Tensor contentMask(const at::Tensor& ids, const at::Tensor& mask);
-
 // Mean cross-entropy of each query against its positive (column i) among all batch documents.
+// maxsim scores content tokens only, query tokens weighted by queryWeigher (uniform if empty).
 at::Tensor infoNce(const retrieval::TokenEncoder& queryTower,
                    const retrieval::TokenEncoder& docTower, const ContrastiveBatch& b,
-                   const std::string& scoring, double temperature, c10::Device device);
+                   const std::string& scoring, double temperature, c10::Device device,
+                   const retrieval::TermWeigher& queryWeigher = {});
 
 struct OtOutput {
     at::Tensor loss;  // mean <P, C> over the batch

@@ -4,6 +4,8 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <random>
 #include <stdexcept>
 
@@ -20,6 +22,33 @@ const std::string& pivot() {
 
 }  // namespace
 
+std::vector<double> pieceIdf(PageStore& pages, const std::vector<std::string>& languages,
+                             const model::Tokenizer& tok) {
+    const auto vocab = std::size_t(tok.vocabSize());
+    std::vector<double> share(vocab, 0.0);
+    std::size_t largest = 1;
+    for (const auto& language : languages) {
+        const auto& texts = pages.of(language).texts;
+        if (texts.empty()) continue;
+        largest = std::max(largest, texts.size());
+        std::vector<std::size_t> df(vocab, 0), seenOn(vocab, std::size_t(-1));
+        for (std::size_t page = 0; page < texts.size(); ++page)
+            for (auto id : tok.encode(texts[page], std::numeric_limits<std::size_t>::max())) {
+                const auto piece = std::size_t(id);
+                if (piece < vocab && seenOn[piece] != page) {
+                    seenOn[piece] = page;
+                    ++df[piece];
+                }
+            }
+        for (std::size_t piece = 0; piece < vocab; ++piece)
+            share[piece] = std::max(share[piece], double(df[piece]) / double(texts.size()));
+    }
+    std::vector<double> idf(vocab);
+    for (std::size_t piece = 0; piece < vocab; ++piece)
+        idf[piece] = std::log1p(1.0 / std::max(share[piece], 1.0 / double(largest)));
+    return idf;
+}
+
 RetrievalRanking::RetrievalRanking(const MethodWiring& wiring, const jobs::JobEnvironment& env,
                                    PageStore& pages, const model::Tokenizer& tok,
                                    const RetrievalSettings& settings, c10::Device device)
@@ -29,14 +58,23 @@ RetrievalRanking::RetrievalRanking(const MethodWiring& wiring, const jobs::JobEn
             "retrieval.rerank_bm25 needs English pages; ot.student_side 'document' ranks X pages");
 }
 
-void RetrievalRanking::setTowers(retrieval::TokenEncoder trained, retrieval::TokenEncoder teacher) {
+void RetrievalRanking::setTowers(retrieval::TokenEncoder trained, retrieval::TokenEncoder teacher,
+                                 retrieval::TermWeigher trainedWeights,
+                                 retrieval::TermWeigher teacherWeights) {
     trained_ = std::move(trained);
     teacher_ = std::move(teacher);
+    trainedWeights_ = std::move(trainedWeights);
+    teacherWeights_ = std::move(teacherWeights);
 }
 
 const retrieval::TokenEncoder& RetrievalRanking::queryTower(const std::string& language) const {
     if (!wiring_.optical) return trained_;
     return (!wiring_.documentSide && language != pivot()) ? trained_ : teacher_;
+}
+
+const retrieval::TermWeigher& RetrievalRanking::queryWeigher(const std::string& language) const {
+    if (!wiring_.optical) return trainedWeights_;
+    return (!wiring_.documentSide && language != pivot()) ? trainedWeights_ : teacherWeights_;
 }
 
 bool RetrievalRanking::teacherPages(const std::string& language) const {
@@ -63,8 +101,8 @@ std::vector<retrieval::Direction> RetrievalRanking::devDirections() const {
     return directions(wiring_.englishOnly ? std::vector<std::string>{pivot()} : wiring_.xLanguages);
 }
 
-retrieval::EncodedTexts RetrievalRanking::encodePages(const std::string& language,
-                                                      const std::string& modelKey) {
+retrieval::PageIndex RetrievalRanking::encodePages(const std::string& language,
+                                                   const std::string& modelKey) {
     const bool frozen = teacherPages(language);
     if (frozen && modelKey.empty()) {
         auto it = teacherPages_.find(language);
@@ -73,11 +111,12 @@ retrieval::EncodedTexts RetrievalRanking::encodePages(const std::string& languag
     PageSet& p = pages_.of(language);
     const bool keepTokens = settings_.scoring == "maxsim";
     auto e = modelKey.empty()
-                 ? retrieval::encodeTexts(pageTower(language), tok_, p.texts,
+                 ? retrieval::encodePages(pageTower(language), tok_, p.texts,
                                           settings_.documentMaxLength, settings_.encodeBatch,
                                           keepTokens, device_)
-                 : retrieval::encodeTextsCached(
-                       env_.encodedPagesPath(modelKey, language, settings_.documentMaxLength),
+                 : retrieval::encodePagesCached(
+                       env_.encodedPagesPath(modelKey, language, settings_.documentMaxLength,
+                                             settings_.scoring),
                        pageTower(language), tok_, p.texts, settings_.documentMaxLength,
                        settings_.encodeBatch, keepTokens, device_);
     if (frozen && modelKey.empty()) teacherPages_[language] = e;
@@ -86,15 +125,15 @@ retrieval::EncodedTexts RetrievalRanking::encodePages(const std::string& languag
 
 eval::Run RetrievalRanking::rank(const retrieval::Direction& dir,
                                  const std::vector<data::CorpusQuery>& queries,
-                                 const retrieval::EncodedTexts& pages) {
+                                 const retrieval::PageIndex& pages) {
     std::vector<std::string> texts, qids;
     for (const auto& q : queries) {
         texts.push_back(q.text);
         qids.push_back(q.qid);
     }
-    auto encoded =
-        retrieval::encodeTexts(queryTower(dir.queryLanguage), tok_, texts, settings_.queryMaxLength,
-                               settings_.encodeBatch, settings_.scoring == "maxsim", device_);
+    auto encoded = retrieval::encodeTexts(
+        queryTower(dir.queryLanguage), tok_, texts, settings_.queryMaxLength, settings_.encodeBatch,
+        settings_.scoring == "maxsim", device_, queryWeigher(dir.queryLanguage));
     const auto& ids = pages_.of(dir.pageLanguage).ids;
     if (settings_.rerankBm25 == 0)
         return retrieval::rankAll(settings_.scoring, encoded, qids, pages, ids,
@@ -128,10 +167,10 @@ eval::Run RetrievalRanking::bm25Rank(const retrieval::Direction& dir,
 
 retrieval::AlphaChoice RetrievalRanking::chooseFusion(
     const jobs::JobContext& ctx,
-    const std::function<retrieval::EncodedTexts(const std::string&)>& pagesOf) {
+    const std::function<retrieval::PageIndex(const std::string&)>& pagesOf) {
     if (dev_.empty()) throw std::logic_error("chooseFusion before sampleDev");
     torch::NoGradGuard noGrad;
-    std::map<std::string, retrieval::EncodedTexts> encoded;
+    std::map<std::string, retrieval::PageIndex> encoded;
     std::vector<eval::Run> neural, lexical;
     neural.reserve(dev_.size());
     lexical.reserve(dev_.size());
@@ -181,7 +220,7 @@ double RetrievalRanking::evaluateDev(const jobs::JobContext& ctx, std::int64_t s
     if (dev_.empty()) throw std::logic_error("evaluateDev before sampleDev");
     torch::NoGradGuard noGrad;
     double sum = 0;
-    std::map<std::string, retrieval::EncodedTexts> encoded;  // pages, once per evaluation
+    std::map<std::string, retrieval::PageIndex> encoded;  // pages, once per evaluation
     for (const auto& set : dev_) {
         ctx.checkCancelled();
         const auto& lang = set.direction.pageLanguage;

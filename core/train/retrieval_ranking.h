@@ -27,17 +27,29 @@ struct JobEnvironment;
 
 namespace clir::train {
 
+// Query-term weights to start from (SPEC 4): each piece's idf ln(1 + 1/f), f the largest share
+// of one language's pages holding the piece (a piece on no page: one page of the largest
+// language), over the full text of every page of `languages`. A function word of any language
+// weighs little, a rare term much more.
+std::vector<double> pieceIdf(PageStore& pages, const std::vector<std::string>& languages,
+                             const model::Tokenizer& tok);
+
 class RetrievalRanking {
   public:
     RetrievalRanking(const MethodWiring& wiring, const jobs::JobEnvironment& env, PageStore& pages,
                      const model::Tokenizer& tok, const RetrievalSettings& settings,
                      c10::Device device);
 
-    // The trained model's tower and the frozen teacher's (the same tower unless OPTICAL).
-    void setTowers(retrieval::TokenEncoder trained, retrieval::TokenEncoder teacher);
+    // The trained model's tower and the frozen teacher's (the same tower unless OPTICAL), with
+    // their query-term weights (empty: uniform).
+    void setTowers(retrieval::TokenEncoder trained, retrieval::TokenEncoder teacher,
+                   retrieval::TermWeigher trainedWeights = {},
+                   retrieval::TermWeigher teacherWeights = {});
     const retrieval::TokenEncoder& trained() const { return trained_; }
     const retrieval::TokenEncoder& teacher() const { return teacher_; }
+    const retrieval::TermWeigher& trainedWeights() const { return trainedWeights_; }
     const retrieval::TokenEncoder& queryTower(const std::string& language) const;
+    const retrieval::TermWeigher& queryWeigher(const std::string& language) const;
     const retrieval::TokenEncoder& pageTower(const std::string& language) const;
     // Whether the pages of `language` are encoded by the frozen teacher.
     bool teacherPages(const std::string& language) const;
@@ -47,9 +59,9 @@ class RetrievalRanking {
     std::vector<retrieval::Direction> devDirections() const;
 
     // Pages of `language`, encoded by their tower; cached on disk under `modelKey` when given.
-    retrieval::EncodedTexts encodePages(const std::string& language, const std::string& modelKey);
+    retrieval::PageIndex encodePages(const std::string& language, const std::string& modelKey);
     eval::Run rank(const retrieval::Direction& dir, const std::vector<data::CorpusQuery>& queries,
-                   const retrieval::EncodedTexts& pages);
+                   const retrieval::PageIndex& pages);
 
     // BM25 over the pages of dir.pageLanguage with the queries as they are (untranslated), top
     // retrieval.depth; the index is built once per corpus and language.
@@ -59,7 +71,7 @@ class RetrievalRanking {
     // gives each page language's encoded pages.
     retrieval::AlphaChoice chooseFusion(
         const jobs::JobContext& ctx,
-        const std::function<retrieval::EncodedTexts(const std::string&)>& pagesOf);
+        const std::function<retrieval::PageIndex(const std::string&)>& pagesOf);
     bool sampled() const { return !dev_.empty(); }
 
     // Draws up to `perLanguage` dev entry queries of each dev direction, seeded, uniformly over
@@ -78,7 +90,8 @@ class RetrievalRanking {
     RetrievalSettings settings_;
     c10::Device device_;
     retrieval::TokenEncoder trained_, teacher_;
-    std::map<std::string, retrieval::EncodedTexts> teacherPages_;        // frozen: encoded once
+    retrieval::TermWeigher trainedWeights_, teacherWeights_;
+    std::map<std::string, retrieval::PageIndex> teacherPages_;           // frozen: encoded once
     std::map<std::string, std::unique_ptr<retrieval::Bm25Index>> bm25_;  // by page language
     retrieval::Bm25Index& bm25For(const std::string& language);
     struct DevSet {

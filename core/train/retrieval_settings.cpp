@@ -26,13 +26,22 @@ const config::Fields<RetrievalSettings>& RetrievalSettings::fields() {
     static const auto f =
         config::Fields<S>("how queries and pages are encoded and scored")
             .text("scoring", &S::scoring,
-                  "dense: cosine of mean-pooled ColBERT vectors; maxsim: ColBERT late "
-                  "interaction (Khattab & Zaharia 2020)",
+                  "dense: cosine of mean-pooled ColBERT vectors of a page's first passage; "
+                  "maxsim: ColBERT late interaction (Khattab & Zaharia 2020) over the content "
+                  "tokens of every passage of a page, query tokens weighted (term_weights)",
                   "dense", {"dense", "maxsim"})
+            .text("term_weights", &S::termWeights,
+                  "maxsim query-term weights: idf (each piece starts at its idf over the "
+                  "corpus pages of every language, then learns with the lexical tables; a run "
+                  "from a retrieval model keeps that model's) or uniform (every content token "
+                  "the same, fixed)",
+                  "idf", {"idf", "uniform"})
             .integer("query_max_length", &S::queryMaxLength, "query tokens incl. <s> and </s>", 32,
                      4.0, 512.0)
             .integer("document_max_length", &S::documentMaxLength,
-                     "page tokens (title and text) incl. <s> and </s>", 128, 4.0, 512.0)
+                     "tokens per passage incl. <s> and </s>: training sees a page's first "
+                     "passage, maxsim ranking all of them",
+                     128, 4.0, 512.0)
             .integer("rerank_bm25", &S::rerankBm25,
                      "0: exact search over every page; k: re-rank BM25's top k", 0, 0.0, 100000.0)
             .integer("depth", &S::depth, "pages ranked per query", 1000, 1.0, 100000.0)

@@ -22,7 +22,8 @@ struct InitSettings {
 };
 
 struct RetrievalSettings {
-    std::string scoring;  // dense (cosine of mean-pooled head vectors) | maxsim
+    std::string scoring;      // dense (cosine of mean-pooled head vectors) | maxsim
+    std::string termWeights;  // idf | uniform (maxsim query-term weights)
     std::int64_t queryMaxLength, documentMaxLength;
     std::int64_t rerankBm25;  // 0: exact search over every page; k: re-rank BM25's top k
     std::int64_t depth;

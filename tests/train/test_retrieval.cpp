@@ -21,6 +21,7 @@
 #include "core/jobs/job_runner.h"
 #include "core/data/corpus_settings.h"
 #include "core/train/retrieval_batches.h"
+#include "core/train/retrieval_ranking.h"
 #include "core/jobs/job_environment.h"
 #include "core/model/checkpoint.h"
 #include "core/model/retrieval_model.h"
@@ -105,27 +106,41 @@ class TestRetrieval : public QObject {
         model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
         model::RetrievalModel net(model::presetConfig("xs", tok.vocabSize()));
         net->eval();
+        std::vector<double> idf(std::size_t(tok.vocabSize()));
+        for (std::size_t i = 0; i < idf.size(); ++i) idf[i] = 0.2 + double(i % 7);
+        net->setTermWeights(idf);
         retrieval::TokenEncoder tower = [&](const at::Tensor& ids, const at::Tensor& mask) {
             return net->forward(ids, mask);
+        };
+        retrieval::TermWeigher weigher = [&](const at::Tensor& ids, const at::Tensor& mask) {
+            return net->termWeights(ids, mask);
         };
         std::vector<std::string> docs = {"t1a t1b common words", "t2a", "t3a t3b t3c t3d shared",
                                          "xt4a words", "t5e common"};
         std::vector<std::string> queries = {"t1a common", "t3c t3d t3e shared text words", "t2a"};
         std::vector<std::string> docids = {"d1", "d2", "d3", "d4", "d5"}, qids = {"q1", "q2", "q3"};
         for (const std::string scoring : {"dense", "maxsim"}) {
-            auto d = retrieval::encodeTexts(tower, tok, docs, 32, 2, true, torch::kCPU);
-            auto q = retrieval::encodeTexts(tower, tok, queries, 16, 2, true, torch::kCPU);
+            const bool maxsim = scoring == "maxsim";
+            // The index keeps fp16 vectors: MaxSim scores agree to about 1e-3.
+            const double tolerance = maxsim ? 2e-3 : 1e-5;
+            auto d = retrieval::encodePages(tower, tok, docs, 32, 2, maxsim, torch::kCPU);
+            auto q = retrieval::encodeTexts(tower, tok, queries, 16, 2, true, torch::kCPU, weigher);
             auto run = retrieval::rankAll(scoring, q, qids, d, docids, 3);
             for (std::size_t i = 0; i < queries.size(); ++i) {
-                // Brute force: each pair encoded alone, no padding, no batching.
+                // Brute force: each pair encoded alone, no padding, no batching; MaxSim over
+                // content tokens with the query's term weights.
                 std::vector<std::pair<double, std::string>> expected;
                 torch::NoGradGuard g;
                 auto qb = model::padBatch({tok.encode(queries[i], 16)});
                 auto qt = net->forward(qb.ids, qb.mask);
                 for (std::size_t k = 0; k < docs.size(); ++k) {
                     auto db = model::padBatch({tok.encode(docs[k], 32)});
-                    auto s = model::scoreMatrix(scoring, qt, qb.mask, net->forward(db.ids, db.mask),
-                                                db.mask);
+                    auto dt = net->forward(db.ids, db.mask);
+                    auto s = maxsim ? model::scoreMatrix(scoring, qt,
+                                                         model::contentMask(qb.ids, qb.mask), dt,
+                                                         model::contentMask(db.ids, db.mask),
+                                                         net->termWeights(qb.ids, qb.mask))
+                                    : model::scoreMatrix(scoring, qt, qb.mask, dt, db.mask);
                     expected.push_back({s.item<double>(), docids[k]});
                 }
                 std::sort(expected.rbegin(), expected.rend());
@@ -133,7 +148,7 @@ class TestRetrieval : public QObject {
                 QCOMPARE(int(got.size()), 3);
                 for (int r = 0; r < 3; ++r) {
                     QCOMPARE(got[r].docid, expected[r].second);
-                    QVERIFY(std::fabs(got[r].score - expected[r].first) < 1e-5);
+                    QVERIFY(std::fabs(got[r].score - expected[r].first) < tolerance);
                 }
             }
             // Re-ranking scores only the candidates, with the same scores.
@@ -147,6 +162,129 @@ class TestRetrieval : public QObject {
                     if (full.docid == hit.docid) QVERIFY(std::fabs(full.score - hit.score) < 1e-5);
         }
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, model::padBatch({{1, 2}, {}}));
+    }
+
+    // Whole-page MaxSim (SPEC 4): passages cut at word starts cover every piece of a page once,
+    // and ranking over the index equals MaxSim over all of a page's content tokens: the whole
+    // page at once for a static model, its passages side by side for a contextual one.
+    void passageMaxSimEqualsWholePage() {
+        model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
+        std::vector<std::string> pages, queries = {"t3a shows menu", "xt7b here t9c", "dialog"};
+        for (int p = 0; p < 6; ++p) {
+            std::string text;
+            for (int w = 0; w < 12 + 9 * p; ++w)
+                text += testing::word((p * 5 + w * 3) % 11, w % 3) + (w % 4 ? " " : " the menu ");
+            pages.push_back(text);
+        }
+        pages.push_back("");  // a page with no tokens scores 0
+        std::vector<bool> wordStart;
+        for (const auto& piece : tok.vocabulary())
+            wordStart.push_back(piece.rfind("\xE2\x96\x81", 0) == 0);
+        const std::int64_t length = 10;
+        for (const auto& text : pages) {
+            auto whole = tok.encode(text, 100000);
+            std::vector<std::int64_t> joined;
+            auto passages = retrieval::passagesOf(tok, wordStart, text, length);
+            for (std::size_t i = 0; i < passages.size(); ++i) {
+                const auto& p = passages[i];
+                QVERIFY(std::int64_t(p.size()) <= length);
+                QCOMPARE(p.front(), model::Tokenizer::kBos);
+                QCOMPARE(p.back(), model::Tokenizer::kEos);
+                if (i > 0) QVERIFY(wordStart[std::size_t(p[1])]);  // the words here are short
+                joined.insert(joined.end(), p.begin() + 1, p.end() - 1);
+            }
+            QCOMPARE(joined, std::vector<std::int64_t>(whole.begin() + 1, whole.end() - 1));
+        }
+        QVERIFY(retrieval::passagesOf(tok, wordStart, pages[5], length).size() > 5);
+
+        for (const std::string preset : {"static", "lex-xs"}) {
+            torch::manual_seed(4);
+            model::RetrievalModel net(model::presetConfig(preset, tok.vocabSize()));
+            net->encoder->setPieces(tok.vocabulary());
+            net->eval();
+            torch::NoGradGuard g;
+            for (auto& p : net->named_parameters())  // open the gates: context matters
+                if (p.key().find("gate") != std::string::npos) p.value().fill_(0.7);
+            std::vector<double> idf(std::size_t(tok.vocabSize()));
+            for (std::size_t i = 0; i < idf.size(); ++i) idf[i] = 0.5 + double(i % 5);
+            net->setTermWeights(idf);
+            retrieval::TokenEncoder tower = [&](const at::Tensor& ids, const at::Tensor& mask) {
+                return net->forward(ids, mask);
+            };
+            auto index = retrieval::encodePages(tower, tok, pages, length, 3, true, torch::kCPU);
+            QCOMPARE(index.size(), std::int64_t(pages.size()));
+            if (preset == "static")  // a word's vector is the same wherever it occurs
+                QVERIFY(index.vectors.size(0) < index.pageTokens / 3);
+            auto q = retrieval::encodeTexts(tower, tok, queries, 16, 2, true, torch::kCPU,
+                                            [&](const at::Tensor& ids, const at::Tensor& mask) {
+                                                return net->termWeights(ids, mask);
+                                            });
+            auto scores = retrieval::maxSimScores(q, 0, q.size(), index);
+            for (std::size_t k = 0; k < pages.size(); ++k) {
+                at::Tensor tokens;
+                if (preset == "static") {
+                    auto b = model::padBatch({tok.encode(pages[k], 100000)});
+                    tokens = net->forward(b.ids, b.mask)[0].index(
+                        {model::contentMask(b.ids, b.mask)[0].to(at::kBool)});
+                } else {
+                    std::vector<at::Tensor> parts;
+                    for (const auto& p : retrieval::passagesOf(tok, wordStart, pages[k], length)) {
+                        auto b = model::padBatch({p});
+                        parts.push_back(net->forward(b.ids, b.mask)[0].narrow(
+                            0, 1, std::int64_t(p.size()) - 2));
+                    }
+                    tokens = at::cat(parts, 0);
+                }
+                for (std::size_t i = 0; i < queries.size(); ++i) {
+                    auto qb = model::padBatch({tok.encode(queries[i], 16)});
+                    auto qt = net->forward(qb.ids, qb.mask);
+                    auto w = net->termWeights(qb.ids, qb.mask);
+                    double expected = 0;
+                    if (tokens.size(0) > 0) {
+                        auto best = std::get<0>(at::matmul(qt[0], tokens.t()).max(1));
+                        expected = ((best * w[0]).sum() / w[0].sum()).item<double>();
+                    }
+                    const double got = scores[std::int64_t(i)][std::int64_t(k)].item<double>();
+                    QVERIFY2(
+                        std::fabs(got - expected) < 2e-3,
+                        (preset + " page " + std::to_string(k) + " query " + std::to_string(i) +
+                         ": " + std::to_string(got) + " vs " + std::to_string(expected))
+                            .c_str());
+                }
+            }
+        }
+    }
+
+    // idf starting weights: a piece on every page of a language weighs ln 2, one on no page
+    // ln(1 + pages), everything else in between.
+    void termWeightsStartFromIdf() {
+        model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
+        train::PageStore pages(data::defaultCorpusDir(), tok, 32);
+        auto idf = train::pieceIdf(pages, {"en-US", "om"}, tok);
+        QCOMPARE(std::int64_t(idf.size()), tok.vocabSize());
+        const double n = double(pages.of("en-US").texts.size());
+        auto the = tok.encode("the");
+        for (std::size_t i = 1; i + 1 < the.size(); ++i)  // on every English page
+            QVERIFY(std::fabs(idf[std::size_t(the[i])] - std::log(2.0)) < 1e-12);
+        QVERIFY(std::fabs(idf[std::size_t(tok.maskId())] - std::log1p(n)) < 1e-12);
+        auto topic = tok.encode(testing::word(7, 1));  // one page's word: a rare piece
+        double rarest = 0;
+        for (std::size_t i = 1; i + 1 < topic.size(); ++i)
+            rarest = std::max(rarest, idf[std::size_t(topic[i])]);
+        QVERIFY(rarest > std::log1p(n / 4));
+        for (double w : idf) QVERIFY(w >= std::log(2.0) - 1e-12 && w <= std::log1p(n) + 1e-12);
+        // A model given them returns them (softplus of the stored value) at content tokens.
+        model::RetrievalModel net(model::presetConfig("static", tok.vocabSize()));
+        net->setTermWeights(idf);
+        auto b = model::padBatch({{0, the[1], 2}, {0, the[1], the[1], 2}});
+        auto w = net->termWeights(b.ids, b.mask);
+        QVERIFY(std::fabs(w[1][1].item<double>() - std::log(2.0)) < 1e-5);
+        QCOMPARE(w[0][0].item<double>(), 0.0);  // <s>
+        QCOMPARE(w[0][2].item<double>(), 0.0);  // </s>
+        QCOMPARE(w[0][3].item<double>(), 0.0);  // padding
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, net->setTermWeights({1.0}));
+        idf[5] = 0;
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, net->setTermWeights(idf));
     }
 
     void badSettingsAreNamed() {
