@@ -1,6 +1,8 @@
 // Training data and batches of the retrieval methods (see retrieval_batches.h).
 #include "core/train/retrieval_batches.h"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "core/data/corpus_settings.h"
@@ -111,14 +113,34 @@ std::string RetrievalBatches::entryKey(const std::string& text) {
     return text::toLowerAscii(text::collapseWhitespace(text));
 }
 
+std::int64_t RetrievalBatches::otherLength(const std::string& language) {
+    if (ot_.otherMaxLength > 0) return ot_.otherMaxLength;
+    auto it = otherLength_.find(language);
+    if (it != otherLength_.end()) return it->second;
+    // Pieces per English piece over (the first 5,000 pairs of) the training bitext, untruncated.
+    double english = 0, other = 0;
+    std::size_t seen = 0;
+    for (const auto& b : data::readBitext(env_.corpusDir, language, "train")) {
+        if (++seen > 5000) break;
+        english += double(tok_.encode(b.english, SIZE_MAX).size() - 2);
+        other += double(tok_.encode(b.other, SIZE_MAX).size() - 2);
+    }
+    const double ratio = english > 0 ? std::max(1.0, other / english) : 1.0;
+    const auto length = std::min<std::int64_t>(
+        512, std::int64_t(std::lround(2.0 + double(ot_.maxLength - 2) * ratio)));
+    otherLength_[language] = std::max(ot_.maxLength, length);
+    return otherLength_[language];
+}
+
 std::vector<TokenizedBitext> RetrievalBatches::tokenizedBitext(const std::string& lang,
                                                                const std::string& split,
                                                                std::size_t limit) {
     std::vector<TokenizedBitext> out;
+    const auto otherMax = std::size_t(otherLength(lang));
     for (const auto& b : data::readBitext(env_.corpusDir, lang, split)) {
         if (out.size() >= limit) break;
         TokenizedBitext t{tok_.encode(b.english, std::size_t(ot_.maxLength)),
-                          tok_.encode(b.other, std::size_t(ot_.maxLength)), b.key};
+                          tok_.encode(b.other, otherMax), b.key};
         // <s> and </s> only: nothing to align (an empty sentence would give NaN).
         if (t.english.size() <= 2 || t.other.size() <= 2) {
             ++droppedBitext_;
@@ -153,6 +175,10 @@ void RetrievalBatches::loadBitext(nlohmann::json& summary) {
         if (!any) break;
     }
     summary["bitext_pairs"] = bitext_.size();
+    for (const auto& x : wiring_.xLanguages) {
+        summary["bitext_pairs_by_language"][x] = bitextByLanguage_[x].size();
+        summary["ot_other_max_length"][x] = otherLength(x);
+    }
     summary["bitext_dropped_empty"] = droppedBitext_;
 }
 
@@ -258,6 +284,12 @@ void RetrievalBatches::drawBitext(std::int64_t size, std::mt19937_64& rng,
                                   std::vector<Ids>& english, std::vector<Ids>& other) const {
     const auto& xs = wiring_.xLanguages;
     for (std::int64_t i = 0; i < size; ++i) {
+        if (ot_.epochs > 0) {  // every pair equally likely: languages by their size
+            const auto& b = bitext_[uniform(rng, bitext_.size())];
+            english.push_back(b.english);
+            other.push_back(b.other);
+            continue;
+        }
         const auto& idx = bitextByLanguage_.at(xs[uniform(rng, xs.size())]);
         const auto& b = bitext_[idx[uniform(rng, idx.size())]];
         english.push_back(b.english);

@@ -79,11 +79,16 @@ class RetrievalBatches {
     void load(nlohmann::json& summary);
     // One contrastive batch of `size` pairs (plus hard negatives) for the method.
     ContrastiveBatch draw(std::int64_t size, std::mt19937_64& rng);
-    // `size` bitext pairs, languages drawn uniformly.
+    // `size` bitext pairs: languages drawn uniformly, or in proportion to their pairs when
+    // ot.epochs sets the length.
     void drawBitext(std::int64_t size, std::mt19937_64& rng, std::vector<Ids>& english,
                     std::vector<Ids>& other) const;
     // The dev pairs whose plans the alignment inspector shows (languages taken in turn).
     const std::vector<TokenizedBitext>& alignmentSample() const { return alignmentSample_; }
+    // Training bitext pairs over all X languages (after load).
+    std::size_t bitextPairs() const { return bitext_.size(); }
+    // X-side tokens of `language`'s bitext: ot.other_max_length, or sized for its script.
+    std::int64_t otherLength(const std::string& language);
 
   private:
     struct TrainPair {
@@ -113,6 +118,7 @@ class RetrievalBatches {
     std::vector<TokenizedBitext> bitext_;
     std::map<std::string, std::vector<std::size_t>> bitextByLanguage_;
     std::vector<TokenizedBitext> alignmentSample_;
+    std::map<std::string, std::int64_t> otherLength_;
     std::int64_t droppedBitext_ = 0;
 };
 

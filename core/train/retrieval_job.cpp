@@ -188,12 +188,17 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
                            model::RetrievalModel& net, const model::Tokenizer& tok,
                            RetrievalRanking& ranking, PageStore& pages,
                            const model::CheckpointMeta& metaTemplate, nlohmann::json& summary) {
-    const TrainSettings& train_ = recipe.train;
+    TrainSettings train_ = recipe.train;
     const OtSettings& ot_ = recipe.ot;
     const std::string& configHash_ = recipe.configHash;
     ctx.report(0.01, "reading training data");
     RetrievalBatches batches(wiring, env, pages, tok, train_, ot_, recipe.queryMaxLength);
     batches.load(summary);
+    if (wiring.optical && ot_.epochs > 0)  // the length in passes over the bitext
+        train_.steps = std::max<std::int64_t>(
+            1, std::int64_t(std::ceil(ot_.epochs * double(batches.bitextPairs()) /
+                                      double(train_.batchSize))));
+    summary["train_steps"] = train_.steps;
     ranking.sampleDev(train_.devQueries, recipe.seed, ctx.outputDir);
     const auto sinkhorn = sinkhornOptionsOf(ot_);
     const c10::Device device = recipe.device;
@@ -360,7 +365,8 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
                               {model_.preset, tok.hash()});
         result.artifacts.push_back({"best_checkpoint", best});
         result.artifacts.push_back(
-            {"checkpoint", env.checkpointDir + "/step-" + std::to_string(train_.steps)});
+            {"checkpoint", env.checkpointDir + "/step-" +
+                               std::to_string(summary.value("train_steps", train_.steps))});
     } else {
         // Nothing trained: the model is the starting checkpoint itself (zero-shot).
         best = !jobs::methodInfo(method_).retrieval.trains || start.meta.kind == "retrieval"

@@ -115,8 +115,19 @@ const config::Fields<OtSettings>& OtSettings::fields() {
                   "which side the student encodes: query (X queries to English pages) or "
                   "document (English queries to X pages)",
                   "query", {"query", "document"})
-            .integer("max_length", &S::maxLength, "bitext tokens per side incl. <s> and </s>", 48,
+            .integer("max_length", &S::maxLength,
+                     "English bitext tokens incl. <s> and </s> (the X side: other_max_length)", 48,
                      4.0, 512.0)
+            .integer("other_max_length", &S::otherMaxLength,
+                     "X-side bitext tokens incl. <s> and </s>; 0: sized for the script, "
+                     "max_length times the language's pieces per English piece on its training "
+                     "bitext (Khmer and Tibetan need more)",
+                     0, 0.0, 512.0)
+            .number("epochs", &S::epochs,
+                    "passes over the X languages' training bitext, languages drawn in proportion "
+                    "to their pairs; sets the steps (epochs x pairs / train.batch_size). 0: "
+                    "train.steps decides and languages are drawn uniformly",
+                    0.0, 0.0, 100.0)
             .integer("alignment_pairs", &S::alignmentPairs,
                      "dev bitext pairs whose plans are saved for the inspector", 4, 0.0, 100.0)
             .integer("align_every", &S::alignEvery,

@@ -50,8 +50,10 @@ struct OtSettings {
     double epsilon, tolerance;
     std::int64_t maxIterations, checkEvery;
     bool differentiate;
-    std::string studentSide;  // query | document
-    std::int64_t maxLength;   // bitext tokens per side
+    std::string studentSide;      // query | document
+    std::int64_t maxLength;       // English bitext tokens
+    std::int64_t otherMaxLength;  // X-side bitext tokens; 0: sized for the script
+    double epochs;                // > 0: training length in passes over the bitext
     std::int64_t alignmentPairs, alignEvery;
     std::string train;  // what the student updates: lexical | all
     static const config::Fields<OtSettings>& fields();

@@ -435,6 +435,17 @@ class TestRetrieval : public QObject {
             QVERIFY(kept > 10);
             QCOMPARE(optical.result.summary.at("student_trains").get<std::string>(),
                      std::string("lexical"));
+            // The X side sized for its script: ot.max_length scaled by the language's pieces
+            // per English piece, never below ot.max_length.
+            model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
+            double english = 0, other = 0;
+            for (const auto& b : data::readBitext(data::defaultCorpusDir(), "om", "train")) {
+                english += double(tok.encode(b.english, 100000).size() - 2);
+                other += double(tok.encode(b.other, 100000).size() - 2);
+            }
+            const long expected = std::max(48L, std::lround(2 + 46 * other / english));
+            QCOMPARE(optical.result.summary.at("ot_other_max_length").at("om").get<long>(),
+                     expected);
         }
 
         // Live alignment of typed sentences under the teacher's best checkpoint: the plan's
@@ -472,9 +483,22 @@ class TestRetrieval : public QObject {
         for (const std::string method : {"fine-tune", "hybrid", "optical+hybrid"}) {
             auto j = experiment(method + "-run", method, "teacher", 4);
             j["train"]["dev_queries"] = 10;
+            const bool byEpochs = method == "optical+hybrid";
+            if (byEpochs) {  // half a pass over the bitext sets the length, not train.steps
+                j["ot"]["epochs"] = 0.5;
+                j["ot"]["other_max_length"] = 20;
+            }
             auto o = runExperiment(j);
             QVERIFY2(o.status == store::RunStatus::Finished, (method + ": " + o.error).c_str());
-            QCOMPARE(int(runs.metrics(o.runId, "loss").size()), 4);
+            const auto& summary = o.result.summary;
+            const int steps =
+                byEpochs ? int(std::ceil(0.5 * summary.at("bitext_pairs").get<double>() / 8)) : 4;
+            QCOMPARE(summary.at("train_steps").get<int>(), steps);
+            QCOMPARE(int(runs.metrics(o.runId, "loss").size()), steps);
+            if (byEpochs) {
+                QCOMPARE(summary.at("bitext_pairs").get<int>(), 72);  // 24 pages x 3
+                QCOMPARE(summary.at("ot_other_max_length").at("om").get<int>(), 20);
+            }
             // Every om test query's AP is stored, and the stored MAP is their mean (-c).
             auto perQuery = runs.queryResults(o.runId, "om", "entries", "map");
             QCOMPARE(int(perQuery.size()), 16);  // 8 test pages x 2 queries
