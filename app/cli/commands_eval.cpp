@@ -137,11 +137,13 @@ int exportRun(const GlobalOptions& g, const std::vector<std::string>& args) {
 
 int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
     CommandSpec spec{"compare",
-                     "clirlab compare RUN... [--measure M] [--set S] [--baseline RUN]",
+                     "clirlab compare RUN[:SET]... [--measure M] [--set S] [--baseline RUN]",
                      "Per-language table of one measure for several runs (Markdown), with the "
                      "high-minus-low-resource gap. Markers: * (paired t-test) and † (paired "
                      "randomisation test, 10,000 permutations) at p < 0.05 after Bonferroni "
-                     "correction across languages, against the baseline run (default: the first).",
+                     "correction across languages, against the baseline run (default: the "
+                     "first). RUN:SET reads that run's query set instead of --set, for example "
+                     "12:entries+bm25 for a run's BM25-fused results.",
                      {{"--measure", true, false, "measure (default: map)"},
                       {"--set", true, false, "query set: entries or headings (default: entries)"},
                       {"--baseline", true, false, "run the markers compare against"}},
@@ -149,8 +151,15 @@ int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
                      64};
     auto a = parseArgs(spec, args);
     if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    std::string set = a.value("--set", "entries");
     std::vector<std::int64_t> ids;
-    for (const auto& p : a.positionals) ids.push_back(parseRunId("compare", p));
+    std::vector<std::string> sets;
+    for (const auto& p : a.positionals) {
+        const auto colon = p.find(':');
+        ids.push_back(parseRunId("compare", p.substr(0, colon)));
+        sets.push_back(colon == std::string::npos ? set : p.substr(colon + 1));
+        if (sets.back().empty()) throw UsageError("compare: '" + p + "' names no query set");
+    }
     std::string measure = a.value("--measure", "map");
     const auto& measures = eval::reportedMeasures();
     if (std::find(measures.begin(), measures.end(), measure) == measures.end()) {
@@ -158,17 +167,24 @@ int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
         for (const auto& m : measures) names += (names.empty() ? "" : ", ") + m;
         throw UsageError("compare: --measure must be one of " + names);
     }
-    std::string set = a.value("--set", "entries");
     std::int64_t baseline =
         a.has("--baseline") ? parseRunId("compare", a.value("--baseline")) : ids[0];
     store::Database db(g.databasePath);
     store::RunStore runs(db);
     std::vector<eval::ComparedRun> compared;
-    for (auto id : ids) {
+    bool baselineSeen = false;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        const auto id = ids[i];
         auto r = requireRun(runs, id, db.path());
-        auto c = jobs::storedRunValues(runs, id, measure, set, true,
-                                       r.name + " (#" + std::to_string(id) + ")");
-        c.isBaseline = id == baseline;
+        const bool ownSet = sets[i] != set;
+        auto c = jobs::storedRunValues(
+            runs, id, measure, sets[i], true,
+            r.name + " (#" + std::to_string(id) + (ownSet ? ", " + sets[i] : "") + ")");
+        if (c.perLanguage.empty())
+            throw UsageError("compare: run #" + std::to_string(id) + " has no '" + measure +
+                             "' values on query set '" + sets[i] + "'");
+        // The baseline's first appearance (a run may appear twice, with two query sets).
+        if (id == baseline && !baselineSeen) c.isBaseline = baselineSeen = true;
         compared.push_back(std::move(c));
     }
     if (std::none_of(compared.begin(), compared.end(), [](const auto& c) { return c.isBaseline; }))

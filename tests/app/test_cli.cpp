@@ -286,6 +286,14 @@ class TestCli : public QObject {
         QCOMPARE(cmp.code, 0);
         QVERIFY2(cmp.out.contains("| om (low) |") && cmp.out.contains("| en-US |"),
                  qPrintable(cmp.out));
+        // RUN:SET reads another query set of a run; one the run lacks is named.
+        auto sets = run({"compare", bm25Id, bm25Id + ":headings"}, cache);
+        QVERIFY2(sets.code == 0 && sets.out.contains("(#" + bm25Id + ", headings)"),
+                 qPrintable(sets.out + sets.err));
+        auto missing = run({"compare", bm25Id, bm25Id + ":entries+bm25"}, cache);
+        QVERIFY(missing.code != 0);
+        QVERIFY2(missing.err.contains("no 'map' values on query set 'entries+bm25'"),
+                 qPrintable(missing.err));
 
         // reeval: a stored value that drifted from its TREC file is recomputed (here with the
         // en-US sidecar removed, so that file is read by its name), and a missing TREC file is
