@@ -14,6 +14,7 @@
 #include "core/jobs/job_runner.h"
 #include "core/jobs/run_comparison.h"
 #include "core/store/run_store.h"
+#include "core/util/fs.h"
 #include "core/util/text.h"
 
 namespace clir::cli {
@@ -261,6 +262,15 @@ int showRun(const GlobalOptions& g, const std::vector<std::string>& args) {
                        {"measure", x.measure},
                        {"value", x.value}});
     j["results"] = res;
+    // The job's own summary (fusion weight, page index, ...), kept beside the run.
+    for (const auto& art : runs.artifacts(id))
+        if (art.kind == "summary" && std::filesystem::exists(art.path)) {
+            try {
+                j["summary"] = nlohmann::json::parse(fs::readFile(art.path));
+            } catch (const nlohmann::json::exception& e) {
+                throw std::runtime_error(art.path + ": not a run summary (" + e.what() + ")");
+            }
+        }
     if (a.has("--json")) {
         std::cout << j.dump(2) << "\n";
         return 0;
@@ -278,6 +288,13 @@ int showRun(const GlobalOptions& g, const std::vector<std::string>& args) {
         std::printf("  corpus      %s (%s)\n", j["corpus"]["path"].get<std::string>().c_str(),
                     j["corpus"]["hash"].get<std::string>().substr(0, 12).c_str());
     std::printf("  metrics     %zu points\n", metrics.size());
+    if (j.contains("summary"))
+        for (const auto& [key, value] : j["summary"].items()) {
+            if (key == "per_language") continue;  // the results below
+            std::string v = value.is_string() ? value.get<std::string>() : value.dump();
+            if (v.size() > 160) v = v.substr(0, 157) + "...";
+            std::printf("  %-11s %s\n", key.c_str(), v.c_str());
+        }
     for (const auto& x : results)
         std::printf("  %-8s %-10s %-14s %.4f\n", x.language.c_str(), x.querySet.c_str(),
                     x.measure.c_str(), x.value);

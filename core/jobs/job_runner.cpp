@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "core/util/fs.h"
 #include "core/util/sha256.h"
 
 namespace clir::jobs {
@@ -154,6 +155,13 @@ RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& 
     try {
         outcome.result = job.run(ctx);
         flush();
+        // What the job says about itself (fusion weight, page index, trained parameters...).
+        if (!outcome.result.summary.empty()) {
+            const std::string summaryPath = ctx.outputDir + "/summary.json";
+            std::filesystem::create_directories(ctx.outputDir);
+            fs::writeFileAtomic(summaryPath, outcome.result.summary.dump(1));
+            outcome.result.artifacts.push_back({"summary", summaryPath});
+        }
         store::Database::Transaction tx(db_);
         if (outcome.result.corpus) {
             runs.setCorpus(runId, runs.upsertCorpus(*outcome.result.corpus));

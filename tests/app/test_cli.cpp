@@ -259,6 +259,11 @@ class TestCli : public QObject {
         std::set<std::string> langs;
         for (const auto& x : shown["results"]) langs.insert(x["language"].get<std::string>());
         QCOMPARE(langs, (std::set<std::string>{"en-US", "om"}));
+        // The job's summary is kept beside the run and shown with it.
+        QVERIFY2(shown.contains("summary") && shown["summary"].contains("per_language") &&
+                     shown["summary"]["tag"] == "bm25",
+                 shown.dump().substr(0, 400).c_str());
+        QVERIFY(run({"show", bm25Id}, cache).out.contains("  tag         bm25\n"));
 
         QString out = tmp_.filePath("export");
         QCOMPARE(run({"export", bm25Id, "--format", "trec", "--out", out}, cache).code, 0);
