@@ -10,6 +10,7 @@
 #include "core/jobs/job_environment.h"
 #include "core/jobs/methods.h"
 #include "core/retrieval/bm25_index.h"
+#include "core/retrieval/neural_search.h"
 #include "core/util/text.h"
 
 namespace clir::train {
@@ -67,17 +68,45 @@ const Ids& PageStore::tokens(const std::string& language, const std::string& doc
     return p.tokens.at(p.row.at(docid));
 }
 
+const Ids& PageStore::bestPassage(const std::string& language, const std::string& docid,
+                                  const Ids& query) {
+    PageSet& p = of(language);
+    if (p.passages.empty()) p.passages.resize(p.texts.size());
+    if (wordStart_.empty())
+        for (const auto& piece : tok_.vocabulary())
+            wordStart_.push_back(piece.rfind("\xE2\x96\x81", 0) == 0);
+    const auto row = p.row.at(docid);
+    auto& passages = p.passages[row];
+    if (passages.empty())
+        passages = retrieval::passagesOf(tok_, wordStart_, p.texts[row], maxLength_);
+    std::set<std::int64_t> wanted;
+    for (auto id : query)
+        if (id != model::Tokenizer::kBos && id != model::Tokenizer::kEos) wanted.insert(id);
+    std::size_t best = 0, bestShared = 0;
+    for (std::size_t i = 0; i < passages.size(); ++i) {
+        std::set<std::int64_t> shared;
+        for (auto id : passages[i])
+            if (wanted.count(id)) shared.insert(id);
+        if (shared.size() > bestShared) {
+            best = i;
+            bestShared = shared.size();
+        }
+    }
+    return passages[best];
+}
+
 RetrievalBatches::RetrievalBatches(const MethodWiring& wiring, const jobs::JobEnvironment& env,
                                    PageStore& pages, const model::Tokenizer& tok,
                                    const TrainSettings& train, const OtSettings& ot,
-                                   std::int64_t queryMaxLength)
+                                   std::int64_t queryMaxLength, bool wholePages)
     : wiring_(wiring),
       env_(env),
       pages_(pages),
       tok_(tok),
       train_(train),
       ot_(ot),
-      queryMaxLength_(queryMaxLength) {}
+      queryMaxLength_(queryMaxLength),
+      wholePages_(wholePages) {}
 
 std::vector<RetrievalBatches::TrainPair>& RetrievalBatches::pairsOf(const std::string& q,
                                                                     const std::string& d) {
@@ -238,6 +267,7 @@ ContrastiveBatch RetrievalBatches::draw(std::int64_t size, std::mt19937_64& rng)
         monoLang = all[uniform(rng, all.size())];
     }
     std::vector<std::pair<std::string, std::string>> negatives;  // (lang, docid)
+    std::vector<std::size_t> negativeOf;                         // the query it was drawn for
     std::set<std::string> inBatch;  // page keys: each page once per batch where the pool allows
     for (std::int64_t i = 0; i < size; ++i) {
         std::string q, d;
@@ -261,7 +291,8 @@ ContrastiveBatch RetrievalBatches::draw(std::int64_t size, std::mt19937_64& rng)
             p = &pool[uniform(rng, pool.size())];
         inBatch.insert(d + ":" + p->docid);
         b.queries.push_back(p->query);
-        b.docs.push_back(pages_.tokens(d, p->docid));
+        b.docs.push_back(wholePages_ ? pages_.bestPassage(d, p->docid, p->query)
+                                     : pages_.tokens(d, p->docid));
         b.docKeys.push_back(d + ":" + p->docid);
         b.relevant.push_back(relevant_[q + ">" + d][p->qid]);
         if (train_.hardNegatives > 0) {
@@ -269,12 +300,18 @@ ContrastiveBatch RetrievalBatches::draw(std::int64_t size, std::mt19937_64& rng)
             if (it != hardNegatives_.end() && !it->second.empty()) {
                 const auto& cands = it->second;
                 const std::string& docid = cands[uniform(rng, cands.size())];
-                if (pages_.of(d).row.count(docid)) negatives.push_back({d, docid});
+                if (pages_.of(d).row.count(docid)) {
+                    negatives.push_back({d, docid});
+                    negativeOf.push_back(b.queries.size() - 1);
+                }
             }
         }
     }
-    for (const auto& [d, docid] : negatives) {
-        b.docs.push_back(pages_.tokens(d, docid));
+    for (std::size_t k = 0; k < negatives.size(); ++k) {
+        const auto& [d, docid] = negatives[k];
+        // A hard negative shows the passage that fits its query best: the hardest one.
+        b.docs.push_back(wholePages_ ? pages_.bestPassage(d, docid, b.queries[negativeOf[k]])
+                                     : pages_.tokens(d, docid));
         b.docKeys.push_back(d + ":" + docid);
     }
     return b;

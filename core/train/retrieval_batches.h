@@ -48,6 +48,7 @@ struct PageSet {
     std::unordered_map<std::string, std::size_t> row;
     std::unordered_map<std::string, std::string> split;  // docid -> train | dev | test
     std::vector<Ids> tokens;
+    std::vector<std::vector<Ids>> passages;  // per row, filled as pages are asked for
 };
 
 class PageStore {
@@ -55,13 +56,18 @@ class PageStore {
     PageStore(std::string corpusDir, const model::Tokenizer& tok, std::int64_t maxLength)
         : corpusDir_(std::move(corpusDir)), tok_(tok), maxLength_(maxLength) {}
     PageSet& of(const std::string& language);
+    // The page's first maxLength pieces (with <s> and </s>).
     const Ids& tokens(const std::string& language, const std::string& docid);
+    // The page's passage sharing the most distinct content pieces with `query` (the earliest
+    // on a tie, so the first passage when none is shared): what whole-page MaxSim would match.
+    const Ids& bestPassage(const std::string& language, const std::string& docid, const Ids& query);
 
   private:
     std::string corpusDir_;
     const model::Tokenizer& tok_;
     std::int64_t maxLength_;
     std::map<std::string, PageSet> pages_;
+    std::vector<bool> wordStart_;
 };
 
 struct TokenizedBitext {
@@ -73,7 +79,7 @@ class RetrievalBatches {
   public:
     RetrievalBatches(const MethodWiring& wiring, const jobs::JobEnvironment& env, PageStore& pages,
                      const model::Tokenizer& tok, const TrainSettings& train, const OtSettings& ot,
-                     std::int64_t queryMaxLength);
+                     std::int64_t queryMaxLength, bool wholePages = false);
 
     // Reads everything the method trains on; adds counts to `summary`.
     void load(nlohmann::json& summary);
@@ -112,6 +118,7 @@ class RetrievalBatches {
     TrainSettings train_;
     OtSettings ot_;
     std::int64_t queryMaxLength_;
+    bool wholePages_;  // maxsim: a page enters a batch as its passage that best fits the query
     std::map<std::string, std::vector<TrainPair>> pairs_;  // "<qlang>><dlang>" -> pairs
     std::map<std::string, std::map<std::string, std::set<std::string>>> relevant_;
     std::unordered_map<std::string, std::vector<std::string>> hardNegatives_;  // qid -> docids

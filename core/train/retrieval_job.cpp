@@ -192,7 +192,8 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
     const OtSettings& ot_ = recipe.ot;
     const std::string& configHash_ = recipe.configHash;
     ctx.report(0.01, "reading training data");
-    RetrievalBatches batches(wiring, env, pages, tok, train_, ot_, recipe.queryMaxLength);
+    RetrievalBatches batches(wiring, env, pages, tok, train_, ot_, recipe.queryMaxLength,
+                             recipe.scoring == "maxsim");
     batches.load(summary);
     if (wiring.optical && ot_.epochs > 0)  // the length in passes over the bitext
         train_.steps = std::max<std::int64_t>(

@@ -617,6 +617,43 @@ class TestRetrieval : public QObject {
         }
     }
 
+    // MaxSim training sees a page as its passage that fits the query best (as whole-page
+    // ranking would match it); with nothing shared, the first passage.
+    void bestPassageFitsTheQuery() {
+        model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
+        train::PageStore pages(data::defaultCorpusDir(), tok, 8);
+        auto& en = pages.of("en-US");
+        std::vector<bool> wordStart;
+        for (const auto& piece : tok.vocabulary())
+            wordStart.push_back(piece.rfind("\xE2\x96\x81", 0) == 0);
+        int checked = 0;
+        for (std::size_t row = 0; row < en.ids.size(); ++row) {
+            auto passages = retrieval::passagesOf(tok, wordStart, en.texts[row], 8);
+            QVERIFY(passages.size() > 2);
+            for (std::size_t target = 1; target < passages.size(); ++target) {
+                // A query of the target passage's pieces that no other passage holds.
+                const auto& mine = passages[target];
+                train::Ids query = {model::Tokenizer::kBos};
+                for (std::size_t k = 1; k + 1 < mine.size(); ++k) {
+                    bool elsewhere = false;
+                    for (std::size_t i = 0; i < passages.size(); ++i)
+                        if (i != target)
+                            elsewhere |=
+                                std::count(passages[i].begin(), passages[i].end(), mine[k]) > 0;
+                    if (!elsewhere) query.push_back(mine[k]);
+                }
+                query.push_back(model::Tokenizer::kEos);
+                if (query.size() == 2) continue;
+                QCOMPARE(pages.bestPassage("en-US", en.ids[row], query), mine);
+                ++checked;
+            }
+        }
+        QVERIFY(checked > 10);
+        const train::Ids nothing = {model::Tokenizer::kBos, tok.maskId(), model::Tokenizer::kEos};
+        QCOMPARE(pages.bestPassage("en-US", en.ids[0], nothing),
+                 retrieval::passagesOf(tok, wordStart, en.texts[0], 8).front());
+    }
+
     void failuresAreRecorded() {
         // A fine-tune cannot start from a pretrained encoder (it needs a teacher).
         auto wrong = experiment("wrong", "fine-tune", "", 2);
