@@ -98,7 +98,7 @@ const Ids& PageStore::bestPassage(const std::string& language, const std::string
 RetrievalBatches::RetrievalBatches(const MethodWiring& wiring, const jobs::JobEnvironment& env,
                                    PageStore& pages, const model::Tokenizer& tok,
                                    const TrainSettings& train, const OtSettings& ot,
-                                   std::int64_t queryMaxLength, bool wholePages)
+                                   std::int64_t queryMaxLength, bool bestPassages)
     : wiring_(wiring),
       env_(env),
       pages_(pages),
@@ -106,7 +106,7 @@ RetrievalBatches::RetrievalBatches(const MethodWiring& wiring, const jobs::JobEn
       train_(train),
       ot_(ot),
       queryMaxLength_(queryMaxLength),
-      wholePages_(wholePages) {}
+      bestPassages_(bestPassages) {}
 
 std::vector<RetrievalBatches::TrainPair>& RetrievalBatches::pairsOf(const std::string& q,
                                                                     const std::string& d) {
@@ -291,8 +291,8 @@ ContrastiveBatch RetrievalBatches::draw(std::int64_t size, std::mt19937_64& rng)
             p = &pool[uniform(rng, pool.size())];
         inBatch.insert(d + ":" + p->docid);
         b.queries.push_back(p->query);
-        b.docs.push_back(wholePages_ ? pages_.bestPassage(d, p->docid, p->query)
-                                     : pages_.tokens(d, p->docid));
+        b.docs.push_back(bestPassages_ ? pages_.bestPassage(d, p->docid, p->query)
+                                       : pages_.tokens(d, p->docid));
         b.docKeys.push_back(d + ":" + p->docid);
         b.relevant.push_back(relevant_[q + ">" + d][p->qid]);
         if (train_.hardNegatives > 0) {
@@ -310,8 +310,8 @@ ContrastiveBatch RetrievalBatches::draw(std::int64_t size, std::mt19937_64& rng)
     for (std::size_t k = 0; k < negatives.size(); ++k) {
         const auto& [d, docid] = negatives[k];
         // A hard negative shows the passage that fits its query best: the hardest one.
-        b.docs.push_back(wholePages_ ? pages_.bestPassage(d, docid, b.queries[negativeOf[k]])
-                                     : pages_.tokens(d, docid));
+        b.docs.push_back(bestPassages_ ? pages_.bestPassage(d, docid, b.queries[negativeOf[k]])
+                                       : pages_.tokens(d, docid));
         b.docKeys.push_back(d + ":" + docid);
     }
     return b;

@@ -79,7 +79,7 @@ class RetrievalBatches {
   public:
     RetrievalBatches(const MethodWiring& wiring, const jobs::JobEnvironment& env, PageStore& pages,
                      const model::Tokenizer& tok, const TrainSettings& train, const OtSettings& ot,
-                     std::int64_t queryMaxLength, bool wholePages = false);
+                     std::int64_t queryMaxLength, bool bestPassages = false);
 
     // Reads everything the method trains on; adds counts to `summary`.
     void load(nlohmann::json& summary);
@@ -118,7 +118,7 @@ class RetrievalBatches {
     TrainSettings train_;
     OtSettings ot_;
     std::int64_t queryMaxLength_;
-    bool wholePages_;  // maxsim: a page enters a batch as its passage that best fits the query
+    bool bestPassages_;  // train.passage best: a page shows its passage that fits the query
     std::map<std::string, std::vector<TrainPair>> pairs_;  // "<qlang>><dlang>" -> pairs
     std::map<std::string, std::map<std::string, std::set<std::string>>> relevant_;
     std::unordered_map<std::string, std::vector<std::string>> hardNegatives_;  // qid -> docids

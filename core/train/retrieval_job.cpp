@@ -193,7 +193,7 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
     const std::string& configHash_ = recipe.configHash;
     ctx.report(0.01, "reading training data");
     RetrievalBatches batches(wiring, env, pages, tok, train_, ot_, recipe.queryMaxLength,
-                             recipe.scoring == "maxsim");
+                             recipe.scoring == "maxsim" && train_.passage == "best");
     batches.load(summary);
     if (wiring.optical && ot_.epochs > 0)  // the length in passes over the bitext
         train_.steps = std::max<std::int64_t>(

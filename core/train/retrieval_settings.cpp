@@ -77,6 +77,11 @@ const config::Fields<TrainSettings>& TrainSettings::fields() {
             .integer("hard_negatives", &S::hardNegatives,
                      "BM25 hard negatives per query, drawn from the top 20 training pages", 1, 0.0,
                      1.0)
+            .text("passage", &S::passage,
+                  "which passage of a page a batch shows (maxsim): first, or best (the one "
+                  "sharing the most pieces with the query, as whole-page ranking matches it; "
+                  "for hard negatives the hardest)",
+                  "first", {"first", "best"})
             .number("alpha", &S::alpha, "hybrid: probability of a monolingual batch", 0.5, 0.0, 1.0)
             .number("ot_weight", &S::otWeight, "weight of the OT loss", 1.0, 0.0)
             .number("contrastive_weight", &S::contrastiveWeight,

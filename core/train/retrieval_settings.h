@@ -38,6 +38,7 @@ struct TrainSettings {
     double learningRate, weightDecay, clipNorm, temperature;
     double sparseLearningRate;   // 0: the lexical tables train with the layers' settings
     std::int64_t hardNegatives;  // BM25 negatives per query (0 or 1), from the top 20
+    std::string passage;         // first | best: the passage of a page a batch shows
     double alpha;                // hybrid: probability of a monolingual batch
     double otWeight, contrastiveWeight;
     std::int64_t logEvery, evalEvery, devQueries;

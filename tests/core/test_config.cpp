@@ -21,7 +21,7 @@ using namespace clir;
     ":\"golden\",\"seed\":5,\"tags\":[],\"translation\":{\"system\":\"none\",\"timeout_second" \
     "s\":300.0}}"
 #define GOLDEN_BM25_HASH "6ac96f51fe5f0fb5b3989513a3d7388602b21c03bd0c57ebfaa1c3a0c8bf3b55"
-#define GOLDEN_HYBRID_HASH "c8e3d42613eb3e268a6d6c403cc87365f1ddf0fb9289130cb17ca684659ca735"
+#define GOLDEN_HYBRID_HASH "c55cec880910db5a86c06bff9491636a814b102f8114d73a0ab0240239fcbaa0"
 
 class TestConfig : public QObject {
     Q_OBJECT

@@ -617,8 +617,8 @@ class TestRetrieval : public QObject {
         }
     }
 
-    // MaxSim training sees a page as its passage that fits the query best (as whole-page
-    // ranking would match it); with nothing shared, the first passage.
+    // train.passage best: MaxSim training sees a page as its passage that fits the query best
+    // (as whole-page ranking would match it); with nothing shared, the first passage.
     void bestPassageFitsTheQuery() {
         model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
         train::PageStore pages(data::defaultCorpusDir(), tok, 8);
