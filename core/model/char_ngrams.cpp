@@ -2,6 +2,8 @@
 #include "core/model/char_ngrams.h"
 
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 
 namespace clir::model {
 namespace {
@@ -92,26 +94,27 @@ std::vector<std::string> CharNgrams::words(const std::int64_t* ids, std::int64_t
     return out;
 }
 
-void CharNgrams::bags(const std::int64_t* ids, std::int64_t rows, std::int64_t length,
-                      std::vector<std::int64_t>& indices,
-                      std::vector<std::int64_t>& offsets) const {
+void CharNgrams::distinctBags(const std::int64_t* ids, std::int64_t rows, std::int64_t length,
+                              std::vector<std::int64_t>& indices,
+                              std::vector<std::int64_t>& offsets,
+                              std::vector<std::int64_t>& tokenBag) const {
     indices.clear();
-    offsets.clear();
-    offsets.reserve(std::size_t(rows * length) + 1);
+    offsets.assign(1, 0);  // bag 0: the empty bag of special tokens
+    tokenBag.assign(std::size_t(rows * length), 0);
+    std::unordered_map<std::string, std::int64_t> bagOf{{std::string(), 0}};
     for (std::int64_t r = 0; r < rows; ++r) {
         const auto words = this->words(ids + r * length, length);
-        std::string previous;
-        std::vector<std::int64_t> buckets;
-        for (const auto& w : words) {
-            offsets.push_back(std::int64_t(indices.size()));
-            if (w != previous || buckets.empty()) {
-                buckets = wordBuckets(w);
-                previous = w;
+        for (std::int64_t k = 0; k < length; ++k) {
+            auto [at, added] =
+                bagOf.try_emplace(words[std::size_t(k)], std::int64_t(offsets.size()));
+            if (added) {
+                offsets.push_back(std::int64_t(indices.size()));
+                const auto buckets = wordBuckets(at->first);
+                indices.insert(indices.end(), buckets.begin(), buckets.end());
             }
-            indices.insert(indices.end(), buckets.begin(), buckets.end());
+            tokenBag[std::size_t(r * length + k)] = at->second;
         }
     }
-    offsets.push_back(std::int64_t(indices.size()));
 }
 
 }  // namespace clir::model

@@ -26,10 +26,14 @@ class CharNgrams {
     // tokens and ids outside the vocabulary.
     std::vector<std::string> words(const std::int64_t* ids, std::int64_t length) const;
 
-    // Bags for EmbeddingBag over `rows` sequences of `length` tokens (row-major): token k's
-    // buckets are indices[offsets[k] .. offsets[k + 1]).
-    void bags(const std::int64_t* ids, std::int64_t rows, std::int64_t length,
-              std::vector<std::int64_t>& indices, std::vector<std::int64_t>& offsets) const;
+    // Bags for EmbeddingBag over the distinct words of `rows` sequences of `length` tokens
+    // (row-major), each word's bag once: bag b's buckets are indices[offsets[b] ..
+    // offsets[b + 1]) (the last bag runs to the end), bag 0 is the empty bag of special tokens,
+    // and token k's bag is tokenBag[k]. A batch repeats its words many times over, so the bags
+    // (and their sparse gradient rows) scale with its vocabulary, not its tokens.
+    void distinctBags(const std::int64_t* ids, std::int64_t rows, std::int64_t length,
+                      std::vector<std::int64_t>& indices, std::vector<std::int64_t>& offsets,
+                      std::vector<std::int64_t>& tokenBag) const;
 
     std::int64_t buckets() const { return buckets_; }
     std::int64_t vocabularySize() const { return std::int64_t(text_.size()); }

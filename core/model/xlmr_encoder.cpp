@@ -49,13 +49,14 @@ torch::Tensor EmbeddingsImpl::ngramBags(const torch::Tensor& ids) {
         throw std::logic_error(
             "an encoder with character n-grams needs its tokenizer's pieces (setPieces)");
     auto cpuIds = ids.to(torch::kCPU, torch::kLong).contiguous();
-    std::vector<std::int64_t> indices, offsets;
-    words->bags(cpuIds.data_ptr<std::int64_t>(), ids.size(0), ids.size(1), indices, offsets);
-    offsets.pop_back();  // EmbeddingBag takes each bag's start
+    std::vector<std::int64_t> indices, offsets, tokenBag;
+    words->distinctBags(cpuIds.data_ptr<std::int64_t>(), ids.size(0), ids.size(1), indices, offsets,
+                        tokenBag);
     const auto device = char_ngrams->weight.device();
     auto bags = char_ngrams(torch::tensor(indices, torch::kLong).to(device),
                             torch::tensor(offsets, torch::kLong).to(device));
-    return bags.view({ids.size(0), ids.size(1), -1});
+    return bags.index_select(0, torch::tensor(tokenBag, torch::kLong).to(device))
+        .view({ids.size(0), ids.size(1), -1});
 }
 
 torch::Tensor EmbeddingsImpl::lexical(const torch::Tensor& ids) {

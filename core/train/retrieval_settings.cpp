@@ -67,7 +67,8 @@ const config::Fields<TrainSettings>& TrainSettings::fields() {
                     0.01, 0.0)
             .number("sparse_learning_rate", &S::sparseLearningRate,
                     "peak rate of the lexical tables (piece embeddings, character n-grams, "
-                    "query-term weights), which are not decayed; 0 trains them with the layers",
+                    "query-term weights), which are not decayed and update only the rows a batch "
+                    "touched (lazy Adam); 0 trains them densely with the layers",
                     0.0, 0.0, 10.0)
             .integer("warmup_steps", &S::warmupSteps, "linear warm-up, then linear decay", 100, 0.0)
             .number("clip_norm", &S::clipNorm,

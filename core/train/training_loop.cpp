@@ -3,12 +3,12 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/utils/clip_grad.h>
-#include <torch/optim/adamw.h>
 
 #include <chrono>
 #include <limits>
 #include <stdexcept>
 
+#include "core/train/lexical_adamw.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/training_common.h"
 
@@ -40,7 +40,8 @@ std::unique_ptr<torch::optim::Optimizer> makeAdamW(torch::nn::Module& module,
     if (!noDecay.empty()) groups.emplace_back(noDecay, options(0.0, s.learningRate));
     if (!lexical.empty()) groups.emplace_back(lexical, options(0.0, s.sparseLearningRate));
     if (groups.empty()) throw std::runtime_error("no parameter of the model is trained");
-    return std::make_unique<torch::optim::AdamW>(std::move(groups));
+    if (!lexical.empty()) useSparseGradients(module, lexical);
+    return std::make_unique<LexicalAdamW>(std::move(groups));
 }
 
 TrainingLoop::TrainingLoop(const jobs::JobContext& context, torch::optim::Optimizer& optimizer,

@@ -45,7 +45,9 @@ bool isLexicalTable(const std::string& parameterName);
 
 // AdamW over the module's parameters that require gradients, in up to three groups: decayed,
 // not decayed, and (with sparseLearningRate) the lexical tables. The loop's schedule scales
-// every group's rate by the same factor, so the ratios between groups hold.
+// every group's rate by the same factor, so the ratios between groups hold. With
+// sparseLearningRate the embedding and n-gram tables switch to sparse gradients and update
+// only the rows a batch touched (LexicalAdamW).
 std::unique_ptr<torch::optim::Optimizer> makeAdamW(torch::nn::Module& module,
                                                    const AdamWSettings& settings);
 

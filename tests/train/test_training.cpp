@@ -7,6 +7,7 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/optimizer.h>
+#include <torch/serialize/archive.h>
 
 #include <QtTest>
 
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <cmath>
 #include <map>
+#include <sstream>
 
 #include "core/model/checkpoint.h"
 #include "core/model/encoder_config.h"
@@ -341,6 +343,78 @@ class TestTraining : public QObject {
         for (const auto& [dense, lexical] : rates)
             QVERIFY2(std::fabs(lexical - 20.0 * dense) < 1e-12,
                      qPrintable(QString("%1 vs %2").arg(lexical).arg(dense)));
+    }
+
+    void lazyRowsEqualAdamWOnTouchedRowsAndLeaveTheOthers() {
+        // Reference: libtorch's own AdamW on a dense copy of the table. Where a step touches
+        // every row the lazy update must equal it; rows a step does not touch keep their
+        // values (dense AdamW would still move them by momentum).
+        torch::manual_seed(3);
+        struct Lex : torch::nn::Module {
+            Lex() {
+                word_embeddings = register_module("word_embeddings", torch::nn::Embedding(6, 3));
+                char_ngrams = register_module(
+                    "char_ngrams", torch::nn::EmbeddingBag(
+                                       torch::nn::EmbeddingBagOptions(5, 3).mode(torch::kMean)));
+            }
+            torch::nn::Embedding word_embeddings{nullptr};
+            torch::nn::EmbeddingBag char_ngrams{nullptr};
+        } lazy;
+        auto dense = torch::nn::Embedding(6, 3);
+        {
+            torch::NoGradGuard g;
+            dense->weight.copy_(lazy.word_embeddings->weight);
+        }
+        AdamWSettings a{0.001, 0.0};
+        a.sparseLearningRate = 0.05;
+        auto lazyOpt = makeAdamW(lazy, a);
+        QVERIFY(lazy.word_embeddings->options.sparse());
+        QVERIFY(lazy.char_ngrams->options.sparse());
+        torch::optim::AdamW denseOpt(std::vector<at::Tensor>{dense->weight},
+                                     torch::optim::AdamWOptions(0.05).weight_decay(0.0));
+        auto target = torch::randn({6, 3});
+        auto all = torch::tensor({0, 1, 2, 3, 4, 5, 2}, torch::kLong);  // row 2 twice
+        auto lossOf = [&](const at::Tensor& v, const at::Tensor& ids) {
+            return (v - target.index_select(0, ids)).pow(3).sum();
+        };
+        for (int step = 0; step < 3; ++step) {
+            lazyOpt->zero_grad();
+            auto bags = lazy.char_ngrams(torch::tensor({0, 1, 4}, torch::kLong),
+                                         torch::tensor({0, 2}, torch::kLong));
+            (lossOf(lazy.word_embeddings(all), all) + bags.sum()).backward();
+            QVERIFY(lazy.word_embeddings->weight.grad().is_sparse());
+            lazyOpt->step();
+            denseOpt.zero_grad();
+            lossOf(dense(all), all).backward();
+            denseOpt.step();
+            QVERIFY2(torch::allclose(lazy.word_embeddings->weight, dense->weight, 1e-6, 1e-7),
+                     qPrintable(QString("step %1").arg(step)));
+        }
+        // A step touching rows 1 and 4 only: the other rows keep their values exactly.
+        auto before = lazy.word_embeddings->weight.clone();
+        auto ngramsBefore = lazy.char_ngrams->weight.clone();
+        auto some = torch::tensor({1, 4}, torch::kLong);
+        lazyOpt->zero_grad();
+        lossOf(lazy.word_embeddings(some), some).backward();
+        lazyOpt->step();
+        auto moved = (lazy.word_embeddings->weight - before).abs().sum(1).gt(0);
+        QCOMPARE(moved.to(torch::kLong).sum().item<std::int64_t>(), std::int64_t(2));
+        QVERIFY(moved[1].item<bool>() && moved[4].item<bool>());
+        QVERIFY(torch::equal(lazy.char_ngrams->weight, ngramsBefore));  // no gradient: unchanged
+        // The moments are AdamW's state: a save and load carries them.
+        std::stringstream stream;
+        {
+            torch::serialize::OutputArchive out;
+            lazyOpt->save(out);
+            out.save_to(stream);
+        }
+        auto reloaded = makeAdamW(lazy, a);
+        torch::serialize::InputArchive in;
+        in.load_from(stream);
+        reloaded->load(in);
+        auto key = c10::guts::to_string(lazy.word_embeddings->weight.unsafeGetTensorImpl());
+        const auto& st = static_cast<torch::optim::AdamWParamState&>(*reloaded->state().at(key));
+        QCOMPARE(st.step(), std::int64_t(4));
     }
 
     void loopStopsOnNonFiniteLoss() {
