@@ -5,10 +5,10 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/model/tokenizer.h"
+
 namespace clir::model {
 namespace {
-
-const std::string kWordMark = "\xE2\x96\x81";  // U+2581, SentencePiece's word boundary
 
 bool isSpecial(const std::string& piece) {
     return piece == "<s>" || piece == "</s>" || piece == "<pad>" || piece == "<unk>" ||
@@ -39,8 +39,8 @@ CharNgrams::CharNgrams(const std::vector<std::string>& pieces, std::int64_t buck
             kind_.push_back('s');
             continue;
         }
-        const bool starts = p.compare(0, kWordMark.size(), kWordMark) == 0;
-        std::string t = starts ? p.substr(kWordMark.size()) : p;
+        const bool starts = Tokenizer::startsWord(p);
+        std::string t = starts ? p.substr(Tokenizer::kWordMark.size()) : p;
         for (auto& c : t)
             if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
         text_.push_back(std::move(t));

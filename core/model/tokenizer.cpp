@@ -103,6 +103,7 @@ Tokenizer::Tokenizer(const std::string& modelPath) : path_(modelPath) {
     hash_ = Sha256::hexOfFile(modelPath);
     maskId_ = api().pieceToId(handle, "<mask>");
     if (maskId_ == api().unkId(handle)) maskId_ = api().pieceSize(handle);  // XLM-R appends <mask>
+    for (const auto& piece : vocabulary()) wordStarts_.push_back(startsWord(piece));
 }
 
 Tokenizer::~Tokenizer() {

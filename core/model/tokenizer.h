@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace clir::model {
@@ -12,6 +13,9 @@ namespace clir::model {
 class Tokenizer {
   public:
     static constexpr std::int64_t kBos = 0, kPad = 1, kEos = 2, kUnk = 3;
+    // SentencePiece's word boundary (U+2581): a piece that begins with it begins a word.
+    static constexpr std::string_view kWordMark = "\xE2\x96\x81";
+    static bool startsWord(std::string_view piece) { return piece.substr(0, 3) == kWordMark; }
 
     // Trains a unigram model on `sentences` (one per element) and writes <prefix>.model.
     // caseFold: SentencePiece's nmt_nfkc_cf normalisation (NFKC and lower-casing), so a word
@@ -34,12 +38,15 @@ class Tokenizer {
     std::vector<std::int64_t> encode(const std::string& text, std::size_t maxLength = 512) const;
     std::vector<std::string> pieces(const std::vector<std::int64_t>& ids) const;
     std::vector<std::string> vocabulary() const;  // every piece, by id
+    // Whether each piece, by id, begins a word (startsWord); special tokens do not.
+    const std::vector<bool>& wordStarts() const { return wordStarts_; }
     std::string decode(const std::vector<std::int64_t>& ids) const;
 
   private:
     void* handle_ = nullptr;  // owned by libclir_spm.so (see spm_shim.cpp)
     std::string path_, hash_;
     std::int64_t maskId_ = -1;
+    std::vector<bool> wordStarts_;
 };
 
 }  // namespace clir::model

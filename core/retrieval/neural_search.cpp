@@ -161,14 +161,21 @@ std::int64_t PageIndex::bytes() const {
 }
 
 std::vector<std::vector<std::int64_t>> passagesOf(const model::Tokenizer& tokenizer,
-                                                  const std::vector<bool>& wordStart,
                                                   const std::string& text, std::int64_t maxLength) {
+    return passagesOf(tokenizer, tokenizer.encode(text, std::numeric_limits<std::size_t>::max()),
+                      maxLength);
+}
+
+std::vector<std::vector<std::int64_t>> passagesOf(const model::Tokenizer& tokenizer,
+                                                  const std::vector<std::int64_t>& all,
+                                                  std::int64_t maxLength) {
     if (maxLength < 3)
         throw std::invalid_argument("a passage needs room for one piece between <s> and </s>");
-    auto all = tokenizer.encode(text, std::numeric_limits<std::size_t>::max());
+    if (all.size() < 2) throw std::invalid_argument("passagesOf: not an encoding (<s> ... </s>)");
     // all = <s> pieces... </s>
     const std::size_t first = 1, last = all.size() - 1, window = std::size_t(maxLength - 2);
     std::vector<std::vector<std::int64_t>> out;
+    const auto& wordStart = tokenizer.wordStarts();
     auto isStart = [&](std::int64_t id) {
         return id >= 0 && std::size_t(id) < wordStart.size() && wordStart[std::size_t(id)];
     };
@@ -202,15 +209,22 @@ PageIndex encodePages(const TokenEncoder& tower, const model::Tokenizer& tokeniz
             encodeTexts(tower, tokenizer, texts, maxLength, batchSize, false, device).dense;
         return index;
     }
-    std::vector<bool> wordStart;
-    for (const auto& piece : tokenizer.vocabulary())
-        wordStart.push_back(piece.rfind("\xE2\x96\x81", 0) == 0);
+    std::vector<std::vector<std::vector<std::int64_t>>> pagePassages;
+    pagePassages.reserve(texts.size());
+    for (const auto& t : texts) pagePassages.push_back(passagesOf(tokenizer, t, maxLength));
+    return encodePassages(tower, pagePassages, batchSize, device);
+}
+
+PageIndex encodePassages(const TokenEncoder& tower,
+                         const std::vector<std::vector<std::vector<std::int64_t>>>& pagePassages,
+                         std::int64_t batchSize, c10::Device device) {
+    torch::NoGradGuard noGrad;
+    PageIndex index;
     std::vector<std::vector<std::int64_t>> passages;
     std::vector<std::int64_t> firstPassage;  // per page, then one past the last
-    for (const auto& t : texts) {
+    for (const auto& page : pagePassages) {
         firstPassage.push_back(std::int64_t(passages.size()));
-        for (auto& p : passagesOf(tokenizer, wordStart, t, maxLength))
-            passages.push_back(std::move(p));
+        passages.insert(passages.end(), page.begin(), page.end());
     }
     firstPassage.push_back(std::int64_t(passages.size()));
     // Each passage's content-token vectors, fp16 (the index's precision).
@@ -272,7 +286,13 @@ PageIndex encodePagesCached(const std::string& cacheFile, const TokenEncoder& to
                             const model::Tokenizer& tokenizer,
                             const std::vector<std::string>& texts, std::int64_t maxLength,
                             std::int64_t batchSize, bool keepTokens, c10::Device device) {
-    const auto n = std::int64_t(texts.size());
+    return cachedPageIndex(cacheFile, std::int64_t(texts.size()), keepTokens, [&] {
+        return encodePages(tower, tokenizer, texts, maxLength, batchSize, keepTokens, device);
+    });
+}
+
+PageIndex cachedPageIndex(const std::string& cacheFile, std::int64_t n, bool keepTokens,
+                          const std::function<PageIndex()>& build) {
     if (std::filesystem::exists(cacheFile)) {
         try {
             std::vector<at::Tensor> saved;
@@ -298,7 +318,7 @@ PageIndex encodePagesCached(const std::string& cacheFile, const TokenEncoder& to
             // an unreadable cache is rebuilt below
         }
     }
-    auto index = encodePages(tower, tokenizer, texts, maxLength, batchSize, keepTokens, device);
+    auto index = build();
     std::filesystem::create_directories(std::filesystem::path(cacheFile).parent_path());
     const std::string tmp = cacheFile + ".partial";
     auto none = at::zeros({0}, at::kFloat);

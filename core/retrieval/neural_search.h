@@ -53,11 +53,14 @@ struct PageIndex {
 
 // A page's passages: its pieces cut into windows of at most maxLength - 2 pieces, each cut
 // moved back to the start of a word when one lies in the window, each passage wrapped in <s>
-// ... </s>. `wordStart[id]` says whether piece id begins a word. An empty text gives one
-// passage of no pieces (<s> </s>).
+// ... </s> (words begin as Tokenizer::wordStarts says). An empty text gives one passage of no
+// pieces (<s> </s>).
 std::vector<std::vector<std::int64_t>> passagesOf(const model::Tokenizer& tokenizer,
-                                                  const std::vector<bool>& wordStart,
                                                   const std::string& text, std::int64_t maxLength);
+// The same from the text's full encoding (<s> every piece </s>).
+std::vector<std::vector<std::int64_t>> passagesOf(const model::Tokenizer& tokenizer,
+                                                  const std::vector<std::int64_t>& all,
+                                                  std::int64_t maxLength);
 
 // keepTokens (maxsim): the token index over all passages; otherwise the dense vectors of each
 // page's first maxLength pieces.
@@ -65,8 +68,18 @@ PageIndex encodePages(const TokenEncoder& tower, const model::Tokenizer& tokeniz
                       const std::vector<std::string>& texts, std::int64_t maxLength,
                       std::int64_t batchSize, bool keepTokens, c10::Device device);
 
-// The same, read from `cacheFile` when it holds an index of this kind and size, and written
-// there (atomically) otherwise.
+// The token index over pages given as their passages (passagesOf), so a caller that holds the
+// pages' pieces does not tokenize them again.
+PageIndex encodePassages(const TokenEncoder& tower,
+                         const std::vector<std::vector<std::vector<std::int64_t>>>& pagePassages,
+                         std::int64_t batchSize, c10::Device device);
+
+// The index read from `cacheFile` when it holds one of this kind (keepTokens) for `pages`
+// pages, and otherwise `build()`, written there atomically.
+PageIndex cachedPageIndex(const std::string& cacheFile, std::int64_t pages, bool keepTokens,
+                          const std::function<PageIndex()>& build);
+
+// encodePages through cachedPageIndex.
 PageIndex encodePagesCached(const std::string& cacheFile, const TokenEncoder& tower,
                             const model::Tokenizer& tokenizer,
                             const std::vector<std::string>& texts, std::int64_t maxLength,

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "core/data/corpus_settings.h"
@@ -59,26 +60,46 @@ PageSet& PageStore::of(const std::string& language) {
     return p;
 }
 
+const std::vector<Ids>& PageStore::full(const std::string& language) {
+    PageSet& p = of(language);
+    if (p.full.empty() && !p.texts.empty()) {
+        p.full.reserve(p.texts.size());
+        for (const auto& t : p.texts)
+            p.full.push_back(tok_.encode(t, std::numeric_limits<std::size_t>::max()));
+    }
+    return p.full;
+}
+
 const Ids& PageStore::tokens(const std::string& language, const std::string& docid) {
     PageSet& p = of(language);
     if (p.tokens.empty()) {
+        // Tokenizer::encode's truncation: the first maxLength - 1 pieces, then </s>.
+        const auto limit = std::size_t(maxLength_);
         p.tokens.reserve(p.texts.size());
-        for (const auto& t : p.texts) p.tokens.push_back(tok_.encode(t, std::size_t(maxLength_)));
+        for (const auto& all : full(language)) {
+            if (all.size() <= limit) {
+                p.tokens.push_back(all);
+                continue;
+            }
+            Ids cut(all.begin(), all.begin() + long(limit - 1));
+            cut.push_back(model::Tokenizer::kEos);
+            p.tokens.push_back(std::move(cut));
+        }
     }
     return p.tokens.at(p.row.at(docid));
 }
 
-const Ids& PageStore::bestPassage(const std::string& language, const std::string& docid,
-                                  const Ids& query) {
+const std::vector<Ids>& PageStore::passages(const std::string& language, std::size_t row) {
     PageSet& p = of(language);
     if (p.passages.empty()) p.passages.resize(p.texts.size());
-    if (wordStart_.empty())
-        for (const auto& piece : tok_.vocabulary())
-            wordStart_.push_back(piece.rfind("\xE2\x96\x81", 0) == 0);
-    const auto row = p.row.at(docid);
-    auto& passages = p.passages[row];
-    if (passages.empty())
-        passages = retrieval::passagesOf(tok_, wordStart_, p.texts[row], maxLength_);
+    auto& passages = p.passages.at(row);
+    if (passages.empty()) passages = retrieval::passagesOf(tok_, full(language)[row], maxLength_);
+    return passages;
+}
+
+const Ids& PageStore::bestPassage(const std::string& language, const std::string& docid,
+                                  const Ids& query) {
+    const auto& passages = this->passages(language, of(language).row.at(docid));
     std::set<std::int64_t> wanted;
     for (auto id : query)
         if (id != model::Tokenizer::kBos && id != model::Tokenizer::kEos) wanted.insert(id);

@@ -42,13 +42,15 @@ struct MethodWiring {
                            const TrainSettings& train, const OtSettings& ot);
 };
 
-// Pages of one language: ids, texts, splits, and their tokens (made on first use).
+// Pages of one language: ids, texts, splits, and their pieces: each page is tokenized once, in
+// full, on first use; its first window and its passages are cut from that.
 struct PageSet {
     std::vector<std::string> ids, texts;
     std::unordered_map<std::string, std::size_t> row;
     std::unordered_map<std::string, std::string> split;  // docid -> train | dev | test
-    std::vector<Ids> tokens;
-    std::vector<std::vector<Ids>> passages;  // per row, filled as pages are asked for
+    std::vector<Ids> full;                               // <s> every piece </s>
+    std::vector<Ids> tokens;                             // the first window of each
+    std::vector<std::vector<Ids>> passages;              // per row, filled as pages are asked for
 };
 
 class PageStore {
@@ -56,6 +58,11 @@ class PageStore {
     PageStore(std::string corpusDir, const model::Tokenizer& tok, std::int64_t maxLength)
         : corpusDir_(std::move(corpusDir)), tok_(tok), maxLength_(maxLength) {}
     PageSet& of(const std::string& language);
+    // Every page of the language, tokenized in full (<s> pieces </s>), in row order.
+    const std::vector<Ids>& full(const std::string& language);
+    // The page's passages (retrieval::passagesOf over its full tokens).
+    const std::vector<Ids>& passages(const std::string& language, std::size_t row);
+    std::int64_t maxLength() const { return maxLength_; }
     // The page's first maxLength pieces (with <s> and </s>).
     const Ids& tokens(const std::string& language, const std::string& docid);
     // The page's passage sharing the most distinct content pieces with `query` (the earliest
@@ -67,7 +74,6 @@ class PageStore {
     const model::Tokenizer& tok_;
     std::int64_t maxLength_;
     std::map<std::string, PageSet> pages_;
-    std::vector<bool> wordStart_;
 };
 
 struct TokenizedBitext {

@@ -28,12 +28,12 @@ std::vector<double> pieceIdf(PageStore& pages, const std::vector<std::string>& l
     std::vector<double> share(vocab, 0.0);
     std::size_t largest = 1;
     for (const auto& language : languages) {
-        const auto& texts = pages.of(language).texts;
+        const auto& texts = pages.full(language);
         if (texts.empty()) continue;
         largest = std::max(largest, texts.size());
         std::vector<std::size_t> df(vocab, 0), seenOn(vocab, std::size_t(-1));
         for (std::size_t page = 0; page < texts.size(); ++page)
-            for (auto id : tok.encode(texts[page], std::numeric_limits<std::size_t>::max())) {
+            for (auto id : texts[page]) {
                 const auto piece = std::size_t(id);
                 if (piece < vocab && seenOn[piece] != page) {
                     seenOn[piece] = page;
@@ -110,15 +110,25 @@ retrieval::PageIndex RetrievalRanking::encodePages(const std::string& language,
     }
     PageSet& p = pages_.of(language);
     const bool keepTokens = settings_.scoring == "maxsim";
-    auto e = modelKey.empty()
-                 ? retrieval::encodePages(pageTower(language), tok_, p.texts,
+    auto build = [&] {
+        if (!keepTokens || pages_.maxLength() != settings_.documentMaxLength)
+            return retrieval::encodePages(pageTower(language), tok_, p.texts,
                                           settings_.documentMaxLength, settings_.encodeBatch,
-                                          keepTokens, device_)
-                 : retrieval::encodePagesCached(
+                                          keepTokens, device_);
+        // The store's passages: each page was tokenized once for the whole run.
+        std::vector<std::vector<Ids>> passages;
+        passages.reserve(p.texts.size());
+        for (std::size_t row = 0; row < p.texts.size(); ++row)
+            passages.push_back(pages_.passages(language, row));
+        return retrieval::encodePassages(pageTower(language), passages, settings_.encodeBatch,
+                                         device_);
+    };
+    auto e = modelKey.empty()
+                 ? build()
+                 : retrieval::cachedPageIndex(
                        env_.encodedPagesPath(modelKey, language, settings_.documentMaxLength,
                                              settings_.scoring),
-                       pageTower(language), tok_, p.texts, settings_.documentMaxLength,
-                       settings_.encodeBatch, keepTokens, device_);
+                       std::int64_t(p.texts.size()), keepTokens, build);
     if (frozen && modelKey.empty()) teacherPages_[language] = e;
     return e;
 }

@@ -177,25 +177,24 @@ class TestRetrieval : public QObject {
             pages.push_back(text);
         }
         pages.push_back("");  // a page with no tokens scores 0
-        std::vector<bool> wordStart;
-        for (const auto& piece : tok.vocabulary())
-            wordStart.push_back(piece.rfind("\xE2\x96\x81", 0) == 0);
         const std::int64_t length = 10;
         for (const auto& text : pages) {
             auto whole = tok.encode(text, 100000);
             std::vector<std::int64_t> joined;
-            auto passages = retrieval::passagesOf(tok, wordStart, text, length);
+            auto passages = retrieval::passagesOf(tok, text, length);
             for (std::size_t i = 0; i < passages.size(); ++i) {
                 const auto& p = passages[i];
                 QVERIFY(std::int64_t(p.size()) <= length);
                 QCOMPARE(p.front(), model::Tokenizer::kBos);
                 QCOMPARE(p.back(), model::Tokenizer::kEos);
-                if (i > 0) QVERIFY(wordStart[std::size_t(p[1])]);  // the words here are short
+                if (i > 0)
+                    QVERIFY(model::Tokenizer::startsWord(
+                        tok.pieces({p[1]}).front()));  // the words here are short
                 joined.insert(joined.end(), p.begin() + 1, p.end() - 1);
             }
             QCOMPARE(joined, std::vector<std::int64_t>(whole.begin() + 1, whole.end() - 1));
         }
-        QVERIFY(retrieval::passagesOf(tok, wordStart, pages[5], length).size() > 5);
+        QVERIFY(retrieval::passagesOf(tok, pages[5], length).size() > 5);
 
         for (const std::string preset : {"static", "lex-xs"}) {
             torch::manual_seed(4);
@@ -228,7 +227,7 @@ class TestRetrieval : public QObject {
                         {model::contentMask(b.ids, b.mask)[0].to(at::kBool)});
                 } else {
                     std::vector<at::Tensor> parts;
-                    for (const auto& p : retrieval::passagesOf(tok, wordStart, pages[k], length)) {
+                    for (const auto& p : retrieval::passagesOf(tok, pages[k], length)) {
                         auto b = model::padBatch({p});
                         parts.push_back(net->forward(b.ids, b.mask)[0].narrow(
                             0, 1, std::int64_t(p.size()) - 2));
@@ -619,16 +618,28 @@ class TestRetrieval : public QObject {
 
     // train.passage best: MaxSim training sees a page as its passage that fits the query best
     // (as whole-page ranking would match it); with nothing shared, the first passage.
+    // A page is tokenized once: its first window and its passages are cut from that and equal
+    // what the tokenizer gives the text directly.
+    void pageStoreCutsFromOneTokenization() {
+        model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
+        train::PageStore pages(data::defaultCorpusDir(), tok, 8);
+        const auto& en = pages.of("en-US");
+        QCOMPARE(pages.full("en-US").size(), en.texts.size());
+        QVERIFY(!en.texts.empty());
+        for (std::size_t row = 0; row < en.texts.size(); ++row) {
+            QVERIFY(pages.full("en-US")[row].size() > 8);  // long enough to be cut
+            QVERIFY(pages.tokens("en-US", en.ids[row]) == tok.encode(en.texts[row], 8));
+            QVERIFY(pages.passages("en-US", row) == retrieval::passagesOf(tok, en.texts[row], 8));
+        }
+    }
+
     void bestPassageFitsTheQuery() {
         model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
         train::PageStore pages(data::defaultCorpusDir(), tok, 8);
         auto& en = pages.of("en-US");
-        std::vector<bool> wordStart;
-        for (const auto& piece : tok.vocabulary())
-            wordStart.push_back(piece.rfind("\xE2\x96\x81", 0) == 0);
         int checked = 0;
         for (std::size_t row = 0; row < en.ids.size(); ++row) {
-            auto passages = retrieval::passagesOf(tok, wordStart, en.texts[row], 8);
+            auto passages = retrieval::passagesOf(tok, en.texts[row], 8);
             QVERIFY(passages.size() > 2);
             for (std::size_t target = 1; target < passages.size(); ++target) {
                 // A query of the target passage's pieces that no other passage holds.
@@ -651,7 +662,7 @@ class TestRetrieval : public QObject {
         QVERIFY(checked > 10);
         const train::Ids nothing = {model::Tokenizer::kBos, tok.maskId(), model::Tokenizer::kEos};
         QCOMPARE(pages.bestPassage("en-US", en.ids[0], nothing),
-                 retrieval::passagesOf(tok, wordStart, en.texts[0], 8).front());
+                 retrieval::passagesOf(tok, en.texts[0], 8).front());
     }
 
     void failuresAreRecorded() {
