@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <map>
 #include <random>
 
 #include "core/jobs/job_environment.h"
@@ -19,11 +18,10 @@
 #include "core/model/retrieval_model.h"
 #include "core/model/tokenizer.h"
 #include "core/ot/sinkhorn.h"
-#include "core/retrieval/fusion.h"
-#include "core/retrieval/test_evaluation.h"
 #include "core/train/retrieval_batches.h"
 #include "core/train/retrieval_losses.h"
 #include "core/train/retrieval_ranking.h"
+#include "core/train/retrieval_test.h"
 #include "core/train/training_common.h"
 #include "core/train/training_loop.h"
 
@@ -381,67 +379,18 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     net->eval();
     torch::NoGradGuard noGrad;
     const std::string netKey = model::checkpointWeightsKey(best);
-    const std::string teacherKey =
-        wiring.optical ? model::checkpointWeightsKey(init_.checkpoint) : netKey;
-    std::map<std::string, retrieval::PageIndex> indexes;  // by page language
-    auto pagesOf = [&](const std::string& lang) {
-        auto it = indexes.find(lang);
-        if (it != indexes.end()) return it->second;
-        auto index = ranking.encodePages(lang, ranking.teacherPages(lang) ? teacherKey : netKey);
-        summary["page_index"][lang] = {
-            {"pages", index.size()},
-            {"passage_tokens", index.pageTokens},
-            {"page_entries", index.ids.defined() ? index.ids.numel() : 0},
-            {"distinct_vectors", index.vectors.defined() ? index.vectors.size(0) : 0},
-            {"bytes", index.bytes()}};
-        indexes[lang] = index;
-        return index;
-    };
-    const bool fuse = retrieval_.fusion == "bm25";
-    std::map<std::string, eval::Run> plain;  // label/set -> the neural run, reused by fusion
-    auto rank = [&](const retrieval::Direction& dir, const std::string& set,
-                    const std::vector<data::CorpusQuery>& queries) -> std::optional<eval::Run> {
-        auto run = ranking.rank(dir, queries, pagesOf(dir.pageLanguage));
-        if (fuse) plain[dir.label + "/" + set] = run;
-        return run;
-    };
-    const std::string tag = method_ + "-" + model_.preset;
-    const auto directions = ranking.directions(corpus_.languages);
-    retrieval::TestEvaluation test{
-        env.corpusDir, ctx.outputDir,    evaluation_, tag, std::size_t(retrieval_.depth),
-        0.86,          fuse ? 0.93 : 1.0};
-    summary["per_language"] = retrieval::evaluateTestSets(ctx, test, directions, rank, result);
-    if (fuse) {
-        // The weight comes from the dev sample alone; test queries only receive it.
-        ctx.report(0.93, "choosing the BM25 fusion weight on dev queries");
-        if (!ranking.sampled()) ranking.sampleDev(train_.devQueries, seed_, ctx.outputDir);
-        const auto choice = ranking.chooseFusion(ctx, pagesOf);
-        summary["fusion"] = {{"with", "bm25"},
-                             {"alpha", choice.alpha},
-                             {"dev_map", choice.devMap},
-                             {"grid", choice.grid},
-                             {"grid_dev_map", choice.map}};
-        ctx.record("fusion/alpha", 0, choice.alpha);
-        ctx.record("fusion/dev_map", 0, choice.devMap);
-        auto fused =
-            [&](const retrieval::Direction& dir, const std::string& set,
-                const std::vector<data::CorpusQuery>& queries) -> std::optional<eval::Run> {
-            auto it = plain.find(dir.label + "/" + set);
-            if (it == plain.end()) return std::nullopt;
-            return retrieval::fuseZScores(it->second, ranking.bm25Rank(dir, queries), choice.alpha,
-                                          std::size_t(retrieval_.depth));
-        };
-        test.setSuffix = "+bm25";
-        test.tag = tag + "+bm25";
-        test.progressFrom = 0.94;
-        test.progressTo = 1.0;
-        auto fusedLanguages = retrieval::evaluateTestSets(ctx, test, directions, fused, result);
-        for (auto& [label, sets] : fusedLanguages.items())
-            for (auto& [set, value] : sets.items()) summary["per_language"][label][set] = value;
-    }
+    TestRecipe test{method_ + "-" + model_.preset,
+                    corpus_.languages,
+                    evaluation_,
+                    retrieval_,
+                    train_.devQueries,
+                    seed_,
+                    netKey,
+                    wiring.optical ? model::checkpointWeightsKey(init_.checkpoint) : netKey};
+    evaluateRetrievalTest(ctx, env, ranking, test, summary, result);
     summary["checkpoint"] = best;
     result.summary = summary;
-    ctx.report(1.0, "evaluated " + tag);
+    ctx.report(1.0, "evaluated " + test.tag);
     return result;
 }
 

@@ -1,5 +1,6 @@
 // Experiment validation: each kind of bad input gives its own message naming the field.
 #include <QtTest>
+#include <QDirIterator>
 #include <iostream>
 
 #include "core/jobs/experiment.h"
@@ -189,10 +190,18 @@ class TestConfig : public QObject {
     }
 
     void shippedExperimentsValidate() {
-        QDir dir(QStringLiteral(CLIRLAB_SOURCE_DIR "/experiments"));
-        const auto files = dir.entryList({"*.json"}, QDir::Files);
-        QVERIFY(!files.isEmpty());
-        for (const auto& f : files) jobs::loadExperiment(dir.filePath(f).toStdString());
+        // Every experiment file, the quick-start study's (experiments/quick/) included.
+        QDirIterator it(QStringLiteral(CLIRLAB_SOURCE_DIR "/experiments"), {"*.json"}, QDir::Files,
+                        QDirIterator::Subdirectories);
+        int checked = 0, quick = 0;
+        while (it.hasNext()) {
+            const auto path = it.next();
+            jobs::loadExperiment(path.toStdString());
+            ++checked;
+            quick += path.contains("/quick/") ? 1 : 0;
+        }
+        QVERIFY(checked > 20);
+        QCOMPARE(quick, 8);
     }
 };
 
