@@ -46,6 +46,7 @@ std::string saveCheckpoint(const std::string& dir, torch::nn::Module& model,
     std::int64_t parameters = 0;
     for (const auto& p : model.parameters()) parameters += p.numel();
     std::string target = dir + "/" + name, tmp = target + ".partial";
+    const auto previous = updateLatest ? latestCheckpoint(dir) : std::nullopt;
     stdfs::remove_all(tmp);
     stdfs::create_directories(tmp);
     {
@@ -84,7 +85,14 @@ std::string saveCheckpoint(const std::string& dir, torch::nn::Module& model,
     fs::writeFileAtomic(tmp + "/checkpoint.json", sidecar.dump(2) + "\n");
     stdfs::remove_all(target);
     stdfs::rename(tmp, target);
-    if (updateLatest) fs::writeFileAtomic(dir + "/latest", name + "\n");
+    if (updateLatest) {
+        fs::writeFileAtomic(dir + "/latest", name + "\n");
+        // The step checkpoint this one replaces as latest goes: a run keeps its latest step
+        // (for resume) and its named ones ("best"), not a 400 MB copy per evaluation.
+        if (previous && stdfs::path(*previous).filename().string().rfind("step-", 0) == 0 &&
+            stdfs::path(*previous) != stdfs::path(target))
+            stdfs::remove_all(*previous);
+    }
     return target;
 }
 

@@ -28,8 +28,9 @@ struct CheckpointMeta {
 };
 
 // Writes <dir>/<name>/ (name: step-<N> by default) and points <dir>/latest at it unless
-// `updateLatest` is false. Returns the checkpoint folder. The module's parameters and buffers
-// are saved by name.
+// `updateLatest` is false; the step-<M> checkpoint that was latest before is then removed (a
+// run keeps its latest step and its named checkpoints such as "best"). Returns the checkpoint
+// folder. The module's parameters and buffers are saved by name.
 std::string saveCheckpoint(const std::string& dir, torch::nn::Module& module,
                            torch::optim::Optimizer* optimizer, const CheckpointMeta& meta,
                            const std::string& name = "", bool updateLatest = true);

@@ -107,6 +107,27 @@ class TestCheckpoint : public QObject {
         for (const auto& p : pa) QVERIFY(torch::equal(p.value(), pb[p.key()]));
     }
 
+    void onlyTheLatestStepIsKept() {
+        // Each new latest step checkpoint replaces the previous one; named ones stay.
+        auto c = presetConfig("xs", 300);
+        XlmrEncoder net(c);
+        Tokenizer tok(tokPath_);
+        const std::string dir = tmp_.filePath("keep").toStdString();
+        CheckpointMeta meta{c, tokPath_, tok.hash(), 1, "cfg", {}};
+        auto first = saveCheckpoint(dir, *net, nullptr, meta);
+        meta.step = 2;
+        auto best = saveCheckpoint(dir, *net, nullptr, meta, "best", false);
+        QVERIFY(QFileInfo::exists(QString::fromStdString(first)));  // not replaced as latest yet
+        meta.step = 3;
+        auto third = saveCheckpoint(dir, *net, nullptr, meta);
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(first)));
+        QVERIFY(QFileInfo::exists(QString::fromStdString(best + "/checkpoint.json")));
+        QCOMPARE(latestCheckpoint(dir).value_or(""), third);
+        auto again = saveCheckpoint(dir, *net, nullptr, meta);  // the same step rewritten
+        QCOMPARE(again, third);
+        QVERIFY(QFileInfo::exists(QString::fromStdString(third + "/checkpoint.json")));
+    }
+
     void badCheckpointsAreNamed() {
         Tokenizer tok(tokPath_);
         auto c = presetConfig("xs", tok.vocabSize());
