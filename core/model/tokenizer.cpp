@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
@@ -126,12 +127,17 @@ std::vector<std::int64_t> Tokenizer::encode(const std::string& text, std::size_t
     std::vector<std::int64_t> out;
     out.reserve(ids.size() + 2);
     out.push_back(kBos);
-    for (int id : ids) {
-        if (out.size() + 1 >= maxLength) break;
-        out.push_back(id);
-    }
+    out.insert(out.end(), ids.begin(), ids.end());
     out.push_back(kEos);
-    return out;
+    return truncated(std::move(out), maxLength);
+}
+
+std::vector<std::int64_t> Tokenizer::truncated(std::vector<std::int64_t> encoded,
+                                               std::size_t maxLength) {
+    if (encoded.size() <= std::max<std::size_t>(maxLength, 2)) return encoded;
+    encoded.resize(std::max<std::size_t>(maxLength, 2) - 1);
+    encoded.push_back(kEos);
+    return encoded;
 }
 
 std::vector<std::string> Tokenizer::pieces(const std::vector<std::int64_t>& ids) const {

@@ -36,6 +36,9 @@ class Tokenizer {
 
     // <s> pieces... </s>, truncated to maxLength (keeping </s>).
     std::vector<std::int64_t> encode(const std::string& text, std::size_t maxLength = 512) const;
+    // A full encoding cut as encode cuts it: its first maxLength - 1 ids, then </s>.
+    static std::vector<std::int64_t> truncated(std::vector<std::int64_t> encoded,
+                                               std::size_t maxLength);
     std::vector<std::string> pieces(const std::vector<std::int64_t>& ids) const;
     std::vector<std::string> vocabulary() const;  // every piece, by id
     // Whether each piece, by id, begins a word (startsWord); special tokens do not.

@@ -73,18 +73,9 @@ const std::vector<Ids>& PageStore::full(const std::string& language) {
 const Ids& PageStore::tokens(const std::string& language, const std::string& docid) {
     PageSet& p = of(language);
     if (p.tokens.empty()) {
-        // Tokenizer::encode's truncation: the first maxLength - 1 pieces, then </s>.
-        const auto limit = std::size_t(maxLength_);
         p.tokens.reserve(p.texts.size());
-        for (const auto& all : full(language)) {
-            if (all.size() <= limit) {
-                p.tokens.push_back(all);
-                continue;
-            }
-            Ids cut(all.begin(), all.begin() + long(limit - 1));
-            cut.push_back(model::Tokenizer::kEos);
-            p.tokens.push_back(std::move(cut));
-        }
+        for (const auto& all : full(language))
+            p.tokens.push_back(model::Tokenizer::truncated(all, std::size_t(maxLength_)));
     }
     return p.tokens.at(p.row.at(docid));
 }
