@@ -1,4 +1,5 @@
 // `clirlab run|resume|list|show`.
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <cstdio>
@@ -67,43 +68,44 @@ std::pair<std::int64_t, int> runOne(store::Database& db, config::ExperimentSpec&
     return {id, executeInForeground(db, id, experiment, *job, false)};
 }
 
-// A suite: its experiments in order (each reusing an identical finished run), then the
-// comparison table of every run that has results, with markers against the baselines.
-int runSuite(const GlobalOptions& g, const config::ExperimentSpec& suite) {
-    const auto& block = suite.config.at("suite");
-    const auto base = std::filesystem::path(suite.source).parent_path();
-    std::vector<config::ExperimentSpec> experiments;
-    for (const auto& f : block.at("experiments")) {  // all validated before anything runs
-        auto path = (base / f.get<std::string>()).string();
-        auto e = jobs::loadExperiment(path);
-        if (e.method == "suite")
-            throw config::ConfigError(suite.source + ": field 'suite.experiments': " + path +
-                                      " is a suite itself");
-        experiments.push_back(std::move(e));
-    }
+// Runs experiments in order (each reusing an identical finished run), then prints the
+// comparison table of every run that has results, the seeds of one configuration (its group)
+// pooled into one row of mean ± sd, with markers against the baselines (group names).
+int runSeveral(const GlobalOptions& g, const std::string& title,
+               std::vector<config::ExperimentSpec>& experiments, const nlohmann::json& block) {
     store::Database db(g.databasePath);
-    std::vector<std::pair<std::string, std::int64_t>> done;
+    std::vector<std::pair<std::string, std::int64_t>> done;  // group, run
     for (std::size_t i = 0; i < experiments.size(); ++i) {
         std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, experiments.size(),
-                     experiments[i].source.c_str());
+                     experiments[i].name.c_str());
         auto [id, code] = runOne(db, experiments[i], true);
         if (code != 0) {
-            std::fprintf(stderr, "suite %s stopped: run %lld did not finish\n", suite.name.c_str(),
+            std::fprintf(stderr, "%s stopped: run %lld did not finish\n", title.c_str(),
                          static_cast<long long>(id));
             return 1;
         }
-        done.push_back({experiments[i].name, id});
+        done.push_back({experiments[i].group, id});
     }
+    std::vector<std::string> groups;  // in the order of their first run
+    for (const auto& [group, id] : done)
+        if (std::find(groups.begin(), groups.end(), group) == groups.end()) groups.push_back(group);
     store::RunStore runs(db);
     const std::string measure = block.at("measure");
     for (const auto& set : block.at("query_sets")) {
         std::vector<eval::ComparedRun> compared;
         std::vector<std::size_t> baselines;
-        for (const auto& [name, id] : done) {
-            auto c = jobs::storedRunValues(runs, id, measure, set, true, name);
+        for (const auto& group : groups) {
+            std::vector<eval::ComparedRun> seeds;
+            for (const auto& [g2, id] : done)
+                if (g2 == group)
+                    seeds.push_back(jobs::storedRunValues(runs, id, measure, set, true, group));
+            auto c = seeds.size() == 1
+                         ? seeds.front()
+                         : eval::poolSeeds(seeds,
+                                           group + " (" + std::to_string(seeds.size()) + " seeds)");
             if (c.perLanguage.empty()) continue;
             for (const auto& b : block.at("baselines"))
-                if (b == name) baselines.push_back(compared.size());
+                if (b == group) baselines.push_back(compared.size());
             compared.push_back(std::move(c));
         }
         if (compared.empty()) continue;
@@ -112,9 +114,28 @@ int runSuite(const GlobalOptions& g, const config::ExperimentSpec& suite) {
                                                   set.get<std::string>());
     }
     std::cout << "\nruns:";
-    for (const auto& [name, id] : done) std::cout << " " << name << "=#" << id;
+    for (std::size_t i = 0; i < done.size(); ++i)
+        std::cout << " " << experiments[i].name << "=#" << done[i].second;
     std::cout << "\n";
     return 0;
+}
+
+// A suite: its experiment files in order (a file with a sweep gives its every run), all
+// validated before anything runs.
+int runSuite(const GlobalOptions& g, const config::ExperimentSpec& suite) {
+    const auto& block = suite.config.at("suite");
+    const auto base = std::filesystem::path(suite.source).parent_path();
+    std::vector<config::ExperimentSpec> experiments;
+    for (const auto& f : block.at("experiments")) {
+        auto path = (base / f.get<std::string>()).string();
+        for (auto& e : jobs::loadExperiments(path)) {
+            if (e.method == "suite")
+                throw config::ConfigError(suite.source + ": field 'suite.experiments': " + path +
+                                          " is a suite itself");
+            experiments.push_back(std::move(e));
+        }
+    }
+    return runSeveral(g, "suite " + suite.name, experiments, block);
 }
 
 }  // namespace
@@ -129,7 +150,16 @@ int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) 
                      1};
     auto a = parseArgs(spec, args);
     if (a.has("--help")) return std::cout << spec.helpText(), 0;
-    auto experiment = jobs::loadExperiment(a.positionals[0]);  // before touching the store
+    auto experiments = jobs::loadExperiments(a.positionals[0]);  // before touching the store
+    if (experiments.size() > 1) {  // a sweep: its runs, then their table (seeds pooled)
+        if (experiments.front().method == "suite")
+            throw config::ConfigError(a.positionals[0] + ": field 'sweep': a suite cannot sweep");
+        nlohmann::json block = {{"measure", "map"},
+                                {"query_sets", {"entries"}},
+                                {"baselines", nlohmann::json::array()}};
+        return runSeveral(g, "sweep " + a.positionals[0], experiments, block);
+    }
+    auto& experiment = experiments.front();
     if (experiment.method == "suite") return runSuite(g, experiment);
     // A bad setting fails before the store is touched (init.from needs the store to resolve).
     if (!experiment.config.contains("init")) jobs::makeJob(experiment);

@@ -18,6 +18,7 @@ struct ExperimentSpec {
     std::string description;
     std::int64_t seed = 0;
     std::vector<std::string> tags;
+    std::string group;       // the configuration this run is one seed of: "group", else the name
     nlohmann::json config;   // the whole validated document, defaults included
     std::string configHash;  // SHA-256 of config.dump()
 };

@@ -16,6 +16,28 @@
 
 namespace clir::eval {
 
+ComparedRun poolSeeds(const std::vector<ComparedRun>& seeds, const std::string& label) {
+    ComparedRun pooled;
+    pooled.label = label;
+    std::map<std::string, std::map<std::string, std::pair<double, int>>> sums;
+    for (const auto& run : seeds)
+        for (const auto& [language, queries] : run.perLanguage) {
+            if (queries.empty()) continue;
+            double mean = 0;
+            for (const auto& [q, v] : queries) {
+                auto& [sum, n] = sums[language][q];
+                sum += v;
+                ++n;
+                mean += v;
+            }
+            pooled.seedMeans[language].push_back(mean / double(queries.size()));
+        }
+    for (const auto& [language, queries] : sums)
+        for (const auto& [q, sn] : queries)
+            pooled.perLanguage[language][q] = sn.first / double(sn.second);
+    return pooled;
+}
+
 Comparison compareRuns(const std::vector<ComparedRun>& runs, std::size_t permutations,
                        std::uint64_t seed, double alpha) {
     Comparison c;
@@ -53,6 +75,17 @@ Comparison compareRuns(const std::vector<ComparedRun>& runs, std::size_t permuta
                 cell.queries = it->second.size();
                 for (const auto& [q, v] : it->second) cell.mean += v;
                 cell.mean /= double(cell.queries);
+                auto seeds = r.seedMeans.find(l);
+                if (seeds != r.seedMeans.end() && seeds->second.size() > 1) {
+                    const auto& m = seeds->second;
+                    cell.seeds = m.size();
+                    double mean = 0, ss = 0;
+                    for (double v : m) mean += v;
+                    mean /= double(m.size());
+                    for (double v : m) ss += (v - mean) * (v - mean);
+                    cell.mean = mean;
+                    cell.sd = std::sqrt(ss / double(m.size() - 1));
+                }
             }
             row.push_back(cell);
         }
@@ -126,7 +159,10 @@ std::string formatTable(const Comparison& c, const std::string& measure,
                 out << " – |";
                 continue;
             }
-            std::snprintf(buf, sizeof(buf), "%.4f", cell.mean);
+            if (cell.seeds > 1)
+                std::snprintf(buf, sizeof(buf), "%.4f ± %.4f", cell.mean, cell.sd);
+            else
+                std::snprintf(buf, sizeof(buf), "%.4f", cell.mean);
             out << " " << buf << markers(r, li) << " |";
         }
         out << "\n";

@@ -13,14 +13,23 @@ namespace clir::eval {
 struct ComparedRun {
     std::string label;
     bool isBaseline = false;
-    // language -> qid -> per-query value of the measure
+    // language -> qid -> per-query value of the measure (for seeds pooled: the mean over seeds)
     std::map<std::string, std::map<std::string, double>> perLanguage;
+    // Seeds pooled into one row (poolSeeds): language -> each seed's mean of the measure.
+    std::map<std::string, std::vector<double>> seedMeans;
 };
+
+// The runs of one configuration over several seeds as one row: each query's value is its mean
+// over the seeds that have it (the paired tests then compare per-query values averaged over
+// seeds), and each language keeps every seed's own mean for the spread.
+ComparedRun poolSeeds(const std::vector<ComparedRun>& seeds, const std::string& label);
 
 struct ComparisonCell {
     bool present = false;
     double mean = 0;
     std::size_t queries = 0;
+    std::size_t seeds = 1;  // more than one: mean and sd are over the seeds' own means
+    double sd = 0;          // sample standard deviation over seeds
     double pTTest = 1, pRandomisation = 1;  // Bonferroni-corrected; 1 for the baseline
     bool significantT = false, significantRandomisation = false;
 };

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "core/data/corpus_settings.h"
@@ -15,6 +16,7 @@
 #include "core/train/retrieval_settings.h"
 #include "core/util/fs.h"
 #include "core/util/sha256.h"
+#include "core/util/text.h"
 
 namespace clir::jobs {
 
@@ -59,6 +61,31 @@ SchemaNode blockSchema(const std::string& block) {
     return it->second();
 }
 
+namespace {
+
+SchemaNode sweepSchema() {
+    SchemaNode n = SchemaNode::object(
+        "runs over lists of values: a field path (\"seed\", \"model.preset\", "
+        "\"train.alpha\") to the values it takes; one run per combination",
+        {});
+    n.openKeys = true;
+    n.defaultValue = nullptr;  // absent unless given: a file without a sweep is unchanged
+    return n;
+}
+
+// Fields a sweep may not vary: the identity of the runs and the sweep itself.
+bool sweepable(const std::string& path) {
+    for (const char* fixed : {"name", "method", "description", "tags", "group", "sweep", "suite"})
+        if (path == fixed || path.rfind(std::string(fixed) + ".", 0) == 0) return false;
+    return true;
+}
+
+std::string shown(const nlohmann::json& v) {
+    return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+}  // namespace
+
 SchemaNode experimentSchema() {
     SchemaNode tags = SchemaNode::array("labels shown in the run browser",
                                         SchemaNode::string("a tag"), nlohmann::json::array());
@@ -69,6 +96,9 @@ SchemaNode experimentSchema() {
         {"description", SchemaNode::string("free text", "")},
         {"seed", SchemaNode::integer("seed of every random choice in the run", 13, 0.0)},
         {"tags", tags},
+        {"group", SchemaNode::string("runs that are seeds of one configuration share a group (a "
+                                     "sweep sets it; absent: the run's name)")},
+        {"sweep", sweepSchema()},
         {"corpus", data::corpusSchema()}};
     for (const auto& block : allBlockNames()) props.emplace_back(block, blockSchema(block));
     return SchemaNode::object("an experiment", std::move(props));
@@ -130,6 +160,12 @@ ExperimentSpec parseExperiment(const std::string& text, const std::string& sourc
         spec.description = j.at("description").get<std::string>();
         spec.seed = j.at("seed").get<std::int64_t>();
         spec.tags = j.at("tags").get<std::vector<std::string>>();
+        if (j.contains("sweep"))
+            throw ConfigError(
+                "field 'sweep': a sweep stands for several runs; expand it first "
+                "(clirlab run does)");
+        spec.group = j.value("group", spec.name);
+        if (spec.group.empty()) throw ConfigError("field 'group': must not be empty");
         spec.config = j;
         spec.configHash = Sha256::hex(j.dump());
     } catch (const ConfigError& e) {
@@ -148,6 +184,73 @@ ExperimentSpec loadExperiment(const std::string& path) {
         throw ConfigError(e.what());
     }
     return parseExperiment(content, path);
+}
+
+std::vector<ExperimentSpec> expandExperiment(const std::string& text, const std::string& source) {
+    nlohmann::json j = config::parseJson(text, source);
+    if (!j.is_object() || !j.contains("sweep")) return {parseExperiment(text, source)};
+    auto fail = [&](const std::string& field, const std::string& why) {
+        throw ConfigError(source + ": field '" + field + "': " + why);
+    };
+    const nlohmann::json sweep = j.at("sweep");
+    if (!sweep.is_object() || sweep.empty())
+        fail("sweep", "expected an object of field paths to lists of values, got " + sweep.dump());
+    if (!j.contains("name") || !j.at("name").is_string())
+        fail("name", "missing (required: run name shown in the browser)");
+    std::vector<std::pair<std::string, nlohmann::json>> axes;
+    std::size_t combinations = 1;
+    for (auto it = sweep.begin(); it != sweep.end(); ++it) {
+        const std::string path = it.key(), where = "sweep." + path;
+        if (!sweepable(path)) fail(where, "'" + path + "' cannot be swept");
+        if (!it->is_array() || it->empty()) fail(where, "expected a non-empty list of values");
+        std::set<std::string> seen;
+        for (const auto& v : *it)
+            if (!seen.insert(v.dump()).second) fail(where, "duplicate value " + v.dump());
+        combinations *= it->size();
+        if (combinations > 1000) fail("sweep", "more than 1000 combinations");
+        axes.emplace_back(path, *it);
+    }
+    const std::string name = j.at("name").get<std::string>();
+    j.erase("sweep");
+    std::vector<ExperimentSpec> out;
+    std::vector<std::size_t> at(axes.size(), 0);
+    for (std::size_t n = 0; n < combinations; ++n) {
+        nlohmann::json variant = j;
+        std::string label, groupLabel;
+        for (std::size_t a = 0; a < axes.size(); ++a) {
+            const auto& [path, values] = axes[a];
+            const auto& value = values[at[a]];
+            nlohmann::json* field = &variant;
+            for (const auto& part : text::split(path, '.')) {
+                if (field->is_null()) *field = nlohmann::json::object();  // a block not given
+                if (part.empty() || !field->is_object()) fail("sweep." + path, "not a field path");
+                field = &(*field)[part];
+            }
+            *field = value;
+            const std::string item = path + "=" + shown(value);
+            label += (label.empty() ? "" : ",") + item;
+            if (path != "seed") groupLabel += (groupLabel.empty() ? "" : ",") + item;
+        }
+        variant["name"] = name + "[" + label + "]";
+        variant["group"] =
+            j.value("group", name) + (groupLabel.empty() ? "" : "[" + groupLabel + "]");
+        out.push_back(parseExperiment(variant.dump(), source + " [" + label + "]"));
+        for (std::size_t a = axes.size(); a-- > 0;) {  // the last field varies fastest
+            if (++at[a] < axes[a].second.size()) break;
+            at[a] = 0;
+        }
+    }
+    return out;
+}
+
+std::vector<ExperimentSpec> loadExperiments(const std::string& path) {
+    std::string content;
+    try {
+        content = fs::readFile(path);
+    } catch (const std::exception& e) {
+        throw ConfigError(e.what());
+    }
+    return expandExperiment(content, path);
 }
 
 namespace {
@@ -221,7 +324,7 @@ std::string settingsReference() {
     }
     const auto schema = experimentSchema();
     for (const auto& [key, node] : schema.properties) {
-        if (node.type != SchemaNode::Type::Object) continue;
+        if (node.type != SchemaNode::Type::Object || node.openKeys) continue;
         out << "\n## `" << key << "`: " << node.description << "\n\n"
             << "| field | type | default | range | description |\n|---|---|---|---|---|\n";
         referenceRows(out, node, key + ".");
@@ -229,10 +332,12 @@ std::string settingsReference() {
     out << "\n## Top level\n\n| field | type | default | range | description |\n"
            "|---|---|---|---|---|\n";
     SchemaNode top = schema;
-    top.properties.erase(
-        std::remove_if(top.properties.begin(), top.properties.end(),
-                       [](const auto& p) { return p.second.type == SchemaNode::Type::Object; }),
-        top.properties.end());
+    top.properties.erase(std::remove_if(top.properties.begin(), top.properties.end(),
+                                        [](const auto& p) {
+                                            return p.second.type == SchemaNode::Type::Object &&
+                                                   !p.second.openKeys;
+                                        }),
+                         top.properties.end());
     referenceRows(out, top, "");
     return out.str();
 }

@@ -18,8 +18,17 @@ config::SchemaNode experimentSchema();
 config::SchemaNode blockSchema(const std::string& block);
 
 // Errors are ConfigError messages starting with the source: "x.json: field 'seed': ...".
+// One experiment; a document with a "sweep" block stands for several (expandExperiment).
 ExperimentSpec parseExperiment(const std::string& text, const std::string& source);
 ExperimentSpec loadExperiment(const std::string& path);
+
+// A "sweep" block ({"seed": [13, 14, 15], "model.preset": ["static", "xs"]}) makes one
+// experiment per combination of the listed values, the last field varying fastest. Each is
+// named "<name>[model.preset=xs,seed=14]", has the group "<name>[model.preset=xs]" (its
+// configuration without the seed: the seeds of one configuration share it) and is validated as a
+// file of its own, errors naming the combination. A document without a sweep gives itself.
+std::vector<ExperimentSpec> expandExperiment(const std::string& text, const std::string& source);
+std::vector<ExperimentSpec> loadExperiments(const std::string& path);
 
 // Markdown reference of every method and block field (key, type, default, range, description):
 // what `clirlab schema` prints.

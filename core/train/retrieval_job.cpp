@@ -167,8 +167,13 @@ StepOutput methodStep(const Recipe& recipe, const MethodWiring& wiring, Retrieva
     if (wiring.optical) {
         std::vector<Ids> english, other;
         batches.drawBitext(t.batchSize, rng, english, other);
-        auto o = otLoss(ranking.teacher(), ranking.trained(), english, other, sinkhorn, device);
+        auto o = otLoss(ranking.teacher(), ranking.trained(), english, other, sinkhorn, device,
+                        recipe.ot.anchorWeight > 0);
         out.parts.push_back({"loss/ot", o.loss.item<double>()});
+        if (o.anchor.defined()) {
+            out.parts.push_back({"loss/anchor", o.anchor.item<double>()});
+            out.loss = out.loss + recipe.ot.anchorWeight * o.anchor;
+        }
         out.window.push_back(
             {"ot/iterations", o.result.iterations.to(at::kDouble).mean().item<double>()});
         out.window.push_back(

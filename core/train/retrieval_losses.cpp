@@ -41,7 +41,7 @@ at::Tensor infoNce(const TokenEncoder& queryTower, const TokenEncoder& docTower,
 
 OtOutput otLoss(const TokenEncoder& teacher, const TokenEncoder& student,
                 const std::vector<Ids>& english, const std::vector<Ids>& other,
-                const ot::SinkhornOptions& options, c10::Device device) {
+                const ot::SinkhornOptions& options, c10::Device device, bool anchor) {
     auto eb = model::padBatch(english), ob = model::padBatch(other);
     auto eMask = eb.mask.to(device), oMask = ob.mask.to(device);
     at::Tensor ht;
@@ -55,6 +55,11 @@ OtOutput otLoss(const TokenEncoder& teacher, const TokenEncoder& student,
     auto colMask = contentMask(ob.ids, ob.mask).to(device);
     auto result = ot::sinkhorn(cost, rowMask, colMask, options);
     OtOutput out{result.cost.mean(), result, cost};
+    if (anchor) {
+        auto own = student(eb.ids.to(device), eMask).to(at::kFloat);
+        auto weight = rowMask.to(at::kFloat);
+        out.anchor = ((1.0 - (own * ht).sum(-1)) * weight).sum() / weight.sum().clamp_min(1.0);
+    }
     torch::NoGradGuard noGrad;
     // Entropy of each plan over its real cells, relative to the uniform plan's log(n * m).
     auto plan = result.plan.detach().to(at::kDouble);

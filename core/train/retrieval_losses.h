@@ -40,12 +40,15 @@ struct OtOutput {
     // (1: uniform, the plan says nothing), averaged over pairs; and the mean cosine between
     // distinct student content-token vectors of the batch (1: every token the same vector).
     double planEntropy = 0, studentCosine = 0;
+    // With the anchor: the English side through the student too, mean 1 - cos to the teacher
+    // over English content tokens (undefined without it).
+    at::Tensor anchor;
 };
 
 // English side through the (frozen) teacher, X side through the student; C = 1 - cos.
 OtOutput otLoss(const retrieval::TokenEncoder& teacher, const retrieval::TokenEncoder& student,
                 const std::vector<Ids>& english, const std::vector<Ids>& other,
-                const ot::SinkhornOptions& options, c10::Device device);
+                const ot::SinkhornOptions& options, c10::Device device, bool anchor = false);
 
 // The plan and cost of one bitext pair over its content tokens (specials dropped), with the
 // pieces as labels: what the alignment inspector shows. pairKey and step are left to the caller.

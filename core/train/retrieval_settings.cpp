@@ -141,7 +141,13 @@ const config::Fields<OtSettings>& OtSettings::fields() {
             .text("train", &S::train,
                   "what the student updates: lexical (piece embeddings, character n-grams, term "
                   "weights; layers, norms, positions and head stay the teacher's) or all",
-                  "lexical", {"lexical", "all"});
+                  "lexical", {"lexical", "all"})
+            .number("anchor_weight", &S::anchorWeight,
+                    "weight of the English anchor: the English side also goes through the "
+                    "student, which pays 1 - cos to the teacher per token, so pieces X text "
+                    "shares with English (names, functions, code) keep the teacher's vectors "
+                    "(Reimers and Gurevych 2020); 0: off",
+                    0.0, 0.0);
     return f;
 }
 

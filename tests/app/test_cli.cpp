@@ -300,6 +300,24 @@ class TestCli : public QObject {
         QVERIFY2(missing.err.contains("no 'map' values on query set 'entries+bm25'"),
                  qPrintable(missing.err));
 
+        // A sweep: one run per combination, the seeds of one k1 pooled into one row (BM25 does
+        // not depend on the seed: sd 0); run again, every run is reused.
+        QString sweep = write("fixture-sweep.json",
+                              R"({"name":"fixture-sweep","method":"bm25",
+                                  "corpus":{"languages":["om"],"split":{"train":1,"dev":0,"test":0}},
+                                  "evaluation":{"split":"train"},
+                                  "sweep":{"bm25.k1":[0.9,1.2],"seed":[1,2]}})");
+        auto swept = run({"run", sweep}, cache);
+        QVERIFY2(swept.code == 0, qPrintable(swept.err + swept.out));
+        QVERIFY2(swept.out.contains("fixture-sweep[bm25.k1=0.9] (2 seeds)") &&
+                     swept.out.contains("fixture-sweep[bm25.k1=1.2] (2 seeds)") &&
+                     swept.out.contains(" ± 0.0000") &&
+                     swept.out.contains("fixture-sweep[bm25.k1=1.2,seed=2]=#"),
+                 qPrintable(swept.out));
+        auto again = run({"run", sweep}, cache);
+        QCOMPARE(again.code, 0);
+        QCOMPARE(again.err.count(" reused, finished "), 4);
+
         // reeval: a stored value that drifted from its TREC file is recomputed (here with the
         // en-US sidecar removed, so that file is read by its name), and a missing TREC file is
         // named and changes nothing.

@@ -178,6 +178,39 @@ class TestWorkbenchJobs : public QObject {
         QCOMPARE(w.runBrowser()->model()->rowCount(), before);
         QVERIFY(w.jobQueue()->idle());
     }
+
+    void sweepQueuesEveryRunAndRefusesABadCombinationWhole() {
+        workbench::MainWindow w(db_, false);
+        const QString bad = tmp_.filePath("bad-sweep.json");
+        auto spec = experiment("gui-sweep", 3);
+        spec["sweep"] = {{"nmt.learning_rate", {0.001, -1}}};
+        std::ofstream(bad.toStdString()) << spec.dump(2);
+        w.runBrowser()->refresh();
+        const int before = w.runBrowser()->model()->rowCount();
+        try {
+            w.jobQueue()->enqueueFile(bad);
+            QFAIL("queued a sweep with an invalid combination");
+        } catch (const std::exception& e) {
+            QVERIFY2(QString(e.what()).contains("bad-sweep.json [nmt.learning_rate=-1]"), e.what());
+        }
+        w.runBrowser()->refresh();
+        QCOMPARE(w.runBrowser()->model()->rowCount(), before);  // the valid one not queued either
+
+        const QString good = tmp_.filePath("sweep.json");
+        spec["sweep"] = {{"seed", {1, 2}}};
+        std::ofstream(good.toStdString()) << spec.dump(2);
+        const qint64 first = w.jobQueue()->enqueueFile(good);
+        QTRY_VERIFY_WITH_TIMEOUT(w.jobQueue()->idle(), 120000);
+        store::Database db(db_.toStdString());
+        store::RunStore runs(db);
+        for (const auto& [id, name] : {std::pair<qint64, std::string>{first, "gui-sweep[seed=1]"},
+                                       {first + 1, "gui-sweep[seed=2]"}}) {
+            auto r = runs.run(id);
+            QVERIFY(r);
+            QCOMPARE(r->name, name);
+            QCOMPARE(r->status, store::RunStatus::Finished);
+        }
+    }
 };
 
 QTEST_MAIN(TestWorkbenchJobs)

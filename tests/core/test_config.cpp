@@ -1,5 +1,7 @@
 // Experiment validation: each kind of bad input gives its own message naming the field.
 #include <QtTest>
+
+#include <set>
 #include <QDirIterator>
 #include <iostream>
 
@@ -185,6 +187,64 @@ class TestConfig : public QObject {
             QVERIFY2(reference.find("| `" + m.name + "` |") != std::string::npos, m.name.c_str());
     }
 
+    void sweepExpandsIntoOneRunPerCombination() {
+        auto runs = jobs::expandExperiment(
+            R"({"name":"h","method":"bm25","bm25":{"k1":0.9},
+                "sweep":{"seed":[13,14],"bm25.k1":[0.8,1.2,1.5]}})",
+            "h.json");
+        QCOMPARE(runs.size(), std::size_t(6));
+        // Keys in sorted order, the last varying fastest; the group leaves the seed out.
+        QCOMPARE(runs[0].name, std::string("h[bm25.k1=0.8,seed=13]"));
+        QCOMPARE(runs[1].name, std::string("h[bm25.k1=0.8,seed=14]"));
+        QCOMPARE(runs[5].name, std::string("h[bm25.k1=1.5,seed=14]"));
+        QCOMPARE(runs[0].group, std::string("h[bm25.k1=0.8]"));
+        QCOMPARE(runs[1].group, runs[0].group);
+        QVERIFY(runs[2].group != runs[0].group);
+        QCOMPARE(runs[1].seed, std::int64_t(14));
+        QCOMPARE(runs[5].config.at("bm25").at("k1").get<double>(), 1.5);
+        QVERIFY(!runs[0].config.contains("sweep"));
+        std::set<std::string> hashes;
+        for (const auto& r : runs) hashes.insert(r.configHash);
+        QCOMPARE(hashes.size(), runs.size());
+        // A file without a sweep is itself, its group its name, its hash unchanged by the field.
+        auto one = jobs::expandExperiment(R"({"name":"b","method":"bm25"})", "b.json");
+        QCOMPARE(one.size(), std::size_t(1));
+        QCOMPARE(one[0].group, std::string("b"));
+        QVERIFY(!one[0].config.contains("group"));
+        QVERIFY(!one[0].config.contains("sweep"));
+    }
+
+    void badSweepsNameTheFieldAndTheCombination() {
+        auto message = [](const char* json) {
+            try {
+                jobs::expandExperiment(json, "s.json");
+            } catch (const config::ConfigError& e) {
+                return std::string(e.what());
+            }
+            return std::string("no error");
+        };
+        auto has = [&](const char* json, const std::string& part) {
+            const auto m = message(json);
+            if (m.find(part) == std::string::npos) qWarning("%s", m.c_str());
+            return m.find(part) != std::string::npos;
+        };
+        QVERIFY(has(R"({"name":"s","method":"bm25","sweep":{"seed":[]}})",
+                    "s.json: field 'sweep.seed': expected a non-empty list"));
+        QVERIFY(has(R"({"name":"s","method":"bm25","sweep":{"name":["a","b"]}})",
+                    "field 'sweep.name': 'name' cannot be swept"));
+        QVERIFY(has(R"({"name":"s","method":"bm25","sweep":{"seed":[1,1]}})", "duplicate value 1"));
+        QVERIFY(has(R"({"name":"s","method":"bm25","sweep":{"bm25.k1":[0.9,-1]}})",
+                    "s.json [bm25.k1=-1]: field 'bm25.k1': must be >= 0"));
+        QVERIFY(has(R"({"name":"s","method":"bm25","sweep":{"bm25.kk":[1]}})",
+                    "s.json [bm25.kk=1]: field 'bm25.kk': unknown key"));
+        QVERIFY(has(R"({"name":"s","method":"bm25","sweep":[1]})",
+                    "field 'sweep': expected an object"));
+        // parseExperiment (one run) refuses a sweep rather than running its first combination.
+        QVERIFY_THROWS_EXCEPTION(
+            config::ConfigError,
+            jobs::parseExperiment(R"({"name":"s","method":"bm25","sweep":{"seed":[1,2]}})", "x"));
+    }
+
     void missingFile() {
         QVERIFY_THROWS_EXCEPTION(config::ConfigError, jobs::loadExperiment("/nonexistent/x.json"));
     }
@@ -196,7 +256,7 @@ class TestConfig : public QObject {
         int checked = 0, quick = 0;
         while (it.hasNext()) {
             const auto path = it.next();
-            jobs::loadExperiment(path.toStdString());
+            jobs::loadExperiments(path.toStdString());
             ++checked;
             quick += path.contains("/quick/") ? 1 : 0;
         }

@@ -2,6 +2,7 @@
 // exact enumeration.
 #include <QtTest>
 
+#include "core/eval/comparison.h"
 #include "core/eval/significance.h"
 
 using namespace clir::eval;
@@ -53,6 +54,33 @@ class TestSignificance : public QObject {
     void bonferroniCaps() {
         QCOMPARE(bonferroni(0.01, 7), 0.07);
         QCOMPARE(bonferroni(0.3, 7), 1.0);
+    }
+
+    void seedsPoolIntoMeanAndSpread() {
+        // Three seeds of one configuration: per-query values averaged over seeds, each
+        // language's cell the mean ± sample sd of the seeds' own means.
+        std::vector<clir::eval::ComparedRun> seeds(3);
+        const double shift[3] = {0.0, 0.02, 0.04};
+        for (int s = 0; s < 3; ++s)
+            for (int q = 0; q < 4; ++q)
+                seeds[std::size_t(s)].perLanguage["om"]["q" + std::to_string(q)] =
+                    0.1 * q + shift[s];
+        auto pooled = clir::eval::poolSeeds(seeds, "optical (3 seeds)");
+        QCOMPARE(pooled.seedMeans.at("om").size(), std::size_t(3));
+        QVERIFY(std::abs(pooled.perLanguage.at("om").at("q2") - 0.22) < 1e-12);
+        clir::eval::ComparedRun base;
+        base.label = "bm25";
+        for (int q = 0; q < 4; ++q) base.perLanguage["om"]["q" + std::to_string(q)] = 0.05 * q;
+        base.isBaseline = true;
+        auto c = clir::eval::compareRuns({base, pooled}, 1000);
+        const auto& cell = c.cells[1][0];
+        QCOMPARE(cell.seeds, std::size_t(3));
+        QVERIFY(std::abs(cell.mean - 0.17) < 1e-12);  // (0.15 + 0.17 + 0.19) / 3
+        QVERIFY(std::abs(cell.sd - 0.02) < 1e-12);    // sample sd of 0.15, 0.17, 0.19
+        QCOMPARE(c.cells[0][0].seeds, std::size_t(1));
+        auto table = clir::eval::formatComparison(c, "map", "entries");
+        QVERIFY2(table.find("0.1700 ± 0.0200") != std::string::npos, table.c_str());
+        QVERIFY2(table.find("| 0.0750 |") != std::string::npos, table.c_str());
     }
 };
 

@@ -202,6 +202,35 @@ class TestTraining : public QObject {
                  std::to_string(out.loss.item<double>()).c_str());
     }
 
+    // The English anchor: the English side through the student, 1 - cos to the teacher per
+    // content token. Student = teacher on token 5, cos 0.6 on token 4: (0.4 + 0) / 2.
+    void otAnchorClosedForm() {
+        auto teacher = at::zeros({8, 2}, at::kFloat), student = at::zeros({8, 2}, at::kFloat);
+        teacher[4][0] = 1.0;
+        teacher[5][1] = 1.0;
+        teacher[6][0] = 1.0;
+        student[4][0] = 0.6;
+        student[4][1] = 0.8;
+        student[5][1] = 1.0;
+        student[6][0] = 1.0;
+        for (int t : {0, 2}) teacher[t][0] = student[t][1] = 1.0;  // specials: masked
+        ot::SinkhornOptions o;
+        o.epsilon = 0.1;
+        const auto B = model::Tokenizer::kBos, E = model::Tokenizer::kEos;
+        auto off = otLoss(lookup(teacher), lookup(student), {{B, 4, 5, E}}, {{B, 6, E}}, o,
+                          c10::kCPU);
+        QVERIFY(!off.anchor.defined());
+        auto on = otLoss(lookup(teacher), lookup(student), {{B, 4, 5, E}}, {{B, 6, E}}, o,
+                         c10::kCPU, true);
+        QVERIFY2(std::fabs(on.anchor.item<double>() - 0.2) < 1e-6,
+                 std::to_string(on.anchor.item<double>()).c_str());
+        QVERIFY(std::fabs(on.loss.item<double>() - off.loss.item<double>()) < 1e-9);
+        // A student equal to the teacher pays nothing.
+        auto same = otLoss(lookup(teacher), lookup(teacher), {{B, 4, 5, E}}, {{B, 6, E}}, o,
+                           c10::kCPU, true);
+        QVERIFY(std::fabs(same.anchor.item<double>()) < 1e-9);
+    }
+
     // The collapse signs on cases with a closed form. One cell: entropy 0. Two English and two X
     // tokens with equal costs: the plan is uniform, relative entropy 1. The student's tokens 6
     // and 7 at cos 0.6 -> mean pairwise cosine 0.6; with a second identical pair, the four

@@ -68,7 +68,13 @@ JobQueue::~JobQueue() {
 }
 
 qint64 JobQueue::enqueueFile(const QString& experimentPath) {
-    return enqueue(jobs::loadExperiment(experimentPath.toStdString()));
+    auto experiments = jobs::loadExperiments(experimentPath.toStdString());  // all checked first
+    qint64 first = -1;
+    for (auto& spec : experiments) {
+        const qint64 id = enqueue(std::move(spec));
+        if (first < 0) first = id;
+    }
+    return first;
 }
 
 qint64 JobQueue::enqueue(config::ExperimentSpec spec) {

@@ -28,7 +28,8 @@ class JobQueue : public QObject {
     explicit JobQueue(const QString& databasePath, QObject* parent = nullptr);
     ~JobQueue() override;  // cancels the running job and waits for the worker
 
-    // Validates, resolves inputs (init.from ...) and queues; returns the run id. Throws
+    // Validates, resolves inputs (init.from ...) and queues; returns the run id (a file with a
+    // sweep queues each of its runs and returns the first). Throws
     // config::ConfigError (naming the file and field) or std::runtime_error.
     qint64 enqueueFile(const QString& experimentPath);
     qint64 enqueue(config::ExperimentSpec spec);
