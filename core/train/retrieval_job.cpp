@@ -151,7 +151,7 @@ struct Recipe {
 // drawn bitext, or both, weighted.
 StepOutput methodStep(const Recipe& recipe, const MethodWiring& wiring, RetrievalBatches& batches,
                       const RetrievalRanking& ranking, const ot::SinkhornOptions& sinkhorn,
-                      std::mt19937_64& rng, c10::Device device) {
+                      std::mt19937_64& rng, c10::Device device, TransportedWeights* transported) {
     const TrainSettings& t = recipe.train;
     StepOutput out;
     out.loss = at::zeros({}, at::kFloat).to(device);
@@ -170,6 +170,12 @@ StepOutput methodStep(const Recipe& recipe, const MethodWiring& wiring, Retrieva
         auto o = otLoss(ranking.teacher(), ranking.trained(), english, other, sinkhorn, device,
                         recipe.ot.anchorWeight > 0);
         out.parts.push_back({"loss/ot", o.loss.item<double>()});
+        if (transported) {
+            torch::NoGradGuard noGrad;
+            auto eb = model::padBatch(english), ob = model::padBatch(other);
+            auto w = ranking.teacherWeights()(eb.ids.to(device), eb.mask.to(device));
+            transported->add(o.result.plan, w, ob.ids, model::contentMask(ob.ids, ob.mask));
+        }
         if (o.anchor.defined()) {
             out.parts.push_back({"loss/anchor", o.anchor.item<double>()});
             out.loss = out.loss + recipe.ot.anchorWeight * o.anchor;
@@ -248,8 +254,17 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
                             0.05,
                             0.85};
     LoopHooks hooks;
+    std::unique_ptr<TransportedWeights> transported;
+    if (wiring.optical && ot_.termWeights == "transported") {
+        if (!ranking.teacherWeights())
+            throw config::ConfigError(
+                "ot.term_weights 'transported' needs weighted MaxSim (retrieval.scoring maxsim, "
+                "retrieval.term_weights idf)");
+        transported = std::make_unique<TransportedWeights>(net->term_weights.size(0));
+    }
     hooks.step = [&](std::int64_t) {
-        return methodStep(recipe, wiring, batches, ranking, sinkhorn, rng, device);
+        return methodStep(recipe, wiring, batches, ranking, sinkhorn, rng, device,
+                          transported.get());
     };
     hooks.load = [&](const std::string& path) {
         return model::loadCheckpoint(path, *net, metaTemplate.encoder, "retrieval", optimizer.get(),
@@ -260,6 +275,12 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
         return save(step, state, "", true);
     };
     hooks.evaluate = [&](std::int64_t done) {
+        if (transported) {  // the X pieces' weights from the plans so far
+            auto current = at::softplus(net->term_weights.detach()).to(at::kCPU, at::kDouble);
+            std::vector<double> w(current.data_ptr<double>(),
+                                  current.data_ptr<double>() + current.numel());
+            net->setTermWeights(transported->applyTo(std::move(w)));
+        }
         net->eval();
         double dev = ranking.evaluateDev(ctx, done);
         net->train();

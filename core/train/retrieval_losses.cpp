@@ -54,7 +54,7 @@ OtOutput otLoss(const TokenEncoder& teacher, const TokenEncoder& student,
     auto rowMask = contentMask(eb.ids, eb.mask).to(device);
     auto colMask = contentMask(ob.ids, ob.mask).to(device);
     auto result = ot::sinkhorn(cost, rowMask, colMask, options);
-    OtOutput out{result.cost.mean(), result, cost};
+    OtOutput out{result.cost.mean(), result, cost, 0.0, 0.0, at::Tensor()};
     if (anchor) {
         auto own = student(eb.ids.to(device), eMask).to(at::kFloat);
         auto weight = rowMask.to(at::kFloat);
@@ -77,6 +77,31 @@ OtOutput otLoss(const TokenEncoder& teacher, const TokenEncoder& student,
         out.studentCosine = (sum - self) / (n * (n - 1));
     }
     return out;
+}
+
+TransportedWeights::TransportedWeights(std::int64_t vocab)
+    : sum(at::zeros({vocab}, at::kDouble)), count(at::zeros({vocab}, at::kDouble)) {}
+
+void TransportedWeights::add(const at::Tensor& plan, const at::Tensor& englishWeights,
+                             const at::Tensor& otherIds, const at::Tensor& otherContent) {
+    torch::NoGradGuard noGrad;
+    auto p = plan.detach().to(at::kCPU, at::kDouble);
+    auto w = englishWeights.detach().to(at::kCPU, at::kDouble);
+    auto shipped = p.sum(1);                      // [B, m]
+    auto weighted = (p * w.unsqueeze(2)).sum(1);  // [B, m]
+    auto keep = otherContent.to(at::kCPU).to(at::kBool) & shipped.gt(0);
+    auto ids = otherIds.to(at::kCPU).index({keep});
+    sum.index_add_(0, ids, (weighted / shipped.clamp_min(1e-300)).index({keep}));
+    count.index_add_(0, ids, at::ones({ids.size(0)}, at::kDouble));
+}
+
+std::vector<double> TransportedWeights::applyTo(std::vector<double> current) const {
+    auto s = sum.accessor<double, 1>();
+    auto c = count.accessor<double, 1>();
+    for (std::size_t i = 0; i < current.size() && std::int64_t(i) < sum.size(0); ++i)
+        if (c[std::int64_t(i)] > 0 && s[std::int64_t(i)] > 0)
+            current[i] = s[std::int64_t(i)] / c[std::int64_t(i)];
+    return current;
 }
 
 std::vector<std::string> piecesOf(const model::Tokenizer& tok, const Ids& ids) {

@@ -50,6 +50,20 @@ OtOutput otLoss(const retrieval::TokenEncoder& teacher, const retrieval::TokenEn
                 const std::vector<Ids>& english, const std::vector<Ids>& other,
                 const ot::SinkhornOptions& options, c10::Device device, bool anchor = false);
 
+// OPTICAL's transported query-term weights: each X content token's weight is the plan-weighted
+// mean of the teacher's weights of the English tokens it is shipped to, summed per X piece over
+// the batches seen (ot.term_weights transported).
+struct TransportedWeights {
+    at::Tensor sum, count;  // [vocab], double, CPU
+    explicit TransportedWeights(std::int64_t vocab);
+    // plan [B, n, m] over English x X tokens; englishWeights [B, n] (0 on specials and padding);
+    // otherIds, otherContent [B, m].
+    void add(const at::Tensor& plan, const at::Tensor& englishWeights, const at::Tensor& otherIds,
+             const at::Tensor& otherContent);
+    // `current` (per piece) with every seen piece replaced by its mean transported weight.
+    std::vector<double> applyTo(std::vector<double> current) const;
+};
+
 // The plan and cost of one bitext pair over its content tokens (specials dropped), with the
 // pieces as labels: what the alignment inspector shows. pairKey and step are left to the caller.
 store::AlignmentRecord alignmentOf(const retrieval::TokenEncoder& teacher,

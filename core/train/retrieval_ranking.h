@@ -48,6 +48,7 @@ class RetrievalRanking {
     const retrieval::TokenEncoder& trained() const { return trained_; }
     const retrieval::TokenEncoder& teacher() const { return teacher_; }
     const retrieval::TermWeigher& trainedWeights() const { return trainedWeights_; }
+    const retrieval::TermWeigher& teacherWeights() const { return teacherWeights_; }
     const retrieval::TokenEncoder& queryTower(const std::string& language) const;
     const retrieval::TermWeigher& queryWeigher(const std::string& language) const;
     const retrieval::TokenEncoder& pageTower(const std::string& language) const;

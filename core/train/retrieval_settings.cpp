@@ -147,7 +147,13 @@ const config::Fields<OtSettings>& OtSettings::fields() {
                     "student, which pays 1 - cos to the teacher per token, so pieces X text "
                     "shares with English (names, functions, code) keep the teacher's vectors "
                     "(Reimers and Gurevych 2020); 0: off",
-                    0.0, 0.0);
+                    0.0, 0.0)
+            .text("term_weights", &S::termWeights,
+                  "the student's query-term weights for X pieces: kept (the starting model's) or "
+                  "transported (before each dev evaluation, each X piece seen in the bitext gets "
+                  "the plan-weighted mean of the teacher's weights of the English tokens it was "
+                  "shipped to, averaged over the training steps so far)",
+                  "kept", {"kept", "transported"});
     return f;
 }
 

@@ -56,8 +56,9 @@ struct OtSettings {
     std::int64_t otherMaxLength;  // X-side bitext tokens; 0: sized for the script
     double epochs;                // > 0: training length in passes over the bitext
     std::int64_t alignmentPairs, alignEvery;
-    std::string train;    // what the student updates: lexical | all
-    double anchorWeight;  // weight of the English anchor (student = teacher on English tokens)
+    std::string train;        // what the student updates: lexical | all
+    double anchorWeight;      // weight of the English anchor (student = teacher on English tokens)
+    std::string termWeights;  // the student's X query-term weights: kept | transported
     static const config::Fields<OtSettings>& fields();
     static OtSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };

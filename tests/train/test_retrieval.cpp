@@ -693,8 +693,8 @@ class TestRetrieval : public QObject {
     }
 
     void tableMarksBothBaselines() {
-        eval::ComparedRun base{"fine-tune", false, {}}, zero{"zero-shot", false, {}},
-            better{"optical", false, {}};
+        eval::ComparedRun base{"fine-tune", false, {}, {}}, zero{"zero-shot", false, {}, {}},
+            better{"optical", false, {}, {}};
         for (int i = 0; i < 60; ++i) {
             std::string q = "q" + std::to_string(i);
             base.perLanguage["om"][q] = 0.2 + 0.001 * (i % 7);

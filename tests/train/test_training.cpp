@@ -217,8 +217,8 @@ class TestTraining : public QObject {
         ot::SinkhornOptions o;
         o.epsilon = 0.1;
         const auto B = model::Tokenizer::kBos, E = model::Tokenizer::kEos;
-        auto off = otLoss(lookup(teacher), lookup(student), {{B, 4, 5, E}}, {{B, 6, E}}, o,
-                          c10::kCPU);
+        auto off =
+            otLoss(lookup(teacher), lookup(student), {{B, 4, 5, E}}, {{B, 6, E}}, o, c10::kCPU);
         QVERIFY(!off.anchor.defined());
         auto on = otLoss(lookup(teacher), lookup(student), {{B, 4, 5, E}}, {{B, 6, E}}, o,
                          c10::kCPU, true);
@@ -229,6 +229,25 @@ class TestTraining : public QObject {
         auto same = otLoss(lookup(teacher), lookup(teacher), {{B, 4, 5, E}}, {{B, 6, E}}, o,
                            c10::kCPU, true);
         QVERIFY(std::fabs(same.anchor.item<double>()) < 1e-9);
+    }
+
+    // Transported term weights: X token 6 is shipped 3/4 to English token 4 (weight 2) and 1/4
+    // to token 5 (weight 4): 2.5; token 7 wholly to token 5: 4. Seen twice, token 7 keeps the
+    // mean of both visits; an unseen piece keeps its current weight.
+    void transportedWeightsClosedForm() {
+        TransportedWeights t(10);
+        auto plan = at::tensor({0.375, 0.0, 0.125, 0.5}, at::kDouble).view({1, 2, 2});
+        auto englishWeights = at::tensor({2.0, 4.0}, at::kDouble).view({1, 2});
+        auto ids = at::tensor({6, 7}, at::kLong).view({1, 2});
+        auto content = at::ones({1, 2}, at::kFloat);
+        t.add(plan, englishWeights, ids, content);
+        auto second = at::tensor({0.0, 0.0, 0.0, 1.0}, at::kDouble).view({1, 2, 2});
+        t.add(second, at::tensor({2.0, 1.0}, at::kDouble).view({1, 2}), ids,
+              at::tensor({0.0, 1.0}, at::kFloat).view({1, 2}));  // token 6 masked here
+        auto w = t.applyTo(std::vector<double>(10, 1.0));
+        QVERIFY2(std::fabs(w[6] - 2.5) < 1e-12, std::to_string(w[6]).c_str());
+        QVERIFY2(std::fabs(w[7] - (4.0 + 1.0) / 2) < 1e-12, std::to_string(w[7]).c_str());
+        QCOMPARE(w[3], 1.0);
     }
 
     // The collapse signs on cases with a closed form. One cell: entropy 0. Two English and two X
