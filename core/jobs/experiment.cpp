@@ -232,8 +232,10 @@ std::vector<ExperimentSpec> expandExperiment(const std::string& text, const std:
             if (path != "seed") groupLabel += (groupLabel.empty() ? "" : ",") + item;
         }
         variant["name"] = name + "[" + label + "]";
-        variant["group"] =
-            j.value("group", name) + (groupLabel.empty() ? "" : "[" + groupLabel + "]");
+        const bool grouped = j.contains("group") && j.at("group").is_string();
+        if (grouped || !j.contains("group"))  // a group of the wrong type fails validation
+            variant["group"] = (grouped ? j.at("group").get<std::string>() : name) +
+                               (groupLabel.empty() ? "" : "[" + groupLabel + "]");
         out.push_back(parseExperiment(variant.dump(), source + " [" + label + "]"));
         for (std::size_t a = axes.size(); a-- > 0;) {  // the last field varies fastest
             if (++at[a] < axes[a].second.size()) break;

@@ -239,6 +239,8 @@ class TestConfig : public QObject {
                     "s.json [bm25.kk=1]: field 'bm25.kk': unknown key"));
         QVERIFY(has(R"({"name":"s","method":"bm25","sweep":[1]})",
                     "field 'sweep': expected an object"));
+        QVERIFY(has(R"({"name":"s","method":"bm25","group":7,"sweep":{"seed":[1]}})",
+                    "s.json [seed=1]: field 'group': expected a string"));
         // parseExperiment (one run) refuses a sweep rather than running its first combination.
         QVERIFY_THROWS_EXCEPTION(
             config::ConfigError,
