@@ -143,10 +143,13 @@ int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
                      "randomisation test, 10,000 permutations) at p < 0.05 after Bonferroni "
                      "correction across languages, against the baseline run (default: the "
                      "first). RUN:SET reads that run's query set instead of --set, for example "
-                     "12:entries+bm25 for a run's BM25-fused results.",
+                     "12:entries+bm25 for a run's BM25-fused results. With --pool-seeds, runs "
+                     "of one group (the seeds of a sweep) on one query set become one row: "
+                     "mean ± sd over the seeds, tests on per-query values averaged over them.",
                      {{"--measure", true, false, "measure (default: map)"},
                       {"--set", true, false, "query set: entries or headings (default: entries)"},
-                      {"--baseline", true, false, "run the markers compare against"}},
+                      {"--baseline", true, false, "run the markers compare against"},
+                      {"--pool-seeds", false, false, "one row per group of seeds"}},
                      1,
                      64};
     auto a = parseArgs(spec, args);
@@ -172,10 +175,17 @@ int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
     store::Database db(g.databasePath);
     store::RunStore runs(db);
     std::vector<eval::ComparedRun> compared;
+    std::vector<std::string> groups;  // group and query set of each compared entry
     bool baselineSeen = false;
     for (std::size_t i = 0; i < ids.size(); ++i) {
         const auto id = ids[i];
         auto r = requireRun(runs, id, db.path());
+        auto config = nlohmann::json::parse(r.config, nullptr, false);
+        groups.push_back(
+            (config.is_object() && config.contains("group") && config.at("group").is_string()
+                 ? config.at("group").get<std::string>()
+                 : r.name) +
+            "\n" + sets[i]);
         const bool ownSet = sets[i] != set;
         auto c = jobs::storedRunValues(
             runs, id, measure, sets[i], true,
@@ -189,6 +199,35 @@ int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
     }
     if (std::none_of(compared.begin(), compared.end(), [](const auto& c) { return c.isBaseline; }))
         throw UsageError("compare: --baseline must be one of the compared runs");
+    if (a.has("--pool-seeds")) {  // one row per group and query set, in first-appearance order
+        std::vector<eval::ComparedRun> pooled;
+        std::vector<std::string> done;
+        for (std::size_t i = 0; i < compared.size(); ++i) {
+            if (std::find(done.begin(), done.end(), groups[i]) != done.end()) continue;
+            done.push_back(groups[i]);
+            std::vector<eval::ComparedRun> seeds;
+            std::string runIds;
+            bool isBaseline = false;
+            for (std::size_t k = i; k < compared.size(); ++k)
+                if (groups[k] == groups[i]) {
+                    seeds.push_back(compared[k]);
+                    runIds += (runIds.empty() ? "#" : " #") + std::to_string(ids[k]);
+                    isBaseline = isBaseline || compared[k].isBaseline;
+                }
+            if (seeds.size() == 1) {
+                pooled.push_back(compared[i]);
+                continue;
+            }
+            const std::string group = groups[i].substr(0, groups[i].find('\n'));
+            const std::string ownSet = groups[i].substr(groups[i].find('\n') + 1);
+            auto row = eval::poolSeeds(seeds, group + " (" + std::to_string(seeds.size()) +
+                                                  " seeds: " + runIds +
+                                                  (ownSet != set ? ", " + ownSet : "") + ")");
+            row.isBaseline = isBaseline;
+            pooled.push_back(std::move(row));
+        }
+        compared = std::move(pooled);
+    }
     std::cout << eval::formatComparison(eval::compareRuns(compared), measure, set);
     return 0;
 }

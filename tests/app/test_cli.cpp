@@ -317,6 +317,18 @@ class TestCli : public QObject {
         auto again = run({"run", sweep}, cache);
         QCOMPARE(again.code, 0);
         QCOMPARE(again.err.count(" reused, finished "), 4);
+        // compare --pool-seeds: the same rows from the stored runs.
+        QStringList sweptIds;
+        for (const auto& item : swept.out.split("runs:").last().split(' ', Qt::SkipEmptyParts))
+            sweptIds << item.split("=#").last().trimmed();
+        QCOMPARE(sweptIds.size(), 4);
+        auto pooledCmp =
+            run(QStringList{"compare"} + sweptIds + QStringList{"--pool-seeds"}, cache);
+        QVERIFY2(pooledCmp.code == 0 &&
+                     pooledCmp.out.contains("fixture-sweep[bm25.k1=0.9] (2 seeds: #" + sweptIds[0] +
+                                            " #" + sweptIds[1] + ")") &&
+                     pooledCmp.out.contains(" ± 0.0000"),
+                 qPrintable(pooledCmp.out + pooledCmp.err));
 
         // reeval: a stored value that drifted from its TREC file is recomputed (here with the
         // en-US sidecar removed, so that file is read by its name), and a missing TREC file is
