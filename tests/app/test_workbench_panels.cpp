@@ -309,6 +309,35 @@ class TestWorkbenchPanels : public QObject {
         workbench::applyPalette("light");
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, workbench::applyPalette("purple"));
     }
+
+    // The seeds of one configuration (one group) are one bar of mean ± sd with an error bar.
+    void seedsOfOneGroupAreOneBarWithSpread() {
+        std::int64_t seed1 = 0, seed2 = 0;
+        {
+            store::Database db(db_.toStdString());
+            store::RunStore runs(db);
+            seed1 = addRun(runs, "hybrid-s[seed=1]", "hybrid");
+            seed2 = addRun(runs, "hybrid-s[seed=2]", "hybrid");
+            db.exec("UPDATE runs SET config = '{\"group\":\"hybrid-s\"}' WHERE id IN (" +
+                    std::to_string(seed1) + "," + std::to_string(seed2) + ")");
+            addResults(runs, seed1, 0.1);
+            addResults(runs, seed2, 0.3);
+        }
+        workbench::MainWindow w(db_, false);
+        auto* r = w.results();
+        w.runBrowser()->selectRuns({base_, seed1, seed2});
+        QCOMPARE(r->bars().size(), 2);
+        const auto& c = r->compared().comparison;
+        QVERIFY2(c.labels[1].find("hybrid-s (2 seeds)") != std::string::npos, c.labels[1].c_str());
+        const auto& om = c.cells[1][0];
+        QCOMPARE(om.seeds, std::size_t(2));
+        QVERIFY(std::abs(om.mean - 0.32875) < 1e-9);        // (0.22875 + 0.42875) / 2
+        QVERIFY(std::abs(om.sd - std::sqrt(0.02)) < 1e-9);  // sample sd of the two
+        QCOMPARE(r->plot()->plottableCount(), 3);           // two bar series, one error bar set
+        QCOMPARE(r->plot()->legend->itemCount(), 2);
+        const auto text = r->table()->index(1, 1).data().toString();
+        QVERIFY2(text.startsWith("0.328") && text.endsWith(" ± 0.1414"), qPrintable(text));
+    }
 };
 
 QTEST_MAIN(TestWorkbenchPanels)

@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "core/data/corpus_reader.h"
 #include "core/data/corpus_settings.h"
@@ -47,7 +49,10 @@ ComparedRuns compareStoredRuns(store::Database& db, const QVector<qint64>& runId
                                std::size_t permutations) {
     store::RunStore store(db);
     ComparedRuns out;
-    std::vector<eval::ComparedRun> runs;
+    // Runs of one group (the seeds of a configuration) become one row: mean ± sd over seeds.
+    std::vector<std::string> order;
+    std::map<std::string, std::vector<std::pair<std::int64_t, eval::ComparedRun>>> byGroup;
+    std::map<std::int64_t, std::pair<std::string, std::string>> methodPreset;
     for (auto id : runIds) {
         auto r = store.run(id);
         if (!r) continue;
@@ -55,10 +60,36 @@ ComparedRuns compareStoredRuns(store::Database& db, const QVector<qint64>& runId
                                        "#" + std::to_string(r->id) + " " + r->name);
         c.isBaseline = id == baselineId;
         if (c.perLanguage.empty()) continue;
-        runs.push_back(std::move(c));
-        out.runIds.push_back(id);
-        out.methods.push_back(r->method);
-        out.presets.push_back(r->preset);
+        auto config = nlohmann::json::parse(r->config, nullptr, false);
+        const std::string group =
+            config.is_object() && config.contains("group") && config.at("group").is_string()
+                ? config.at("group").get<std::string>()
+                : r->name;
+        if (!byGroup.count(group)) order.push_back(group);
+        byGroup[group].push_back({id, std::move(c)});
+        methodPreset[id] = {r->method, r->preset};
+    }
+    std::vector<eval::ComparedRun> runs;
+    for (const auto& group : order) {
+        auto& members = byGroup[group];
+        const auto first = members.front().first;
+        if (members.size() == 1) {
+            runs.push_back(std::move(members.front().second));
+        } else {
+            std::vector<eval::ComparedRun> seeds;
+            bool baseline = false;
+            for (auto& [id, c] : members) {
+                baseline = baseline || c.isBaseline;
+                seeds.push_back(std::move(c));
+            }
+            auto pooled = eval::poolSeeds(seeds, "#" + std::to_string(first) + " " + group + " (" +
+                                                     std::to_string(seeds.size()) + " seeds)");
+            pooled.isBaseline = baseline;
+            runs.push_back(std::move(pooled));
+        }
+        out.runIds.push_back(first);
+        out.methods.push_back(methodPreset[first].first);
+        out.presets.push_back(methodPreset[first].second);
     }
     out.comparison = eval::compareRuns(runs, permutations);
     return out;

@@ -18,7 +18,7 @@ class Database;
 namespace clir::workbench {
 
 struct ComparedRuns {
-    std::vector<std::int64_t> runIds;  // in the comparison's row order
+    std::vector<std::int64_t> runIds;  // in the comparison's row order (a group's first run)
     std::vector<std::string> methods, presets;
     eval::Comparison comparison;
     // Mean of the present low-resource and high-resource cells of a row (NaN when none).
@@ -31,7 +31,8 @@ QVector<qint64> latestFinishedRuns(store::Database& db);
 // The measures the charts offer.
 const QStringList& chartMeasures();
 
-// Runs without per-query values of the measure on that query set are left out. baselineId 0: no
+// Runs without per-query values of the measure on that query set are left out; runs of one group
+// (a configuration's seeds) are one row, labelled by its first run. baselineId 0: no
 // significance tests. The pivot language (English queries) is not a cross-lingual result and is
 // left out unless includePivot.
 ComparedRuns compareStoredRuns(store::Database& db, const QVector<qint64>& runIds,

@@ -167,6 +167,22 @@ void ResultsView::rebuild() {
             }
         bars->setData(keys, values, true);
         bars_ << bars;
+        // A row of several seeds: ± one standard deviation over the seeds' own means.
+        QVector<double> spread;
+        bool seeds = false;
+        for (std::size_t l = 0; l < c.languages.size(); ++l)
+            if (c.cells[r][l].present) {
+                spread << c.cells[r][l].sd;
+                seeds = seeds || c.cells[r][l].seeds > 1;
+                top = std::max(top, c.cells[r][l].mean + c.cells[r][l].sd);
+            }
+        if (seeds) {
+            auto* errors = new QCPErrorBars(p->xAxis, p->yAxis);
+            errors->removeFromLegend();
+            errors->setDataPlottable(bars);
+            errors->setData(spread);
+            errors->setPen(QPen(col.darker(200), 1.2));
+        }
     }
     // Significance stars above the bars (positions need the group's offsets).
     for (std::size_t r = 0; r < n; ++r)
@@ -212,7 +228,9 @@ void ResultsView::rebuild() {
         for (std::size_t l = 0; l < c.languages.size(); ++l) {
             const auto& cell = c.cells[r][l];
             double v = cell.present ? cell.mean : std::nan("");
-            QString text = cellText(v) + (cell.significantRandomisation ? " ★" : "");
+            QString text = cellText(v) +
+                           (cell.seeds > 1 ? QString(" ± %1").arg(cell.sd, 0, 'f', 4) : QString()) +
+                           (cell.significantRandomisation ? " ★" : "");
             row.push_back({text, v,
                            cell.present ? tr("%1 queries, p = %2 (randomisation, Bonferroni)")
                                               .arg(cell.queries)
