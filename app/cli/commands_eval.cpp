@@ -180,12 +180,7 @@ int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
     for (std::size_t i = 0; i < ids.size(); ++i) {
         const auto id = ids[i];
         auto r = requireRun(runs, id, db.path());
-        auto config = nlohmann::json::parse(r.config, nullptr, false);
-        groups.push_back(
-            (config.is_object() && config.contains("group") && config.at("group").is_string()
-                 ? config.at("group").get<std::string>()
-                 : r.name) +
-            "\n" + sets[i]);
+        groups.push_back(jobs::runGroup(r) + "\n" + sets[i]);
         const bool ownSet = sets[i] != set;
         auto c = jobs::storedRunValues(
             runs, id, measure, sets[i], true,

@@ -176,14 +176,20 @@ ExperimentSpec parseExperiment(const std::string& text, const std::string& sourc
     return spec;
 }
 
-ExperimentSpec loadExperiment(const std::string& path) {
-    std::string content;
+namespace {
+
+std::string readExperimentFile(const std::string& path) {
     try {
-        content = fs::readFile(path);
+        return fs::readFile(path);
     } catch (const std::exception& e) {
         throw ConfigError(e.what());
     }
-    return parseExperiment(content, path);
+}
+
+}  // namespace
+
+ExperimentSpec loadExperiment(const std::string& path) {
+    return parseExperiment(readExperimentFile(path), path);
 }
 
 std::vector<ExperimentSpec> expandExperiment(const std::string& text, const std::string& source) {
@@ -246,13 +252,7 @@ std::vector<ExperimentSpec> expandExperiment(const std::string& text, const std:
 }
 
 std::vector<ExperimentSpec> loadExperiments(const std::string& path) {
-    std::string content;
-    try {
-        content = fs::readFile(path);
-    } catch (const std::exception& e) {
-        throw ConfigError(e.what());
-    }
-    return expandExperiment(content, path);
+    return expandExperiment(readExperimentFile(path), path);
 }
 
 namespace {

@@ -2,11 +2,19 @@
 #include "core/jobs/run_comparison.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/data/corpus_settings.h"
 
 namespace clir::jobs {
+
+std::string runGroup(const store::RunRecord& run) {
+    auto config = nlohmann::json::parse(run.config, nullptr, false);
+    if (config.is_object() && config.contains("group") && config.at("group").is_string())
+        return config.at("group").get<std::string>();
+    return run.name;
+}
 
 eval::ComparedRun storedRunValues(store::RunStore& runs, std::int64_t runId,
                                   const std::string& measure, const std::string& querySet,

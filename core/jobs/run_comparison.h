@@ -14,6 +14,10 @@ namespace clir::jobs {
 
 // Languages without values are left out; so is the pivot (English queries, not a cross-lingual
 // result) unless includePivot.
+// The configuration a stored run is one seed of: its config's "group" (a sweep sets it), else
+// its name.
+std::string runGroup(const store::RunRecord& run);
+
 eval::ComparedRun storedRunValues(store::RunStore& runs, std::int64_t runId,
                                   const std::string& measure, const std::string& querySet,
                                   bool includePivot, const std::string& label);

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "core/data/corpus_reader.h"
 #include "core/data/corpus_settings.h"
@@ -60,11 +59,7 @@ ComparedRuns compareStoredRuns(store::Database& db, const QVector<qint64>& runId
                                        "#" + std::to_string(r->id) + " " + r->name);
         c.isBaseline = id == baselineId;
         if (c.perLanguage.empty()) continue;
-        auto config = nlohmann::json::parse(r->config, nullptr, false);
-        const std::string group =
-            config.is_object() && config.contains("group") && config.at("group").is_string()
-                ? config.at("group").get<std::string>()
-                : r->name;
+        const std::string group = jobs::runGroup(*r);
         if (!byGroup.count(group)) order.push_back(group);
         byGroup[group].push_back({id, std::move(c)});
         methodPreset[id] = {r->method, r->preset};
