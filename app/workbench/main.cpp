@@ -10,6 +10,7 @@
 #include "app/workbench/main_window.h"
 #include "app/workbench/theme.h"
 #include "app/workbench/views/results_view.h"
+#include "app/workbench/views/per_query_view.h"
 #include "app/workbench/views/run_browser.h"
 #include "core/util/fs.h"
 
@@ -31,10 +32,15 @@ int main(int argc, char** argv) {
     QCommandLineOption select("select", "Select these runs first (comma-separated ids).", "ids");
     QCommandLineOption baseline("baseline", "Results panel: mark differences from this run id.",
                                 "id");
+    QCommandLineOption query("query",
+                             "Per-query panel: open the ranked pages of this row (0 is the query "
+                             "where the second run gains most).",
+                             "row");
     QCommandLineOption palette("palette", "light, dark or system (default).", "name", "system");
     QCommandLineOption size("size", "With --screenshot: the size, WIDTHxHEIGHT.", "size",
                             "1400x900");
-    for (const auto& o : {db, shot, panel, select, baseline, palette, size}) parser.addOption(o);
+    for (const auto& o : {db, shot, panel, select, baseline, query, palette, size})
+        parser.addOption(o);
     parser.process(app);
     try {
         clir::workbench::applyPalette(parser.value(palette));
@@ -68,6 +74,18 @@ int main(int argc, char** argv) {
         }
         if (parser.isSet(baseline))
             window.results()->setBaseline(parser.value(baseline).toLongLong());
+        if (parser.isSet(query)) {
+            bool ok = false;
+            const int row = parser.value(query).toInt(&ok);
+            if (!ok || row < 0 || row >= int(window.perQuery()->differences().rows.size()))
+                throw std::invalid_argument(
+                    "--query: '" + parser.value(query).toStdString() +
+                    "' is not a row of the "
+                    "per-query panel (0 to " +
+                    std::to_string(int(window.perQuery()->differences().rows.size()) - 1) +
+                    "; select two runs with --select)");
+            window.perQuery()->showQuery(row);
+        }
         if (screenshot) window.resize(shotSize);
         window.show();
         if (screenshot) {

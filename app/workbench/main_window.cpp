@@ -20,6 +20,7 @@
 #include "app/workbench/views/alignment_view.h"
 #include "app/workbench/views/job_panel.h"
 #include "app/workbench/views/loss_curves_view.h"
+#include "app/workbench/views/per_query_view.h"
 #include "app/workbench/views/results_view.h"
 #include "app/workbench/views/run_browser.h"
 #include "app/workbench/views/run_details.h"
@@ -30,7 +31,7 @@
 namespace clir::workbench {
 namespace {
 
-constexpr int kLayoutVersion = 2;  // bump when panels change, so old layouts are not restored
+constexpr int kLayoutVersion = 3;  // bump when panels change, so old layouts are not restored
 constexpr int kLiveMs = 1000;
 
 }  // namespace
@@ -50,6 +51,7 @@ MainWindow::MainWindow(const QString& databasePath, bool restoreLayout, QWidget*
     alignments_ = new AlignmentView(*db_, this);
     results_ = new ResultsView(*db_, this);
     scaling_ = new ScalingView(*db_, this);
+    perQuery_ = new PerQueryView(*db_, this);
     setCentralWidget(browser_);
     addPanel("details", tr("Run details"), details_, Qt::RightDockWidgetArea);
     addPanel("jobs", tr("Jobs"), jobs_, Qt::RightDockWidgetArea);
@@ -59,6 +61,8 @@ MainWindow::MainWindow(const QString& databasePath, bool restoreLayout, QWidget*
     tabifyDockWidget(curves,
                      addPanel("results", tr("Results"), results_, Qt::BottomDockWidgetArea));
     tabifyDockWidget(curves,
+                     addPanel("perquery", tr("Per-query"), perQuery_, Qt::BottomDockWidgetArea));
+    tabifyDockWidget(curves,
                      addPanel("scaling", tr("Scaling"), scaling_, Qt::BottomDockWidgetArea));
     curves->raise();
 
@@ -67,6 +71,7 @@ MainWindow::MainWindow(const QString& databasePath, bool restoreLayout, QWidget*
     connect(browser_, &RunBrowser::runSelected, alignments_, &AlignmentView::showRun);
     connect(browser_, &RunBrowser::runsSelected, curves_, &LossCurvesView::setRuns);
     connect(browser_, &RunBrowser::runsSelected, results_, &ResultsView::setRuns);
+    connect(browser_, &RunBrowser::runsSelected, perQuery_, &PerQueryView::setRuns);
     connect(jobs_, &JobPanel::queued, this, [this](qint64 id) {
         browser_->refresh();
         browser_->selectRuns({id});
@@ -77,6 +82,7 @@ MainWindow::MainWindow(const QString& databasePath, bool restoreLayout, QWidget*
                 browser_->refresh();
                 results_->refresh();
                 scaling_->refresh();
+                perQuery_->refresh();
                 alignments_->refresh();
                 statusBar()->showMessage(tr("Run %1 %2%3")
                                              .arg(id)
@@ -117,7 +123,7 @@ MainWindow::MainWindow(const QString& databasePath, bool restoreLayout, QWidget*
 MainWindow::~MainWindow() = default;
 
 QStringList MainWindow::panelNames() {
-    return {"runs", "details", "jobs", "curves", "alignments", "results", "scaling"};
+    return {"runs", "details", "jobs", "curves", "alignments", "results", "perquery", "scaling"};
 }
 
 QWidget* MainWindow::panel(const QString& name) const {
@@ -153,6 +159,7 @@ void MainWindow::buildMenus() {
         alignments_->refresh();
         results_->refresh();
         scaling_->refresh();
+        perQuery_->refresh();
     });
     auto* quit = new QAction(tr("&Quit"), this);
     quit->setShortcut(QKeySequence::Quit);

@@ -1,6 +1,6 @@
 // The workbench's main window: the run browser in the middle and dockable panels around it (run
-// details, jobs, training curves, alignments, results, scaling) whose layout is remembered
-// (QSettings). Everything long runs on the job queue's worker thread.
+// details, jobs, training curves, alignments, results, per-query differences, scaling) whose layout
+// is remembered (QSettings). Everything long runs on the job queue's worker thread.
 #pragma once
 
 #include <QMainWindow>
@@ -20,6 +20,7 @@ class AlignmentView;
 class JobPanel;
 class JobQueue;
 class LossCurvesView;
+class PerQueryView;
 class ResultsView;
 class RunBrowser;
 class RunDetails;
@@ -41,9 +42,10 @@ class MainWindow : public QMainWindow {
     AlignmentView* alignments() const { return alignments_; }
     ResultsView* results() const { return results_; }
     ScalingView* scaling() const { return scaling_; }
+    PerQueryView* perQuery() const { return perQuery_; }
     QString databasePath() const { return dbPath_; }
 
-    // Panel names: runs, details, jobs, curves, alignments, results, scaling.
+    // Panel names: runs, details, jobs, curves, alignments, results, perquery, scaling.
     static QStringList panelNames();
     QWidget* panel(const QString& name) const;
     // Renders the whole window (empty name) or one panel at `size` (panels only).
@@ -69,6 +71,7 @@ class MainWindow : public QMainWindow {
     AlignmentView* alignments_;
     ResultsView* results_;
     ScalingView* scaling_;
+    PerQueryView* perQuery_;
     QMap<QString, QDockWidget*> docks_;
     QTimer* live_;
 };

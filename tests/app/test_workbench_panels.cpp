@@ -14,7 +14,13 @@
 #include <QTemporaryDir>
 #include <qcustomplot.h>
 
+#include <QTableView>
+#include <QTableWidget>
+
 #include <cmath>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
 
 #include "app/workbench/main_window.h"
 #include "app/workbench/models/number_table_model.h"
@@ -24,11 +30,16 @@
 #include "app/workbench/views/alignment_view.h"
 #include "app/workbench/views/loss_curves_view.h"
 #include "app/workbench/views/new_run_dialog.h"
+#include "app/workbench/views/per_query_view.h"
 #include "app/workbench/views/results_view.h"
 #include "app/workbench/views/run_browser.h"
 #include "app/workbench/views/scaling_view.h"
 #include "core/store/database.h"
+#include "core/eval/trec_io.h"
+#include "core/retrieval/test_evaluation.h"
 #include "core/store/run_store.h"
+#include "core/util/fs.h"
+#include "tests/train/synthetic_corpus.h"
 
 using namespace clir;
 
@@ -337,6 +348,144 @@ class TestWorkbenchPanels : public QObject {
         QCOMPARE(r->plot()->legend->itemCount(), 2);
         const auto text = r->table()->index(1, 1).data().toString();
         QVERIFY2(text.startsWith("0.328") && text.endsWith(" ± 0.1414"), qPrintable(text));
+    }
+
+    // Two runs on the synthetic corpus whose TREC files put each test query's one relevant page
+    // at known ranks: AP = 1 / rank, so the sorted differences and the click's rankings are
+    // known without the code under test.
+    void perQueryDifferencesAndRankings() {
+        const std::string corpus = tmp_.filePath("pq-corpus").toStdString();
+        testing::writeSyntheticCorpus(corpus);
+        const std::string qrels = corpus + "/qrels/om.en-US.entries.test.qrels";
+        auto rankA = [](int i) { return 1 + i % 3; };
+        auto rankB = [](int i) { return i < 10 ? 1 : 4; };
+        std::int64_t a = 0, b = 0;
+        std::vector<std::string> qids;
+        for (int page = 32; page < 40; ++page)
+            for (int k = 0; k < 2; ++k)
+                qids.push_back("a/page" + std::to_string(page) + "#bm" + std::to_string(k) + ".0");
+        {
+            store::Database db(db_.toStdString());
+            store::RunStore runs(db);
+            store::CorpusRecord c;
+            c.name = "synthetic";
+            c.path = corpus;
+            c.hash = "pq-corpus";
+            c.manifest = "{}";
+            const auto corpusId = runs.upsertCorpus(c);
+            a = addRun(runs, "bm25-pq", "bm25");
+            b = addRun(runs, "optical-pq", "optical");
+            for (auto [id, rankOf] : {std::pair{a, std::function<int(int)>(rankA)},
+                                      std::pair{b, std::function<int(int)>(rankB)}}) {
+                runs.setCorpus(id, corpusId);
+                eval::Run run;
+                for (int i = 0; i < int(qids.size()); ++i) {
+                    const int relevant = 32 + i / 2;
+                    // The relevant page at rankOf(i); the other test pages around it.
+                    std::vector<int> order;
+                    for (int p = 32; p < 40; ++p)
+                        if (p != relevant) order.push_back(p);
+                    order.insert(order.begin() + (rankOf(i) - 1), relevant);
+                    for (int r = 0; r < int(order.size()); ++r)
+                        run.byQuery[qids[std::size_t(i)]].push_back(
+                            {"a/page" + std::to_string(order[std::size_t(r)]), 10.0 - r});
+                }
+                const std::string dir =
+                    tmp_.filePath("pq-run-" + QString::number(id)).toStdString();
+                std::filesystem::create_directories(dir);
+                const std::string trec = dir + "/om.entries.test.trec";
+                eval::writeRun(trec, run, "pq");
+                fs::writeFileAtomic(
+                    retrieval::TrecSidecar::pathFor(trec),
+                    nlohmann::json{{"language", "om"}, {"query_set", "entries"}, {"qrels", qrels}}
+                        .dump());
+                runs.addArtifact(id, "trec_run", trec);
+                std::vector<store::ResultRow> rows;
+                std::vector<store::QueryResultRow> queryRows;
+                retrieval::recordEvaluation(trec, qrels, "om", "entries", rows, queryRows);
+                runs.storeResults(id, rows);
+                runs.storeQueryResults(id, queryRows);
+            }
+        }
+        workbench::MainWindow w(db_, false);
+        w.runBrowser()->selectRuns({b, a});
+        auto* v = w.perQuery();
+        QCOMPARE(v->runAChooser()->currentData().toLongLong(), a);  // the older run is A
+        QCOMPARE(v->runBChooser()->currentData().toLongLong(), b);
+        QCOMPARE(v->languageChooser()->currentText(), QString("om · entries"));
+        const auto& d = v->differences();
+        QCOMPARE(d.rows.size(), qids.size());
+        // Expected from the ranks alone: AP = 1 / rank with one relevant page.
+        std::vector<double> expected;
+        std::size_t wins = 0, losses = 0;
+        for (int i = 0; i < int(qids.size()); ++i) {
+            const double diff = 1.0 / rankB(i) - 1.0 / rankA(i);
+            expected.push_back(diff);
+            wins += diff > 1e-12;
+            losses += diff < -1e-12;
+        }
+        std::sort(expected.rbegin(), expected.rend());
+        for (std::size_t i = 0; i < expected.size(); ++i)
+            QVERIFY2(std::abs(d.rows[i].difference() - expected[i]) < 1e-4,
+                     qPrintable(QString("row %1: %2 vs %3")
+                                    .arg(i)
+                                    .arg(d.rows[i].difference())
+                                    .arg(expected[i])));
+        QCOMPARE(d.wins(), wins);
+        QCOMPARE(d.losses(), losses);
+        QCOMPARE(std::size_t(v->winBars()->data()->size() + v->lossBars()->data()->size()),
+                 qids.size());
+        // Query texts in the query language and in English beside each row.
+        QVERIFY2(QString::fromStdString(d.rows[0].text).startsWith("xhow xdo"),
+                 d.rows[0].text.c_str());
+        QVERIFY(QString::fromStdString(d.rows[0].pivotText).startsWith("how do"));
+        QCOMPARE(v->table()->rowCount(), int(qids.size()));
+
+        // A click on the first bar opens that query's rankings in both runs.
+        QPixmap shot = w.renderPanel("perquery", QSize(1000, 800));
+        QVERIFY(!shot.isNull());
+        auto* p = v->plot();
+        p->replot();
+        const auto& first = d.rows[0];
+        const QPoint at(int(p->xAxis->coordToPixel(1.0)),
+                        int(p->yAxis->coordToPixel(first.difference() / 2)));
+        QSignalSpy shown(v, &workbench::PerQueryView::queryShown);
+        QTest::mouseClick(p, Qt::LeftButton, Qt::NoModifier, at);
+        QCOMPARE(shown.count(), 1);
+        QCOMPARE(v->shownQuery(), 0);
+        const int i = int(std::find(qids.begin(), qids.end(), first.qid) - qids.begin());
+        const std::string relevantPage = "a/page" + std::to_string(32 + i / 2);
+        for (int which : {0, 1}) {
+            auto* t = v->rankingTable(which);
+            QCOMPARE(t->rowCount(), 8);  // every test page was ranked
+            const int rank = which ? rankB(i) : rankA(i);
+            for (int r = 0; r < t->rowCount(); ++r) {
+                const bool marked = t->item(r, 1)->text().startsWith("✓");
+                QCOMPARE(marked, r + 1 == rank);
+                QCOMPARE(t->item(r, 0)->text(), QString::number(r + 1));
+            }
+            QCOMPARE(t->item(rank - 1, 2)->toolTip(), QString::fromStdString(relevantPage));
+            // Titles come from the corpus's English pages.
+            QVERIFY(t->item(rank - 1, 2)->text().endsWith(" help"));
+        }
+        QVERIFY(v->queryLabel()->text().contains("xhow"));
+        // A click on a table row opens that row's query.
+        auto* view = v->tableView();
+        const QRect cell = view->visualRect(v->table()->index(3, 0));
+        QVERIFY(cell.isValid());
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, Qt::NoModifier, cell.center());
+        QCOMPARE(v->shownQuery(), 3);
+        // A TREC file that is gone is named where the ranking would be.
+        std::filesystem::remove(tmp_.filePath("pq-run-" + QString::number(a)).toStdString() +
+                                "/om.entries.test.trec");
+        v->refresh();
+        v->showQuery(0);
+        QCOMPARE(v->rankingTable(0)->rowCount(), 0);
+        QCOMPARE(v->rankingTable(1)->rowCount(), 8);
+        bool named = false;
+        for (auto* label : v->findChildren<QLabel*>())
+            named = named || label->text().contains("om.entries.test.trec is missing");
+        QVERIFY(named);
     }
 };
 

@@ -62,6 +62,10 @@ void ChartPanel::setTitle(const QString& title) {
     title_->setText(title);
 }
 
+void ChartPanel::addBelow(QWidget* widget, int stretch) {
+    static_cast<QVBoxLayout*>(layout())->addWidget(widget, stretch);
+}
+
 void ChartPanel::restyle() {
     applyTheme(*plot_, palette());
     plot_->replot();

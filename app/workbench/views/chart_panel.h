@@ -29,6 +29,8 @@ class ChartPanel : public QWidget {
 
   protected:
     QHBoxLayout* controls() const { return controls_; }
+    // Adds a widget under the chart and its table (a detail pane).
+    void addBelow(QWidget* widget, int stretch = 1);
     void setTitle(const QString& title);
     // Re-applies the palette's colours and replots (after the data or the palette changed).
     void restyle();
