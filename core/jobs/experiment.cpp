@@ -32,8 +32,10 @@ SchemaNode suiteSchema() {
         SchemaNode::array("run names the significance markers compare against",
                           SchemaNode::string("a run name"), nlohmann::json::array());
     SchemaNode sets = SchemaNode::array(
-        "query sets the tables show",
-        SchemaNode::string("a query set", nullptr, {"entries", "headings"}), {"entries"});
+        "query sets the tables show (+bm25: the neural runs fused with BM25)",
+        SchemaNode::string("a query set", nullptr,
+                           {"entries", "headings", "entries+bm25", "headings+bm25"}),
+        {"entries"});
     return SchemaNode::object("several experiments run as one command, then compared",
                               {{"experiments", files},
                                {"baselines", baselines},
@@ -66,7 +68,9 @@ namespace {
 SchemaNode sweepSchema() {
     SchemaNode n = SchemaNode::object(
         "runs over lists of values: a field path (\"seed\", \"model.preset\", "
-        "\"train.alpha\") to the values it takes; one run per combination",
+        "\"train.alpha\") to the values it takes; one run per combination. \"language\": "
+        "one run per language L, trained on L (train.languages [L]) and evaluated on L and "
+        "English (corpus.languages [en-US, L]); a group spans its languages and seeds",
         {});
     n.openKeys = true;
     n.defaultValue = nullptr;  // absent unless given: a file without a sweep is unchanged
@@ -226,6 +230,18 @@ std::vector<ExperimentSpec> expandExperiment(const std::string& text, const std:
         for (std::size_t a = 0; a < axes.size(); ++a) {
             const auto& [path, values] = axes[a];
             const auto& value = values[at[a]];
+            if (path == "language") {  // one run per language: trained and evaluated on it
+                if (!value.is_string() || value.get<std::string>().empty())
+                    fail("sweep.language", "expected language codes, got " + value.dump());
+                const std::string lang = value.get<std::string>();
+                variant["train"]["languages"] = nlohmann::json::array({lang});
+                variant["corpus"]["languages"] =
+                    lang == data::pivotLanguage()
+                        ? nlohmann::json::array({lang})
+                        : nlohmann::json::array({data::pivotLanguage(), lang});
+                label += (label.empty() ? "" : ",") + std::string("language=") + lang;
+                continue;
+            }
             nlohmann::json* field = &variant;
             for (const auto& part : text::split(path, '.')) {
                 if (field->is_null()) *field = nlohmann::json::object();  // a block not given

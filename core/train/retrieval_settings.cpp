@@ -87,6 +87,10 @@ const config::Fields<TrainSettings>& TrainSettings::fields() {
             .number("ot_weight", &S::otWeight, "weight of the OT loss", 1.0, 0.0)
             .number("contrastive_weight", &S::contrastiveWeight,
                     "optical+hybrid: weight lambda of the hybrid InfoNCE", 1.0, 0.0)
+            .integer("contrastive_batch", &S::contrastiveBatch,
+                     "optical+hybrid: query-page pairs of the hybrid InfoNCE batch at each step "
+                     "(0: batch_size, which then also counts the bitext pairs)",
+                     0, 0.0, 4096.0)
             .integer("log_every", &S::logEvery, "steps between metric points", 10, 1.0)
             .integer("eval_every", &S::evalEvery,
                      "steps between dev evaluations (and best-checkpoint choices); the last step "

@@ -41,6 +41,7 @@ struct TrainSettings {
     std::string passage;         // first | best: the passage of a page a batch shows
     double alpha;                // hybrid: probability of a monolingual batch
     double otWeight, contrastiveWeight;
+    std::int64_t contrastiveBatch;  // optical+hybrid: pairs of the InfoNCE batch; 0: batch_size
     std::int64_t logEvery, evalEvery, devQueries;
     std::vector<std::string> languages;  // X languages trained on; empty: the corpus's
     static const config::Fields<TrainSettings>& fields();

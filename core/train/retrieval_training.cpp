@@ -26,6 +26,11 @@ ot::SinkhornOptions sinkhornOptionsOf(const OtSettings& ot) {
     return o;
 }
 
+// Query-page pairs of a step's InfoNCE batch: optical+hybrid may draw fewer than its bitext.
+std::int64_t contrastivePairs(const TrainSettings& t, const MethodWiring& wiring) {
+    return wiring.optical && t.contrastiveBatch > 0 ? t.contrastiveBatch : t.batchSize;
+}
+
 // One step's loss for the method: hybrid or plain InfoNCE on a drawn batch, OPTICAL's <P, C> on
 // drawn bitext, or both, weighted.
 StepOutput methodStep(const Recipe& recipe, const MethodWiring& wiring, RetrievalBatches& batches,
@@ -38,8 +43,8 @@ StepOutput methodStep(const Recipe& recipe, const MethodWiring& wiring, Retrieva
     if (wiring.contrastive) {
         // OPTICAL + hybrid: the student encodes queries, the frozen teacher pages.
         auto c = infoNce(ranking.trained(), wiring.optical ? ranking.teacher() : ranking.trained(),
-                         batches.draw(t.batchSize, rng), recipe.scoring, t.temperature, device,
-                         ranking.trainedWeights());
+                         batches.draw(contrastivePairs(t, wiring), rng), recipe.scoring,
+                         t.temperature, device, ranking.trainedWeights());
         out.parts.push_back({"loss/contrastive", c.item<double>()});
         out.loss = out.loss + (wiring.optical ? t.contrastiveWeight : 1.0) * c;
     }
@@ -90,6 +95,7 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
             1, std::int64_t(std::ceil(ot_.epochs * double(batches.bitextPairs()) /
                                       double(train_.batchSize))));
     summary["train_steps"] = train_.steps;
+    if (wiring.contrastive) summary["contrastive_batch"] = contrastivePairs(train_, wiring);
     ranking.sampleDev(train_.devQueries, recipe.seed, ctx.outputDir);
     const auto sinkhorn = sinkhornOptionsOf(ot_);
     const c10::Device device = recipe.device;

@@ -24,7 +24,7 @@ using namespace clir;
     ":\"golden\",\"seed\":5,\"tags\":[],\"translation\":{\"system\":\"none\",\"timeout_second" \
     "s\":300.0}}"
 #define GOLDEN_BM25_HASH "6ac96f51fe5f0fb5b3989513a3d7388602b21c03bd0c57ebfaa1c3a0c8bf3b55"
-#define GOLDEN_HYBRID_HASH "c55cec880910db5a86c06bff9491636a814b102f8114d73a0ab0240239fcbaa0"
+#define GOLDEN_HYBRID_HASH "6b5099aae9ba975493a760b2ca87a10395bceb5141d991ae5fa948a423237fca"
 
 class TestConfig : public QObject {
     Q_OBJECT
@@ -212,6 +212,37 @@ class TestConfig : public QObject {
         QCOMPARE(one[0].group, std::string("b"));
         QVERIFY(!one[0].config.contains("group"));
         QVERIFY(!one[0].config.contains("sweep"));
+    }
+
+    // "language": one run per language, trained on it and evaluated on it and English; the
+    // group spans languages and seeds, so a method's runs are one row of the comparison.
+    void languageSweepIsOneRunPerLanguage() {
+        auto runs = jobs::expandExperiment(
+            R"({"name":"ft","method":"fine-tune","init":{"from":"t"},"corpus":{"languages":["en-US","om","km"]},
+                "train":{"languages":["om","km"],"steps":5},
+                "sweep":{"language":["om","de"],"seed":[1,2]}})",
+            "ft.json");
+        QCOMPARE(runs.size(), std::size_t(4));
+        QCOMPARE(runs[0].name, std::string("ft[language=om,seed=1]"));
+        QCOMPARE(runs[3].name, std::string("ft[language=de,seed=2]"));
+        for (const auto& r : runs) QCOMPARE(r.group, std::string("ft"));
+        QCOMPARE(runs[2].config.at("train").at("languages"), nlohmann::json::array({"de"}));
+        QCOMPARE(runs[2].config.at("corpus").at("languages"),
+                 nlohmann::json::array({"en-US", "de"}));
+        QCOMPARE(runs[2].config.at("train").at("steps").get<int>(), 5);  // the rest is kept
+        QVERIFY(runs[0].configHash != runs[2].configHash);
+        // With another axis the group keeps that axis and still spans the languages.
+        auto alphas = jobs::expandExperiment(
+            R"({"name":"h","method":"hybrid","init":{"from":"t"},"sweep":{"language":["om","km"],"train.alpha":[0,1]}})",
+            "h.json");
+        QCOMPARE(alphas.size(), std::size_t(4));
+        QCOMPARE(alphas[0].group, std::string("h[train.alpha=0]"));
+        QCOMPARE(alphas[2].group, std::string("h[train.alpha=0]"));  // km, alpha 0
+        QCOMPARE(alphas[2].name, std::string("h[language=km,train.alpha=0]"));
+        QVERIFY_THROWS_EXCEPTION(
+            config::ConfigError,
+            jobs::expandExperiment(R"({"name":"x","method":"fine-tune","sweep":{"language":[3]}})",
+                                   "x.json"));
     }
 
     void badSweepsNameTheFieldAndTheCombination() {

@@ -486,6 +486,7 @@ class TestRetrieval : public QObject {
             if (byEpochs) {  // half a pass over the bitext sets the length, not train.steps
                 j["ot"]["epochs"] = 0.5;
                 j["ot"]["other_max_length"] = 20;
+                j["train"]["contrastive_batch"] = 3;  // fewer queries than bitext pairs
             }
             auto o = runExperiment(j);
             QVERIFY2(o.status == store::RunStatus::Finished, (method + ": " + o.error).c_str());
@@ -497,6 +498,9 @@ class TestRetrieval : public QObject {
             if (byEpochs) {
                 QCOMPARE(summary.at("bitext_pairs").get<int>(), 72);  // 24 pages x 3
                 QCOMPARE(summary.at("ot_other_max_length").at("om").get<int>(), 20);
+                QCOMPARE(summary.at("contrastive_batch").get<int>(), 3);
+            } else {
+                QCOMPARE(summary.at("contrastive_batch").get<int>(), 8);  // batch_size
             }
             // Every om test query's AP is stored, and the stored MAP is their mean (-c).
             auto perQuery = runs.queryResults(o.runId, "om", "entries", "map");
