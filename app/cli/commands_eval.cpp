@@ -202,10 +202,12 @@ int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
             done.push_back(groups[i]);
             std::vector<eval::ComparedRun> seeds;
             std::string runIds;
+            std::vector<std::int64_t> memberIds;
             bool isBaseline = false;
             for (std::size_t k = i; k < compared.size(); ++k)
                 if (groups[k] == groups[i]) {
                     seeds.push_back(compared[k]);
+                    memberIds.push_back(ids[k]);
                     runIds += (runIds.empty() ? "#" : " #") + std::to_string(ids[k]);
                     isBaseline = isBaseline || compared[k].isBaseline;
                 }
@@ -215,9 +217,9 @@ int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
             }
             const std::string group = groups[i].substr(0, groups[i].find('\n'));
             const std::string ownSet = groups[i].substr(groups[i].find('\n') + 1);
-            auto row = eval::poolSeeds(seeds, group + " (" + std::to_string(seeds.size()) +
-                                                  " seeds: " + runIds +
-                                                  (ownSet != set ? ", " + ownSet : "") + ")");
+            auto row =
+                eval::poolSeeds(seeds, group + " (" + jobs::seedsLabel(runs, memberIds) + ": " +
+                                           runIds + (ownSet != set ? ", " + ownSet : "") + ")");
             row.isBaseline = isBaseline;
             pooled.push_back(std::move(row));
         }

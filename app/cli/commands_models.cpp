@@ -133,14 +133,10 @@ int modelInfo(const GlobalOptions&, const std::vector<std::string>& args) {
     auto n = model::countParameters(c);
     if (a.has("--json")) {
         auto j = c.toJson();
-        j["parameters"] = {{"embeddings", n.embeddings},
-                           {"per_layer", n.perLayer},
-                           {"layers", n.layers},
-                           {"pooler", n.pooler},
-                           {"char_ngrams", n.charNgrams},
-                           {"encoder", n.encoder()},
-                           {"mlm_head", n.mlmHead},
-                           {"with_mlm_head", n.withMlmHead()}};
+        j["parameters"] = {{"embeddings", n.embeddings},  {"per_layer", n.perLayer},
+                           {"layers", n.layers},          {"pooler", n.pooler},
+                           {"char_ngrams", n.charNgrams}, {"encoder", n.encoder()},
+                           {"mlm_head", n.mlmHead},       {"with_mlm_head", n.withMlmHead()}};
         std::cout << j.dump(2) << "\n";
         return 0;
     }

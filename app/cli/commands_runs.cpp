@@ -96,13 +96,15 @@ int runSeveral(const GlobalOptions& g, const std::string& title,
         std::vector<std::size_t> baselines;
         for (const auto& group : groups) {
             std::vector<eval::ComparedRun> seeds;
+            std::vector<std::int64_t> ids;
             for (const auto& [g2, id] : done)
-                if (g2 == group)
+                if (g2 == group) {
                     seeds.push_back(jobs::storedRunValues(runs, id, measure, set, true, group));
+                    ids.push_back(id);
+                }
             auto c = seeds.size() == 1
                          ? seeds.front()
-                         : eval::poolSeeds(seeds,
-                                           group + " (" + std::to_string(seeds.size()) + " seeds)");
+                         : eval::poolSeeds(seeds, group + " (" + jobs::seedsLabel(runs, ids) + ")");
             if (c.perLanguage.empty()) continue;
             for (const auto& b : block.at("baselines"))
                 if (b == group) baselines.push_back(compared.size());

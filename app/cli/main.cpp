@@ -35,6 +35,7 @@ const char* kUsage =
     "  export RUN     export a run's TREC files or results (--format trec|csv)\n"
     "  compare RUN... per-language table of several runs with significance markers\n"
     "  reeval RUN...  recompute stored runs' measures from their TREC files (--all: every run)\n"
+    "  report         the RQ1/RQ2 report (Markdown, PNG and SVG charts) from the database\n"
     "  schema         every method and setting: key, type, default, range, description\n"
     "\n"
     "options:\n"
@@ -75,14 +76,14 @@ int main(int argc, char** argv) {
         if (args.empty()) throw clir::cli::UsageError("no command given");
 
         static const std::map<std::string, Command> commands = {
-            {"data fetch", clir::cli::dataFetch},  {"data build", clir::cli::dataBuild},
-            {"data stats", clir::cli::dataStats},  {"run", clir::cli::runExperiment},
-            {"list", clir::cli::listRuns},         {"show", clir::cli::showRun},
-            {"eval", clir::cli::evalRun},          {"export", clir::cli::exportRun},
-            {"compare", clir::cli::compareRuns},   {"resume", clir::cli::resumeRun},
-            {"model info", clir::cli::modelInfo},  {"translate", clir::cli::translateCommand},
-            {"align", clir::cli::alignCommand},    {"reeval", clir::cli::reevalRuns},
-            {"schema", clir::cli::schemaReference}};
+            {"data fetch", clir::cli::dataFetch},   {"data build", clir::cli::dataBuild},
+            {"data stats", clir::cli::dataStats},   {"run", clir::cli::runExperiment},
+            {"list", clir::cli::listRuns},          {"show", clir::cli::showRun},
+            {"eval", clir::cli::evalRun},           {"export", clir::cli::exportRun},
+            {"compare", clir::cli::compareRuns},    {"resume", clir::cli::resumeRun},
+            {"model info", clir::cli::modelInfo},   {"translate", clir::cli::translateCommand},
+            {"align", clir::cli::alignCommand},     {"reeval", clir::cli::reevalRuns},
+            {"schema", clir::cli::schemaReference}, {"report", clir::cli::reportCommand}};
         std::string name = args[0];
         std::size_t consumed = 1;
         if (name == "data" || name == "model") {

@@ -5,14 +5,63 @@
 #include <QPixmap>
 #include <QSettings>
 
+#include <QComboBox>
+
 #include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
 
 #include "app/workbench/main_window.h"
 #include "app/workbench/theme.h"
 #include "app/workbench/views/results_view.h"
 #include "app/workbench/views/per_query_view.h"
 #include "app/workbench/views/run_browser.h"
+#include "core/store/database.h"
 #include "core/util/fs.h"
+
+namespace {
+
+// The charts of a report request: {"charts": [{"panel": "results", "runs": [ids], "measure",
+// "query_set", "baseline", "file"}]}, each drawn by the workbench's own panel and exported as
+// <file>.png and <file>.svg in the light palette.
+int drawCharts(const QString& databasePath, const QString& requestPath) {
+    const std::string source = requestPath.toStdString();
+    auto request = nlohmann::json::parse(clir::fs::readFile(source));
+    clir::store::Database db(databasePath.toStdString());
+    clir::workbench::applyPalette("light");
+    int index = 0;
+    for (const auto& c : request.at("charts")) {
+        const std::string where = source + ": charts[" + std::to_string(index++) + "]";
+        const std::string panel = c.at("panel").get<std::string>();
+        if (panel != "results")
+            throw std::invalid_argument(where + ": panel '" + panel +
+                                        "' cannot be drawn (results)");
+        auto view = std::make_unique<clir::workbench::ResultsView>(db);
+        auto choose = [&](QComboBox* box, const std::string& field) {
+            const QString value = QString::fromStdString(c.at(field).get<std::string>());
+            const int at = box->findText(value);
+            if (at < 0)
+                throw std::invalid_argument(where + ": " + field + " '" + value.toStdString() +
+                                            "' is not offered");
+            box->setCurrentIndex(at);
+        };
+        choose(view->measureChooser(), "measure");
+        choose(view->querySetChooser(), "query_set");
+        QVector<qint64> ids;
+        for (const auto& id : c.at("runs")) ids << id.get<qint64>();
+        view->setRuns(ids);
+        view->setBaseline(c.value("baseline", qint64(0)));
+        view->resize(1200, 640);
+        view->show();
+        QApplication::processEvents();
+        const QString file = QString::fromStdString(c.at("file").get<std::string>());
+        view->exportChart(file + ".png");
+        view->exportChart(file + ".svg");
+    }
+    return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -36,10 +85,14 @@ int main(int argc, char** argv) {
                              "Per-query panel: open the ranked pages of this row (0 is the query "
                              "where the second run gains most).",
                              "row");
+    QCommandLineOption charts("charts",
+                              "Draw the charts a JSON request lists (clirlab report writes it) as "
+                              "PNG and SVG, then quit.",
+                              "json");
     QCommandLineOption palette("palette", "light, dark or system (default).", "name", "system");
     QCommandLineOption size("size", "With --screenshot: the size, WIDTHxHEIGHT.", "size",
                             "1400x900");
-    for (const auto& o : {db, shot, panel, select, baseline, query, palette, size})
+    for (const auto& o : {db, shot, panel, select, baseline, query, charts, palette, size})
         parser.addOption(o);
     parser.process(app);
     try {
@@ -49,6 +102,7 @@ int main(int argc, char** argv) {
             path = QSettings()
                        .value("database", QString::fromStdString(clir::fs::defaultDatabasePath()))
                        .toString();
+        if (parser.isSet(charts)) return drawCharts(path, parser.value(charts));
         const bool screenshot = parser.isSet(shot);
         const QString panelName = parser.value(panel);
         if (!panelName.isEmpty() && !clir::workbench::MainWindow::panelNames().contains(panelName))

@@ -16,6 +16,16 @@ std::string runGroup(const store::RunRecord& run) {
     return run.name;
 }
 
+std::string seedsLabel(store::RunStore& runs, const std::vector<std::int64_t>& ids) {
+    std::set<std::string> seeds;
+    for (auto id : ids) {
+        auto r = runs.run(id);
+        seeds.insert(r && r->seed ? std::to_string(*r->seed) : "run " + std::to_string(id));
+    }
+    const std::string s = std::to_string(seeds.size()) + (seeds.size() == 1 ? " seed" : " seeds");
+    return seeds.size() == ids.size() ? s : std::to_string(ids.size()) + " runs, " + s;
+}
+
 eval::ComparedRun storedRunValues(store::RunStore& runs, std::int64_t runId,
                                   const std::string& measure, const std::string& querySet,
                                   bool includePivot, const std::string& label) {

@@ -18,6 +18,10 @@ namespace clir::jobs {
 // its name.
 std::string runGroup(const store::RunRecord& run);
 
+// How a pooled row's runs are counted in its label: "3 seeds", or "21 runs, 3 seeds" for a
+// configuration with one run per language and seed (a run without a seed counts as its own).
+std::string seedsLabel(store::RunStore& runs, const std::vector<std::int64_t>& ids);
+
 eval::ComparedRun storedRunValues(store::RunStore& runs, std::int64_t runId,
                                   const std::string& measure, const std::string& querySet,
                                   bool includePivot, const std::string& label);

@@ -330,6 +330,52 @@ class TestCli : public QObject {
                      pooledCmp.out.contains(" ± 0.0000"),
                  qPrintable(pooledCmp.out + pooledCmp.err));
 
+        // report: the suite's tables from the stored runs, seeds pooled, the exported run's
+        // `clirlab eval` value in its cell, every run's hashes, and the charts drawn by the
+        // workbench's chart code; an experiment not run yet is named.
+        write("fixture-never.json", R"({"name":"fixture-never","method":"bm25",
+                                         "corpus":{"languages":["om"]}})");
+        QString suite = write("fixture-suite.json",
+                              R"({"name":"fixture-suite","method":"suite",
+                                  "description":"The BM25 runs of the fixture.",
+                                  "suite":{"experiments":["fixture-bm25.json","fixture-sweep.json",
+                                                          "fixture-never.json"],
+                                           "baselines":["fixture-bm25"]}})");
+        const QString reportDir = tmp_.filePath("report");
+        auto rep = run({"report", suite, "--out", reportDir, "--permutations", "200"}, cache);
+        QVERIFY2(rep.code == 0, qPrintable(rep.err + rep.out));
+        QVERIFY2(rep.out.contains("5 runs used, 1 not run yet, 1 charts"), qPrintable(rep.out));
+        QFile md(reportDir + "/report.md");
+        QVERIFY(md.open(QIODevice::ReadOnly));
+        const QString report = QString::fromUtf8(md.readAll());
+        QVERIFY2(report.contains("| map (entries) | fixture-bm25 | fixture-sweep[bm25.k1=0.9] (2 "
+                                 "seeds) | fixture-sweep[bm25.k1=1.2] (2 seeds) |") &&
+                     report.contains(QString("| en-US | %1 |").arg(stored, 0, 'f', 4)) &&
+                     report.contains(" ± 0.0000") && report.contains("`fixture-never`") &&
+                     report.contains("### nDCG@10, entries queries") &&
+                     report.contains("- **fixture-sweep[bm25.k1=0.9]** (`bm25`, 2 of 2 runs, 2 "
+                                     "seeds)"),
+                 qPrintable(report));
+        QVERIFY2(
+            report.contains(
+                "| " + bm25Id + " | fixture-bm25 | bm25 | – | 13 | " +
+                QString::fromStdString(shown["config_hash"].get<std::string>().substr(0, 12)) +
+                " | " +
+                QString::fromStdString(shown["corpus"]["hash"].get<std::string>().substr(0, 12))),
+            qPrintable(report));
+        for (const char* suffix : {".png", ".svg"}) {
+            QFileInfo chart(reportDir + "/fixture-suite-map-entries" + suffix);
+            QVERIFY2(chart.size() > 1000, qPrintable(chart.filePath()));
+        }
+        QVERIFY(
+            report.contains("![MAP per language, entries queries (★: differs from "
+                            "fixture-bm25)](fixture-suite-map-entries.png)"));
+        auto notSuite = run({"report", bm25, "--out", reportDir}, cache);
+        QCOMPARE(notSuite.code, 1);
+        QVERIFY2(notSuite.err.contains("a report reads suites, got 'bm25'"),
+                 qPrintable(notSuite.err));
+        QCOMPARE(run({"report", suite, "--permutations", "x"}, cache).code, 2);
+
         // reeval: a stored value that drifted from its TREC file is recomputed (here with the
         // en-US sidecar removed, so that file is read by its name), and a missing TREC file is
         // named and changes nothing.

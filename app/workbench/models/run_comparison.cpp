@@ -72,13 +72,15 @@ ComparedRuns compareStoredRuns(store::Database& db, const QVector<qint64>& runId
             runs.push_back(std::move(members.front().second));
         } else {
             std::vector<eval::ComparedRun> seeds;
+            std::vector<std::int64_t> ids;
             bool baseline = false;
             for (auto& [id, c] : members) {
                 baseline = baseline || c.isBaseline;
                 seeds.push_back(std::move(c));
+                ids.push_back(id);
             }
             auto pooled = eval::poolSeeds(seeds, "#" + std::to_string(first) + " " + group + " (" +
-                                                     std::to_string(seeds.size()) + " seeds)");
+                                                     jobs::seedsLabel(store, ids) + ")");
             pooled.isBaseline = baseline;
             runs.push_back(std::move(pooled));
         }
