@@ -36,6 +36,7 @@
 #include "app/workbench/views/scaling_view.h"
 #include "core/store/database.h"
 #include "core/eval/trec_io.h"
+#include "core/model/encoder_config.h"
 #include "core/retrieval/test_evaluation.h"
 #include "core/store/run_store.h"
 #include "core/util/fs.h"
@@ -486,6 +487,58 @@ class TestWorkbenchPanels : public QObject {
         for (auto* label : v->findChildren<QLabel*>())
             named = named || label->text().contains("om.entries.test.trec is missing");
         QVERIFY(named);
+    }
+
+    // The scaling chart: two sizes with two seeds each are two points with ± sd error bars, and
+    // the fitted slope per decade of parameters and its spread over seeds are the ones computed
+    // here from the known per-seed means.
+    void scalingLadderWithSeedsAndFit() {
+        const std::vector<std::pair<std::string, double>> plan = {
+            {"xs", 0.0}, {"xs", 0.02}, {"s", 0.1}, {"s", 0.14}};
+        {
+            store::Database db(db_.toStdString());
+            store::RunStore runs(db);
+            int k = 0;
+            for (const auto& [preset, shift] : plan) {
+                const std::string name =
+                    "ladder[model.preset=" + preset + ",seed=" + std::to_string(k % 2) + "]";
+                auto id = addRun(runs, name.c_str(), "fine-tune");
+                db.exec("UPDATE runs SET preset = '" + preset +
+                        "', seed = " + std::to_string(k % 2) +
+                        ", config = '{\"group\":\"ladder[model.preset=" + preset +
+                        "]\"}' WHERE id = " + std::to_string(id));
+                addResults(runs, id, shift);
+                ++k;
+            }
+        }
+        workbench::MainWindow w(db_, false);
+        auto* v = w.scaling();
+        v->refresh();
+        const workbench::ScalingView::Fit* fit = nullptr;
+        for (const auto& f : v->fits())
+            if (f.method == "fine-tune") fit = &f;
+        QVERIFY(fit);
+        // om mean 0.12875 + shift, de 0.22875 + shift: a seed's mean is 0.17875 + shift.
+        const double dx =
+            std::log10(double(model::countParameters(model::presetConfig("s")).encoder())) -
+            std::log10(double(model::countParameters(model::presetConfig("xs")).encoder()));
+        const double xs = 0.17875 + 0.01, s = 0.17875 + 0.12;  // means over the two seeds
+        QVERIFY2(std::abs(fit->slope - (s - xs) / dx) < 1e-9,
+                 qPrintable(QString::number(fit->slope)));
+        QCOMPARE(fit->seeds, std::size_t(2));
+        const double slope0 = 0.1 / dx, slope1 = 0.12 / dx;  // each seed fitted alone
+        QVERIFY(std::abs(fit->slopeSd - std::abs(slope1 - slope0) / std::sqrt(2.0)) < 1e-9);
+        int errorBars = 0;
+        for (int i = 0; i < v->plot()->plottableCount(); ++i)
+            errorBars += qobject_cast<QCPErrorBars*>(v->plot()->plottable(i)) != nullptr;
+        QVERIFY(errorBars >= 2);  // mean and gap of the ladder
+        bool fitRow = false;
+        for (int r = 0; r < v->table()->rowCount(); ++r)
+            if (v->table()->index(r, 0).data().toString() == "fine-tune: fitted slope per decade")
+                fitRow = v->table()->index(r, 4).data().toString().contains(" ± ");
+        QVERIFY(fitRow);
+        const QString dir = qEnvironmentVariable("CLIRLAB_SCREENSHOT_DIR", QDir::tempPath());
+        QVERIFY(w.renderPanel("scaling", QSize(1000, 560)).save(dir + "/test-scaling-fit.png"));
     }
 };
 

@@ -6,6 +6,7 @@
 #include <QString>
 #include <QStringList>
 #include <QVector>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,13 @@ struct ComparedRuns {
     std::vector<std::int64_t> runIds;  // in the comparison's row order (a group's first run)
     std::vector<std::string> methods, presets;
     eval::Comparison comparison;
+    // Per row, language -> each seed's own mean (one entry per run of the row, in run order).
+    std::vector<std::map<std::string, std::vector<double>>> seedMeans;
+    // Per row, the mean of the low-resource and high-resource groups' means and their gap
+    // (high - low) for each seed of the row (index k: the k-th run of every language); empty
+    // when a seed lacks a language of either group.
+    std::vector<double> seedOverall(std::size_t row) const;
+    std::vector<double> seedGap(std::size_t row) const;
     // Mean of the present low-resource and high-resource cells of a row (NaN when none).
     double groupMean(std::size_t row, const std::string& group) const;
 };

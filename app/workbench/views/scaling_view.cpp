@@ -18,6 +18,41 @@
 #include "core/train/retrieval_settings.h"
 
 namespace clir::workbench {
+namespace {
+
+double sampleSd(const std::vector<double>& v) {
+    if (v.size() < 2) return 0;
+    double mean = 0, ss = 0;
+    for (double x : v) mean += x;
+    mean /= double(v.size());
+    for (double x : v) ss += (x - mean) * (x - mean);
+    return std::sqrt(ss / double(v.size() - 1));
+}
+
+}  // namespace
+
+// Least squares y = intercept + slope * x; false with fewer than two distinct x.
+bool fitLine(const std::vector<double>& x, const std::vector<double>& y, double& intercept,
+             double& slope) {
+    const std::size_t n = std::min(x.size(), y.size());
+    if (n < 2) return false;
+    double mx = 0, my = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        mx += x[i];
+        my += y[i];
+    }
+    mx /= double(n);
+    my /= double(n);
+    double sxx = 0, sxy = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        sxx += (x[i] - mx) * (x[i] - mx);
+        sxy += (x[i] - mx) * (y[i] - my);
+    }
+    if (sxx <= 0) return false;
+    slope = sxy / sxx;
+    intercept = my - slope * mx;
+    return true;
+}
 
 ScalingView::ScalingView(store::Database& db, QWidget* parent)
     : ChartPanel(tr("Scaling"), true, parent),
@@ -53,13 +88,15 @@ void ScalingView::refresh() {
     const std::string measure = measure_->currentText().toStdString();
     auto compared = compareStoredRuns(db_, ids, measure, querySet_->currentText().toStdString(), 0);
     struct Point {
-        double params, mean, gap;
+        double params, mean, gap, sdMean = 0, sdGap = 0;
+        std::vector<double> seedMean;  // each seed's mean (empty: not every seed has both groups)
         QString label;
     };
     std::map<std::string, std::vector<Point>> byMethod;
     QStringList rows;
     QVector<QVector<NumberTableModel::Cell>> cells;
     const auto& c = compared.comparison;
+    auto num = [](double v) { return std::isnan(v) ? QString("—") : QString::number(v, 'f', 4); };
     for (std::size_t r = 0; r < compared.runIds.size(); ++r) {
         // Encoder methods only: BM25 has no encoder, and an NMT run's size is its translator's.
         if (compared.presets[r].empty() || !jobs::isRetrievalMethod(compared.methods[r])) continue;
@@ -73,35 +110,48 @@ void ScalingView::refresh() {
         double low = compared.groupMean(r, "low"), high = compared.groupMean(r, "high");
         double mean = (low + high) / 2, gap = c.gap.size() > r ? c.gap[r] : std::nan("");
         if (std::isnan(mean)) continue;
-        byMethod[compared.methods[r]].push_back(
-            {params, mean, gap, QString::fromStdString(c.labels[r])});
-        rows << QString::fromStdString(c.labels[r]);
-        auto num = [](double v) { return QString::number(v, 'f', 4); };
+        Point pt{
+            params, mean, gap, 0, 0, compared.seedOverall(r), QString::fromStdString(c.labels[r])};
+        const auto gaps = compared.seedGap(r);
+        if (pt.seedMean.size() > 1) {  // the spread over seeds of the row's own means
+            pt.sdMean = sampleSd(pt.seedMean);
+            pt.sdGap = sampleSd(gaps);
+        }
+        byMethod[compared.methods[r]].push_back(pt);
+        rows << pt.label;
+        const QString seeds =
+            pt.seedMean.size() > 1 ? QString(" ± %1").arg(pt.sdMean, 0, 'f', 4) : QString();
         cells << QVector<NumberTableModel::Cell>{
             {QString::fromStdString(compared.methods[r]), std::nan(""), {}},
             {QString::fromStdString(compared.presets[r]), params, {}},
             {QString::number(params / 1e6, 'f', 2) + " M", params, {}},
-            {num(mean), mean, {}},
-            {num(gap), gap, {}}};
+            {num(mean) + seeds, mean, {}},
+            {num(gap) +
+                 (pt.seedMean.size() > 1 ? QString(" ± %1").arg(pt.sdGap, 0, 'f', 4) : QString()),
+             gap,
+             {}}};
     }
-    table()->setTable(tr("Run"),
-                      {tr("method"), tr("preset"), tr("parameters"), tr("mean (low, high)"),
-                       tr("gap (high − low)")},
-                      rows, cells);
 
     auto* p = plot();
     p->clearGraphs();
-    p->yAxis->setLabel(QString::fromStdString(measure) + tr(" (solid: mean; dashed: gap)"));
+    p->clearPlottables();
+    fits_.clear();
+    p->yAxis->setLabel(QString::fromStdString(measure) +
+                       tr(" (solid: mean; dashed: gap; dotted: fit)"));
     int colour = 0;
     double lo = 1e300, hi = 0;
     for (auto& [method, points] : byMethod) {
         std::sort(points.begin(), points.end(),
                   [](const Point& a, const Point& b) { return a.params < b.params; });
-        QVector<double> x, mean, gap;
+        QVector<double> x, mean, gap, sdMean, sdGap;
+        bool spread = false;
         for (const auto& pt : points) {
             x << pt.params;
             mean << pt.mean;
             gap << pt.gap;
+            sdMean << pt.sdMean;
+            sdGap << pt.sdGap;
+            spread = spread || pt.seedMean.size() > 1;
             lo = std::min(lo, pt.params);
             hi = std::max(hi, pt.params);
         }
@@ -117,7 +167,64 @@ void ScalingView::refresh() {
         d->setScatterStyle(
             QCPScatterStyle(QCPScatterStyle::ssTriangle, QPen(col, 1.5), QBrush(Qt::NoBrush), 9));
         d->setName(QString::fromStdString(method) + tr(" gap"));
+        if (spread) {  // ± one sd over seeds on both
+            for (auto [graph, sd] : {std::pair{g, sdMean}, std::pair{d, sdGap}}) {
+                auto* errors = new QCPErrorBars(p->xAxis, p->yAxis);
+                errors->removeFromLegend();
+                errors->setDataPlottable(graph);
+                errors->setData(sd);
+                errors->setPen(QPen(col.darker(130), 1.2));
+            }
+        }
+        // The fitted line: mean against log10(parameters), its slope per decade, and the spread
+        // of the slope over seeds (the k-th seed of every size fitted on its own).
+        Fit fit;
+        fit.method = method;
+        std::vector<double> lx, ly;
+        for (const auto& pt : points) {
+            lx.push_back(std::log10(pt.params));
+            ly.push_back(pt.mean);
+        }
+        if (!fitLine(lx, ly, fit.intercept, fit.slope)) continue;
+        std::size_t seeds = SIZE_MAX;
+        for (const auto& pt : points) seeds = std::min(seeds, pt.seedMean.size());
+        std::vector<double> slopes;
+        for (std::size_t k = 0; seeds != SIZE_MAX && seeds > 1 && k < seeds; ++k) {
+            std::vector<double> yk;
+            for (const auto& pt : points) yk.push_back(pt.seedMean[k]);
+            double a = 0, b = 0;
+            if (fitLine(lx, yk, a, b)) slopes.push_back(b);
+        }
+        fit.seeds = slopes.size();
+        fit.slopeSd = slopes.size() > 1 ? sampleSd(slopes) : std::nan("");
+        auto* line = p->addGraph();
+        const double x0 = points.front().params, x1 = points.back().params;
+        line->setData(QVector<double>{x0, x1},
+                      QVector<double>{fit.intercept + fit.slope * std::log10(x0),
+                                      fit.intercept + fit.slope * std::log10(x1)});
+        line->setPen(QPen(col.lighter(115), 1.5, Qt::DotLine));
+        line->setName(
+            QString::fromStdString(method) +
+            tr(" fit: %1%2 per decade").arg(fit.slope >= 0 ? "+" : "").arg(fit.slope, 0, 'f', 4) +
+            (fit.seeds > 1 ? tr(" ± %1 (%2 seeds)").arg(fit.slopeSd, 0, 'f', 4).arg(fit.seeds)
+                           : QString()));
+        fits_.push_back(fit);
+        rows << tr("%1: fitted slope per decade").arg(QString::fromStdString(method));
+        cells << QVector<NumberTableModel::Cell>{
+            {QString::fromStdString(method), std::nan(""), {}},
+            {tr("fit"), std::nan(""), {}},
+            {QString(), std::nan(""), {}},
+            {QString("%1%2").arg(fit.slope >= 0 ? "+" : "").arg(fit.slope, 0, 'f', 4) +
+                 (fit.seeds > 1 ? QString(" ± %1").arg(fit.slopeSd, 0, 'f', 4) : QString()),
+             fit.slope,
+             tr("least squares of the mean against log10(parameters); ± sd of the slope fitted "
+                "per seed")},
+            {QString(), std::nan(""), {}}};
     }
+    table()->setTable(tr("Run"),
+                      {tr("method"), tr("preset"), tr("parameters"), tr("mean (low, high)"),
+                       tr("gap (high − low)")},
+                      rows, cells);
     p->rescaleAxes();
     // The x range spans every preset this build knows (xs to XL), so one size's points sit where
     // the larger models will go, with decade ticks.

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <QVector>
+#include <string>
+#include <vector>
 
 #include "app/workbench/models/run_comparison.h"
 #include "app/workbench/views/chart_panel.h"
@@ -20,12 +22,26 @@ class ScalingView : public ChartPanel {
     QComboBox* measureChooser() const { return measure_; }
     QComboBox* querySetChooser() const { return querySet_; }
 
+    // A method's line across sizes: mean against log10(parameters).
+    struct Fit {
+        std::string method;
+        double intercept = 0, slope = 0;  // slope: change of the mean per decade of parameters
+        double slopeSd = 0;               // sd of the slope fitted per seed (NaN: one seed)
+        std::size_t seeds = 0;
+    };
+    const std::vector<Fit>& fits() const { return fits_; }
+
   public slots:
     void refresh();
 
   private:
     store::Database& db_;
     QComboBox *measure_, *querySet_;
+    std::vector<Fit> fits_;
 };
+
+// Least squares y = intercept + slope * x; false with fewer than two distinct x.
+bool fitLine(const std::vector<double>& x, const std::vector<double>& y, double& intercept,
+             double& slope);
 
 }  // namespace clir::workbench
