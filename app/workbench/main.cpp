@@ -16,6 +16,7 @@
 #include "app/workbench/views/results_view.h"
 #include "app/workbench/views/per_query_view.h"
 #include "app/workbench/views/run_browser.h"
+#include "app/workbench/views/scaling_view.h"
 #include "core/store/database.h"
 #include "core/util/fs.h"
 
@@ -33,9 +34,22 @@ int drawCharts(const QString& databasePath, const QString& requestPath) {
     for (const auto& c : request.at("charts")) {
         const std::string where = source + ": charts[" + std::to_string(index++) + "]";
         const std::string panel = c.at("panel").get<std::string>();
-        if (panel != "results")
+        if (panel != "results" && panel != "scaling")
             throw std::invalid_argument(where + ": panel '" + panel +
-                                        "' cannot be drawn (results)");
+                                        "' cannot be drawn (results, scaling)");
+        QVector<qint64> ids;
+        for (const auto& id : c.at("runs")) ids << id.get<qint64>();
+        const QString file = QString::fromStdString(c.at("file").get<std::string>());
+        if (panel == "scaling") {
+            clir::workbench::ScalingView view(db);
+            view.setRuns(ids);
+            view.resize(1200, 640);
+            view.show();
+            QApplication::processEvents();
+            view.exportChart(file + ".png");
+            view.exportChart(file + ".svg");
+            continue;
+        }
         auto view = std::make_unique<clir::workbench::ResultsView>(db);
         auto choose = [&](QComboBox* box, const std::string& field) {
             const QString value = QString::fromStdString(c.at(field).get<std::string>());
@@ -47,14 +61,11 @@ int drawCharts(const QString& databasePath, const QString& requestPath) {
         };
         choose(view->measureChooser(), "measure");
         choose(view->querySetChooser(), "query_set");
-        QVector<qint64> ids;
-        for (const auto& id : c.at("runs")) ids << id.get<qint64>();
         view->setRuns(ids);
         view->setBaseline(c.value("baseline", qint64(0)));
         view->resize(1200, 640);
         view->show();
         QApplication::processEvents();
-        const QString file = QString::fromStdString(c.at("file").get<std::string>());
         view->exportChart(file + ".png");
         view->exportChart(file + ".svg");
     }

@@ -70,7 +70,9 @@ SchemaNode sweepSchema() {
         "runs over lists of values: a field path (\"seed\", \"model.preset\", "
         "\"train.alpha\") to the values it takes; one run per combination. \"language\": "
         "one run per language L, trained on L (train.languages [L]) and evaluated on L and "
-        "English (corpus.languages [en-US, L]); a group spans its languages and seeds",
+        "English (corpus.languages [en-US, L]); a group spans its languages and seeds. A list "
+        "of objects under any other name sets several fields together, for example \"size\": "
+        "[{\"label\": \"lex-s\", \"model.preset\": \"lex-s\", \"init.from\": \"t\"}]",
         {});
     n.openKeys = true;
     n.defaultValue = nullptr;  // absent unless given: a file without a sweep is unchanged
@@ -211,8 +213,22 @@ std::vector<ExperimentSpec> expandExperiment(const std::string& text, const std:
     std::size_t combinations = 1;
     for (auto it = sweep.begin(); it != sweep.end(); ++it) {
         const std::string path = it.key(), where = "sweep." + path;
-        if (!sweepable(path)) fail(where, "'" + path + "' cannot be swept");
         if (!it->is_array() || it->empty()) fail(where, "expected a non-empty list of values");
+        // A list of objects is a named axis whose every value sets several fields together.
+        const bool joint = it->front().is_object();
+        for (const auto& v : *it) {
+            if (v.is_object() != joint)
+                fail(where, "expected all values objects (fields set together) or none");
+            if (joint && v.empty()) fail(where, "an empty object sets nothing");
+            if (joint && v.contains("label") && !v.at("label").is_string())
+                fail(where + ".label", "expected a string naming the value");
+            if (joint)
+                for (auto f = v.begin(); f != v.end(); ++f)
+                    if (f.key() != "label" &&
+                        (!sweepable(f.key()) || f.key() == "language" || f.key() == "seed"))
+                        fail(where + "." + f.key(), "'" + f.key() + "' cannot be swept here");
+        }
+        if (!joint && !sweepable(path)) fail(where, "'" + path + "' cannot be swept");
         std::set<std::string> seen;
         for (const auto& v : *it)
             if (!seen.insert(v.dump()).second) fail(where, "duplicate value " + v.dump());
@@ -242,14 +258,28 @@ std::vector<ExperimentSpec> expandExperiment(const std::string& text, const std:
                 label += (label.empty() ? "" : ",") + std::string("language=") + lang;
                 continue;
             }
-            nlohmann::json* field = &variant;
-            for (const auto& part : text::split(path, '.')) {
-                if (field->is_null()) *field = nlohmann::json::object();  // a block not given
-                if (part.empty() || !field->is_object()) fail("sweep." + path, "not a field path");
-                field = &(*field)[part];
+            auto set = [&](const std::string& fieldPath, const nlohmann::json& v,
+                           const std::string& where) {
+                nlohmann::json* field = &variant;
+                for (const auto& part : text::split(fieldPath, '.')) {
+                    if (field->is_null()) *field = nlohmann::json::object();  // a block not given
+                    if (part.empty() || !field->is_object()) fail(where, "not a field path");
+                    field = &(*field)[part];
+                }
+                *field = v;
+            };
+            std::string item;
+            if (value.is_object()) {  // fields set together; named by "label", else a value
+                for (auto f = value.begin(); f != value.end(); ++f)
+                    if (f.key() != "label")
+                        set(f.key(), f.value(), "sweep." + path + "." + f.key());
+                item = path + "=" +
+                       (value.contains("label") ? shown(value.at("label"))
+                                                : shown(value.begin().value()));
+            } else {
+                set(path, value, "sweep." + path);
+                item = path + "=" + shown(value);
             }
-            *field = value;
-            const std::string item = path + "=" + shown(value);
             label += (label.empty() ? "" : ",") + item;
             if (path != "seed") groupLabel += (groupLabel.empty() ? "" : ",") + item;
         }

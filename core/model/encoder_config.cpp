@@ -71,6 +71,27 @@ void setInputLayer(EncoderConfig& c, const std::string& norm, std::int64_t charN
     if (charNgramBuckets >= 0) c.charNgramBuckets = charNgramBuckets;
 }
 
+std::string growthProblem(const EncoderConfig& from, const EncoderConfig& to) {
+    if (!from.preNorm() || !to.preNorm())
+        return "only lexical (pre-LN) encoders grow; '" + from.preset + "' is " + from.norm +
+               "-LN and '" + to.preset + "' is " + to.norm + "-LN";
+    auto differs = [](const char* what, std::int64_t a, std::int64_t b) {
+        return std::string(what) + " " + std::to_string(a) + " vs " + std::to_string(b);
+    };
+    if (from.vocabSize != to.vocabSize) return differs("vocabulary", from.vocabSize, to.vocabSize);
+    if (from.hidden != to.hidden) return differs("width", from.hidden, to.hidden);
+    if (from.charNgramBuckets != to.charNgramBuckets)
+        return differs("n-gram buckets", from.charNgramBuckets, to.charNgramBuckets);
+    if (from.maxPositions != to.maxPositions || from.typeVocabSize != to.typeVocabSize)
+        return differs("positions", from.maxPositions, to.maxPositions);
+    if (from.layers > to.layers) return differs("layers", from.layers, to.layers) + " (shrinking)";
+    if (from.layers > 0 && from.heads != to.heads)
+        return differs("attention heads", from.heads, to.heads);
+    if (from.layers > 0 && from.ffn != to.ffn)
+        return differs("feed-forward width", from.ffn, to.ffn);
+    return "";
+}
+
 ParameterCount countParameters(const EncoderConfig& c) {
     const std::int64_t h = c.hidden, layerNorm = 2 * h;
     ParameterCount p;

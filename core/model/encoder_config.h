@@ -46,6 +46,12 @@ EncoderConfig presetConfig(const std::string& preset, std::int64_t vocabSize = 0
 // Throws std::invalid_argument naming the value.
 void setInputLayer(EncoderConfig& c, const std::string& norm, std::int64_t charNgramBuckets);
 
+// Whether a checkpoint of `from` can start a model of `to` by growing (SPEC 3: depth compared at
+// an equal lexical start): both lexical (pre-LN) with the same input layer (vocabulary, width,
+// n-gram buckets, positions), `to` at least as deep, and any layers `from` has of the same
+// shape and head count. Empty when it can, else why not.
+std::string growthProblem(const EncoderConfig& from, const EncoderConfig& to);
+
 struct ParameterCount {
     std::int64_t embeddings = 0, perLayer = 0, layers = 0, pooler = 0, mlmHead = 0;
     std::int64_t charNgrams = 0;                                           // part of embeddings

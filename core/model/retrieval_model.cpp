@@ -99,4 +99,21 @@ at::Tensor scoreMatrix(const std::string& scoring, const at::Tensor& q, const at
     throw std::invalid_argument("unknown scoring '" + scoring + "' (dense or maxsim)");
 }
 
+void growInto(torch::nn::Module& from, torch::nn::Module& to) {
+    torch::NoGradGuard noGrad;
+    auto params = to.named_parameters(true);
+    auto buffers = to.named_buffers(true);
+    auto copy = [&](const std::string& name, const at::Tensor& value) {
+        at::Tensor* target = params.find(name);
+        if (!target) target = buffers.find(name);
+        if (!target)
+            throw std::runtime_error("growing a model: the larger model has no '" + name + "'");
+        if (target->sizes() != value.sizes())
+            throw std::runtime_error("growing a model: '" + name + "' has another shape");
+        target->copy_(value);
+    };
+    for (const auto& p : from.named_parameters(true)) copy(p.key(), p.value());
+    for (const auto& b : from.named_buffers(true)) copy(b.key(), b.value());
+}
+
 }  // namespace clir::model

@@ -60,4 +60,9 @@ at::Tensor scoreMatrix(const std::string& scoring, const at::Tensor& q, const at
 // Weights [B, T] scaled to sum 1 over each row (rows of zeros stay zero).
 at::Tensor normaliseWeights(const at::Tensor& weights);
 
+// Copies every parameter and buffer of `from` into the same-named one of `to` (a model grown
+// from it: `to` may have more, which keep their values). Throws std::runtime_error naming a
+// tensor `to` lacks or holds in another shape.
+void growInto(torch::nn::Module& from, torch::nn::Module& to);
+
 }  // namespace clir::model

@@ -82,28 +82,49 @@ StartingPoint loadStart(const MethodWiring& wiring, const InitSettings& init,
                                  s.meta.kind + "'; method '" + wiring.method + "' starts from " +
                                  (wantKind == "encoder" ? "a pretrained encoder (a pretrain run)"
                                                         : "a retrieval model (a teacher run)"));
-    if (s.meta.encoder.preset != modelSettings.preset)
-        throw std::runtime_error("init: " + init.checkpoint + " holds preset '" +
-                                 s.meta.encoder.preset + "', model.preset is '" +
-                                 modelSettings.preset + "'");
+    // Another preset of the lexical ladder grows from the checkpoint: its tables and any layers
+    // copied, the new layers' gates closed, so it starts scoring exactly as the checkpoint.
+    model::EncoderConfig target = s.meta.encoder;
+    if (s.meta.encoder.preset != modelSettings.preset) {
+        target = model::presetConfig(modelSettings.preset, s.meta.encoder.vocabSize);
+        model::setInputLayer(target, modelSettings.norm, modelSettings.charNgrams);
+        const std::string problem = model::growthProblem(s.meta.encoder, target);
+        if (!problem.empty())
+            throw std::runtime_error("init: " + init.checkpoint + " holds preset '" +
+                                     s.meta.encoder.preset + "', model.preset is '" +
+                                     modelSettings.preset +
+                                     "' and it cannot grow into it: " + problem);
+    }
     s.tok = std::make_unique<model::Tokenizer>(s.meta.tokenizerPath);
     if (s.tok->hash() != s.meta.tokenizerHash)
         throw std::runtime_error(s.meta.tokenizerPath +
                                  ": changed since the checkpoint was written (SHA-256 differs)");
-    const model::CheckpointExpectation expect{modelSettings.preset, s.tok->hash()};
+    const model::CheckpointExpectation expect{s.meta.encoder.preset, s.tok->hash()};
     torch::manual_seed(seed);
-    s.net = model::RetrievalModel(s.meta.encoder);
+    auto loadInto = [&](model::RetrievalModel& net) {
+        if (s.meta.kind == "encoder")
+            model::loadCheckpoint(init.checkpoint, *net->encoder, nullptr, expect);
+        else
+            model::loadCheckpoint(init.checkpoint, *net, s.meta.encoder, "retrieval", nullptr,
+                                  expect);
+    };
+    s.net = model::RetrievalModel(target);
     s.net->encoder->setPieces(s.tok->vocabulary());
-    if (s.meta.kind == "encoder")
-        model::loadCheckpoint(init.checkpoint, *s.net->encoder, nullptr, expect);
-    else
-        model::loadCheckpoint(init.checkpoint, *s.net, s.meta.encoder, "retrieval", nullptr,
-                              expect);
+    if (target.preset == s.meta.encoder.preset) {
+        loadInto(s.net);
+    } else {
+        model::RetrievalModel source(s.meta.encoder);
+        source->encoder->setPieces(s.tok->vocabulary());
+        loadInto(source);
+        model::growInto(*source, *s.net);
+    }
+    const model::EncoderConfig sourceShape = s.meta.encoder;
+    s.meta.encoder = target;  // what this run's checkpoints hold
     s.net->to(device);
     if (optical) {
-        s.teacher = model::RetrievalModel(s.meta.encoder);
+        s.teacher = model::RetrievalModel(sourceShape);  // the teacher as it was trained
         s.teacher->encoder->setPieces(s.tok->vocabulary());
-        model::loadCheckpoint(init.checkpoint, *s.teacher, s.meta.encoder, "retrieval", nullptr,
+        model::loadCheckpoint(init.checkpoint, *s.teacher, sourceShape, "retrieval", nullptr,
                               expect);
         s.teacher->to(device);
         s.teacher->eval();

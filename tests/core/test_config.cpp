@@ -245,6 +245,40 @@ class TestConfig : public QObject {
                                    "x.json"));
     }
 
+    // A list of objects: each value sets several fields together (a model size with the
+    // teacher of that size), named by its label; the group keeps the axis, not the seed.
+    void jointSweepAxisSetsFieldsTogether() {
+        auto runs = jobs::expandExperiment(
+            R"({"name":"h","method":"hybrid",
+                "sweep":{"size":[{"label":"small","model.preset":"static","init.from":"t-static"},
+                                 {"label":"deep","model.preset":"lex-m","init.from":"t-m"}],
+                         "seed":[1,2]}})",
+            "h.json");
+        QCOMPARE(runs.size(), std::size_t(4));
+        QCOMPARE(runs[0].name, std::string("h[seed=1,size=small]"));
+        QCOMPARE(runs[3].name, std::string("h[seed=2,size=deep]"));
+        QCOMPARE(runs[3].group, std::string("h[size=deep]"));
+        QCOMPARE(runs[1].group, runs[3].group);
+        QCOMPARE(runs[3].config.at("model").at("preset").get<std::string>(), std::string("lex-m"));
+        QCOMPARE(runs[3].config.at("init").at("from").get<std::string>(), std::string("t-m"));
+        QVERIFY(!runs[3].config.contains("label"));
+        auto message = [](const char* json) {
+            try {
+                jobs::expandExperiment(json, "s.json");
+            } catch (const config::ConfigError& e) {
+                return std::string(e.what());
+            }
+            return std::string("no error");
+        };
+        QVERIFY(message(R"({"name":"s","method":"bm25","sweep":{"x":[{"bm25.k1":1},2]}})")
+                    .find("field 'sweep.x': expected all values objects") != std::string::npos);
+        QVERIFY(message(R"({"name":"s","method":"bm25","sweep":{"x":[{"name":"n"}]}})")
+                    .find("field 'sweep.x.name': 'name' cannot be swept here") !=
+                std::string::npos);
+        QVERIFY(message(R"({"name":"s","method":"bm25","sweep":{"x":[{"bm25.k1":-1}]}})")
+                    .find("s.json [x=-1]: field 'bm25.k1': must be >= 0") != std::string::npos);
+    }
+
     void badSweepsNameTheFieldAndTheCombination() {
         auto message = [](const char* json) {
             try {

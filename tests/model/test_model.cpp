@@ -7,6 +7,7 @@
 #include "core/model/char_ngrams.h"
 #include "core/model/encoder_config.h"
 #include "core/model/heads.h"
+#include "core/model/retrieval_model.h"
 #include "core/model/xlmr_encoder.h"
 
 using namespace clir::model;
@@ -164,6 +165,47 @@ class TestModel : public QObject {
         bad["norm"] = "middle";
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, EncoderConfig::fromJson(bad));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, setInputLayer(deep, "sideways", -1));
+    }
+
+    // The ladder grows: a static model's tables (and a shallower model's layers) copied into a
+    // deeper lexical model whose new layers' gates are closed give the same token vectors.
+    void growingALexicalModelKeepsItsVectors() {
+        std::vector<std::string> pieces = {"<s>", "<pad>", "</s>", "<unk>"};
+        while (pieces.size() < 300)
+            pieces.push_back("\xE2\x96\x81q" + std::to_string(pieces.size()));
+        auto ids = torch::tensor({{0, 17, 42, 99, 2}, {0, 5, 6, 2, 1}}, torch::kLong);
+        auto mask = ids.ne(1).to(torch::kLong);
+        torch::manual_seed(3);
+        auto fourLayers = presetConfig("lex-m", 300);
+        fourLayers.heads = 2;  // as lex-xs: a layer's attention splits into the same heads
+        RetrievalModel flat(presetConfig("static", 300)), one(presetConfig("lex-xs", 300)),
+            four(fourLayers);
+        for (auto* m : {&flat, &one, &four}) {
+            (*m)->encoder->setPieces(pieces);
+            (*m)->eval();
+        }
+        torch::NoGradGuard noGrad;
+        growInto(*flat, *one);
+        QVERIFY(torch::equal(one->forward(ids, mask), flat->forward(ids, mask)));
+        // Open lex-xs's gates (its layer now adds context), then grow it into lex-m: its layer
+        // is copied, lex-m's three new layers stay closed.
+        for (auto& p : one->named_parameters())
+            if (p.key().find("gate") != std::string::npos) p.value().fill_(0.6);
+        QVERIFY(!torch::allclose(one->forward(ids, mask), flat->forward(ids, mask)));
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, growInto(*one, *flat));  // no layer 0
+        growInto(*one, *four);
+        QVERIFY(torch::allclose(four->forward(ids, mask), one->forward(ids, mask), 1e-6, 1e-6));
+        QCOMPARE(growthProblem(presetConfig("static", 300), presetConfig("lex-m", 300)),
+                 std::string());
+        QCOMPARE(growthProblem(presetConfig("lex-xs", 300), fourLayers), std::string());
+        QVERIFY(growthProblem(presetConfig("lex-xs", 300), presetConfig("lex-m", 300))
+                    .find("attention heads 2 vs 4") != std::string::npos);
+        QVERIFY(growthProblem(presetConfig("lex-m", 300), presetConfig("lex-s", 300))
+                    .find("shrinking") != std::string::npos);
+        QVERIFY(growthProblem(presetConfig("xs", 300), presetConfig("s", 300)).find("pre-LN") !=
+                std::string::npos);
+        QVERIFY(growthProblem(presetConfig("static", 300), presetConfig("static", 400))
+                    .find("vocabulary 300 vs 400") != std::string::npos);
     }
 
     void paddingDoesNotChangeRealTokens() {

@@ -101,6 +101,43 @@ class TestRetrieval : public QObject {
             model::saveCheckpoint(tmp_.filePath("pretrained").toStdString(), *enc, nullptr, meta);
     }
 
+    // The lexical ladder starts at one input layer: a teacher of preset lex-xs grows from a
+    // static encoder checkpoint (its checkpoints hold lex-xs), and a post-LN checkpoint cannot
+    // grow, which the run's error says.
+    void ladderGrowsFromAStaticCheckpoint() {
+        model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());
+        torch::manual_seed(5);
+        model::XlmrEncoder flat(model::presetConfig("static", tok.vocabSize()));
+        flat->setPieces(tok.vocabulary());
+        model::CheckpointMeta meta{flat->config(), tok.path(), tok.hash(), 0, "pretrain", {}};
+        const std::string checkpoint =
+            model::saveCheckpoint(tmp_.filePath("static").toStdString(), *flat, nullptr, meta);
+        auto j = experiment("grown-teacher", "teacher", "", 2);
+        j["model"]["preset"] = "lex-xs";
+        j["init"] = {{"checkpoint", checkpoint}};
+        j["retrieval"]["scoring"] = "maxsim";
+        j["train"]["dev_queries"] = 10;
+        auto o = runExperiment(j);
+        QVERIFY2(o.status == store::RunStatus::Finished, o.error.c_str());
+        std::int64_t expected = 0;  // the encoder of a lex-xs model, not of the static one
+        for (const auto& p : model::RetrievalModel(model::presetConfig("lex-xs", tok.vocabSize()))
+                                 ->encoder->parameters())
+            expected += p.numel();
+        QCOMPARE(o.result.summary.at("parameters").get<std::int64_t>(), expected);
+        std::string best;
+        for (const auto& a : o.result.artifacts)
+            if (a.first == "best_checkpoint") best = a.second;
+        QCOMPARE(model::readCheckpointMeta(best).encoder.preset, std::string("lex-xs"));
+        auto post = experiment("no-growth", "teacher", "", 2);
+        post["model"]["preset"] = "s";
+        post["init"] = {{"checkpoint", encoderCheckpoint_}};  // an xs (post-LN) encoder
+        auto failed = runExperiment(post);
+        QCOMPARE(failed.status, store::RunStatus::Failed);
+        QVERIFY2(failed.error.find("cannot grow into it: only lexical (pre-LN) encoders grow") !=
+                     std::string::npos,
+                 failed.error.c_str());
+    }
+
     void neuralSearchMatchesBruteForce() {
         torch::manual_seed(2);
         model::Tokenizer tok(tmp_.filePath("tok/t.model").toStdString());

@@ -82,9 +82,14 @@ ScalingView::ScalingView(store::Database& db, QWidget* parent)
     refresh();
 }
 
+void ScalingView::setRuns(const QVector<qint64>& runIds) {
+    runs_ = runIds;
+    refresh();
+}
+
 void ScalingView::refresh() {
     // Every experiment's latest finished run with a model preset and per-query results.
-    const QVector<qint64> ids = latestFinishedRuns(db_);
+    const QVector<qint64> ids = runs_.isEmpty() ? latestFinishedRuns(db_) : runs_;
     const std::string measure = measure_->currentText().toStdString();
     auto compared = compareStoredRuns(db_, ids, measure, querySet_->currentText().toStdString(), 0);
     struct Point {
@@ -227,13 +232,17 @@ void ScalingView::refresh() {
                       rows, cells);
     p->rescaleAxes();
     // The x range spans every preset this build knows (xs to XL), so one size's points sit where
-    // the larger models will go, with decade ticks.
+    // the larger models will go, with decade ticks; a report's chart spans its own points.
     for (const auto& preset : model::presetNames()) {
+        if (!runs_.isEmpty() && lo <= hi) break;
         double n = double(model::countParameters(model::presetConfig(preset)).encoder());
         lo = std::min(lo, n);
         hi = std::max(hi, n);
     }
-    p->xAxis->setRange(std::pow(10.0, std::floor(std::log10(lo / 2))),
+    if (!runs_.isEmpty() && lo <= hi)
+        p->xAxis->setRange(lo / 1.25, hi * 1.25);
+    else
+        p->xAxis->setRange(std::pow(10.0, std::floor(std::log10(lo / 2))),
                        std::pow(10.0, std::ceil(std::log10(hi))));
     auto yr = p->yAxis->range();
     p->yAxis->setRange(std::min(0.0, yr.lower) - 0.005, yr.upper * 1.15 + 0.005);

@@ -32,12 +32,15 @@ class ScalingView : public ChartPanel {
     const std::vector<Fit>& fits() const { return fits_; }
 
   public slots:
+    // The runs drawn (a report's); empty: every experiment's latest finished run.
+    void setRuns(const QVector<qint64>& runIds);
     void refresh();
 
   private:
     store::Database& db_;
     QComboBox *measure_, *querySet_;
     std::vector<Fit> fits_;
+    QVector<qint64> runs_;
 };
 
 // Least squares y = intercept + slope * x; false with fewer than two distinct x.

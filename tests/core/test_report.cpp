@@ -1,0 +1,103 @@
+// The report's numbers from stored runs made here: a ladder of two sizes with two seeds each,
+// whose per-seed means are known by construction, gives the scaling table and the fitted change
+// per decade computed here by hand; the markdown names a run not run yet.
+#include <QtTest>
+
+#include <QTemporaryDir>
+
+#include <cmath>
+
+#include "core/config/schema.h"
+#include "core/jobs/report.h"
+#include "core/model/encoder_config.h"
+#include "core/store/database.h"
+#include "core/store/run_store.h"
+#include "core/util/fs.h"
+
+using namespace clir;
+
+class TestReport : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp_;
+
+    // 10 queries per language; every query of a run has the same AP, so a language's mean is
+    // `value` exactly.
+    void addRun(store::RunStore& runs, const std::string& name, const std::string& group,
+                const std::string& preset, int seed, double low, double high) {
+        store::RunRecord r;
+        r.name = name;
+        r.method = "hybrid";
+        r.preset = preset;
+        r.seed = seed;
+        r.config = "{\"group\":\"" + group + "\"}";
+        r.configHash = name;
+        r.codeVersion = "test";
+        auto id = runs.createRun(r);
+        runs.markRunning(id, store::ProcessIdentity::current());
+        std::vector<store::QueryResultRow> q;
+        std::vector<store::ResultRow> means;
+        for (const auto& [lang, v] : {std::pair{"om", low}, std::pair{"km", low},
+                                      std::pair{"de", high}, std::pair{"fr", high}}) {
+            for (int i = 0; i < 10; ++i)
+                q.push_back({lang, "entries", "q" + std::to_string(i), "map", v});
+            means.push_back({lang, "entries", "map", v});
+        }
+        runs.storeQueryResults(id, q);
+        runs.storeResults(id, means);
+        runs.finish(id, store::RunStatus::Finished);
+    }
+
+  private slots:
+    void scalingTableAndFit() {
+        const std::string dir = tmp_.path().toStdString();
+        fs::writeFileAtomic(dir + "/ladder.json",
+                            R"({"name":"lad","method":"hybrid","init":{"from":"t"},
+                "sweep":{"size":[{"label":"xs","model.preset":"xs"},
+                                 {"label":"s","model.preset":"s"},
+                                 {"label":"m","model.preset":"m"}],
+                         "seed":[1,2]}})");
+        fs::writeFileAtomic(dir + "/suite.json",
+                            R"({"name":"rq1-test","method":"suite",
+                                "suite":{"experiments":["ladder.json"],
+                                         "baselines":["lad[size=xs]"]}})");
+        store::Database db(dir + "/r.db");
+        store::RunStore runs(db);
+        // Low 0.10 / 0.12 and high 0.30 / 0.34 at xs; at s the low side gains 0.08 per seed.
+        addRun(runs, "lad[seed=1,size=xs]", "lad[size=xs]", "xs", 1, 0.10, 0.30);
+        addRun(runs, "lad[seed=2,size=xs]", "lad[size=xs]", "xs", 2, 0.12, 0.34);
+        addRun(runs, "lad[seed=1,size=s]", "lad[size=s]", "s", 1, 0.18, 0.30);
+        addRun(runs, "lad[seed=2,size=s]", "lad[size=s]", "s", 2, 0.22, 0.34);
+        auto report = jobs::buildReport(db, {dir + "/suite.json"}, 200);
+        const std::string& md = report.markdown;
+        QCOMPARE(report.runsUsed, std::size_t(4));
+        QCOMPARE(report.runsMissing, std::size_t(2));
+        QVERIFY2(md.find("`lad[seed=1,size=m]`, `lad[seed=2,size=m]`") != std::string::npos,
+                 md.c_str());
+        // xs: low 0.11 ± 0.0141, high 0.32 ± 0.0283, gap per seed 0.20 and 0.22.
+        QVERIFY2(md.find("| lad[size=xs] | xs | 1.05 M | 0.1100 ± 0.0141 | 0.3200 ± 0.0283 | "
+                         "0.2150 ± 0.0212 | 0.2100 ± 0.0141 |") != std::string::npos,
+                 md.c_str());
+        const double decades =
+            std::log10(double(model::countParameters(model::presetConfig("s")).encoder())) -
+            std::log10(double(model::countParameters(model::presetConfig("xs")).encoder()));
+        // Per seed, mean (low + high) / 2: xs 0.20, 0.23 and s 0.24, 0.28 (slopes 0.04 and 0.05
+        // per `decades`); gap: xs 0.20, 0.22 and s 0.12, 0.12 (slopes -0.08 and -0.10).
+        char expected[256];
+        std::snprintf(expected, sizeof(expected),
+                      "mean MAP +%.4f per decade (sd over 2 seeds %.4f); gap %.4f per decade "
+                      "(sd %.4f); the gap goes from 0.2100 at xs to 0.1200 at s.",
+                      0.045 / decades, 0.01 / decades / std::sqrt(2.0), -0.09 / decades,
+                      0.02 / decades / std::sqrt(2.0));
+        QVERIFY2(md.find(expected) != std::string::npos,
+                 (std::string(expected) + "\n" + md).c_str());
+        bool scalingChart = false;
+        for (const auto& c : report.charts) scalingChart = scalingChart || c.panel == "scaling";
+        QVERIFY(scalingChart);
+        // A file that is not a suite is named.
+        QVERIFY_THROWS_EXCEPTION(config::ConfigError,
+                                 jobs::buildReport(db, {dir + "/ladder.json"}, 200));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestReport)
+#include "test_report.moc"
