@@ -89,10 +89,12 @@ class Fields {
         for (const auto& f : fields_) props.emplace_back(f.key, f.node);
         return SchemaNode::object(description_, std::move(props));
     }
-    // From a block that validate() has checked and filled with defaults.
+    // From a block that validate() has checked and filled with defaults (a field without a
+    // default that is absent keeps the struct's value).
     S read(const nlohmann::json& validated) const {
         S s{};
-        for (const auto& f : fields_) f.read(s, validated.at(f.key));
+        for (const auto& f : fields_)
+            if (validated.contains(f.key)) f.read(s, validated.at(f.key));  // absent: optional
         return s;
     }
     // Every field at its default.

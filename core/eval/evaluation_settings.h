@@ -12,6 +12,7 @@ namespace clir::eval {
 struct EvaluationSettings {
     std::string split;
     std::vector<std::string> querySets;
+    std::string pool = "pivot";  // pivot: English pages; all: also every language's pages
 
     static const config::Fields<EvaluationSettings>& fields();
     static EvaluationSettings fromJson(const nlohmann::json& validated) {

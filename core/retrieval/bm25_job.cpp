@@ -1,6 +1,9 @@
 // BM25 job (see bm25_job.h).
 #include "core/retrieval/bm25_job.h"
 
+#include <map>
+#include <memory>
+
 #include <chrono>
 
 #include "core/data/corpus_reader.h"
@@ -61,8 +64,15 @@ jobs::JobResult Bm25Job::run(const jobs::JobContext& ctx) {
         throw std::runtime_error("no configured language has an Apertium pair (eu, es)");
 
     ctx.report(0.0, "indexing English pages");
-    Bm25Index index(env.bm25IndexDir(pivot), env.corpusHash, pivot,
-                    data::readDocuments(env.corpusDir, pivot));
+    std::map<std::string, std::unique_ptr<Bm25Index>> indexes;  // by page language
+    auto indexOf = [&](const std::string& lang) -> Bm25Index& {
+        auto& index = indexes[lang];
+        if (!index)
+            index = std::make_unique<Bm25Index>(env.bm25IndexDir(lang), env.corpusHash, lang,
+                                                data::readDocuments(env.corpusDir, lang));
+        return *index;
+    };
+    indexOf(pivot);
 
     jobs::JobResult result;
     result.corpus = env.corpusRecord();
@@ -71,12 +81,17 @@ jobs::JobResult Bm25Job::run(const jobs::JobContext& ctx) {
     nlohmann::json failures = nlohmann::json::object();
     std::vector<Direction> directions;
     for (const auto& lang : languages) directions.push_back({lang, pivot, lang});
+    std::map<std::string, std::vector<std::string>> translatedTexts;  // language/set -> texts
     auto rank = [&](const Direction& dir, const std::string& set,
                     const std::vector<data::CorpusQuery>& queries) -> std::optional<eval::Run> {
         const auto& lang = dir.queryLanguage;
         std::vector<std::string> texts;
         for (const auto& q : queries) texts.push_back(q.text);
-        if (translation_.system == "apertium" && lang != pivot) {
+        auto cached =
+            translatedTexts.find(lang + "/" + set);  // the pool ranks them once per language
+        if (cached != translatedTexts.end()) {
+            texts = cached->second;
+        } else if (translation_.system == "apertium" && lang != pivot) {
             std::string mode = apertiumModeFor(lang);
             auto translated = translateWithApertium(texts, mode, translation_.apertium,
                                                     [&](std::size_t) { return !ctx.cancelled(); });
@@ -92,11 +107,12 @@ jobs::JobResult Bm25Job::run(const jobs::JobContext& ctx) {
                     texts[i] = t.target;
             }
             failures[lang][set] = failed;
+            translatedTexts[lang + "/" + set] = texts;
         }
         eval::Run run;
         auto start = Clock::now();
         for (std::size_t i = 0; i < queries.size(); ++i)
-            run.byQuery[queries[i].qid] = index.search(texts[i], bm25_);
+            run.byQuery[queries[i].qid] = indexOf(dir.pageLanguage).search(texts[i], bm25_);
         searchSeconds += std::chrono::duration<double>(Clock::now() - start).count();
         searched += queries.size();
         return run;
@@ -104,6 +120,13 @@ jobs::JobResult Bm25Job::run(const jobs::JobContext& ctx) {
     auto perLanguage =
         evaluateTestSets(ctx, {env.corpusDir, ctx.outputDir, evaluation_, runTag_, bm25_.depth},
                          directions, rank, result);
+    if (evaluation_.pool == "all") {  // one pool of every language's pages, one index each
+        const TestEvaluation pooled{env.corpusDir, ctx.outputDir, evaluation_, runTag_,
+                                    bm25_.depth};
+        auto all = evaluatePooledSets(ctx, pooled, languages, corpus_.languages, rank, result);
+        for (auto& [lang, sets] : all.items())
+            for (auto& [set, value] : sets.items()) perLanguage[lang][set] = value;
+    }
     for (const auto& [lang, sets] : failures.items())
         for (const auto& [set, failed] : sets.items())
             perLanguage[lang][set]["translation_failures"] = failed;

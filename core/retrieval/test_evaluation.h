@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -45,6 +46,23 @@ struct TestEvaluation {
 nlohmann::json evaluateTestSets(const jobs::JobContext& context, const TestEvaluation& test,
                                 const std::vector<Direction>& directions, const Ranker& rank,
                                 jobs::JobResult& result);
+
+// The multilingual pool (evaluation.pool "all"; the hybrid-batch paper's multilingual
+// retrieval): each query language's queries of every set ranked by `rank` against the pages of
+// every pool language, the rankings merged by score into one of "<language>:<docid>" (the
+// ranker's scores must be comparable across page languages), written as
+// <language>.<set>@all.<split>.trec with generated qrels in which the query's page is relevant
+// in each pool language that has it, evaluated as any run, with the language bias per query.
+nlohmann::json evaluatePooledSets(const jobs::JobContext& context, const TestEvaluation& test,
+                                  const std::vector<std::string>& queryLanguages,
+                                  const std::vector<std::string>& poolLanguages, const Ranker& rank,
+                                  jobs::JobResult& result);
+
+// Language bias per query (SPEC 5) of a pooled run: the max - min over the languages of its
+// relevant pages ("<language>:<docid>") of the rank of that language's best-ranked relevant
+// page; a language none of whose relevant pages was retrieved counts one past the query's last
+// rank. Queries with relevant pages in fewer than two languages have none.
+std::map<std::string, double> languageBias(const eval::Run& run, const eval::Qrels& qrels);
 
 // Evaluates a TREC file against its qrels (-c) into result rows of one language and set.
 eval::Evaluation recordEvaluation(const std::string& trecPath, const std::string& qrelsPath,

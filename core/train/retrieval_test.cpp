@@ -47,6 +47,18 @@ void evaluateRetrievalTest(const jobs::JobContext& ctx, const jobs::JobEnvironme
         env.corpusDir, ctx.outputDir,    recipe.evaluation, tag, std::size_t(retrieval_.depth),
         0.86,          fuse ? 0.93 : 1.0};
     summary["per_language"] = retrieval::evaluateTestSets(ctx, test, directions, rank, result);
+    if (recipe.evaluation.pool == "all") {  // every language's pages in one pool
+        std::vector<std::string> queryLanguages;
+        for (const auto& d : directions) queryLanguages.push_back(d.queryLanguage);
+        auto plainRank = [&](const retrieval::Direction& dir, const std::string&,
+                             const std::vector<data::CorpusQuery>& queries) {
+            return std::optional<eval::Run>(ranking.rank(dir, queries, pagesOf(dir.pageLanguage)));
+        };
+        auto all = retrieval::evaluatePooledSets(ctx, test, queryLanguages, recipe.languages,
+                                                 plainRank, result);
+        for (auto& [label, sets] : all.items())
+            for (auto& [set, value] : sets.items()) summary["per_language"][label][set] = value;
+    }
     if (fuse) {
         // The weight comes from the dev sample alone; test queries only receive it.
         ctx.report(0.93, "choosing the BM25 fusion weight on dev queries");

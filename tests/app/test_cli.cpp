@@ -330,6 +330,25 @@ class TestCli : public QObject {
                      pooledCmp.out.contains(" ± 0.0000"),
                  qPrintable(pooledCmp.out + pooledCmp.err));
 
+        // BM25 in the multilingual pool: one index per page language, the om queries ranked
+        // against the English and the om pages together (their own words find their own pages).
+        QString pooled = write("fixture-pool.json",
+                               R"({"name":"fixture-pool","method":"bm25",
+                                   "corpus":{"languages":["om"],"split":{"train":1,"dev":0,"test":0}},
+                                   "evaluation":{"split":"train","pool":"all"}})");
+        auto pr = run({"run", pooled}, cache);
+        QVERIFY2(pr.code == 0, qPrintable(pr.err + pr.out));
+        const QString poolId =
+            run({"list"}, cache).out.split('\n').at(1).trimmed().split(' ').first();
+        auto poolShown =
+            nlohmann::json::parse(run({"show", poolId, "--json"}, cache).out.toStdString());
+        std::set<std::string> pooledMeasures;
+        for (const auto& x : poolShown["results"])
+            if (x["language"] == "om" && x["query_set"] == "entries@all")
+                pooledMeasures.insert(x["measure"].get<std::string>());
+        QVERIFY2(pooledMeasures.count("map") && pooledMeasures.count("language_bias"),
+                 poolShown.dump().substr(0, 600).c_str());
+
         // report: the suite's tables from the stored runs, seeds pooled, the exported run's
         // `clirlab eval` value in its cell, every run's hashes, and the charts drawn by the
         // workbench's chart code; an experiment not run yet is named.

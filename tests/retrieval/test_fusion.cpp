@@ -7,6 +7,7 @@
 
 #include "core/eval/measures.h"
 #include "core/retrieval/fusion.h"
+#include "core/retrieval/test_evaluation.h"
 
 using namespace clir;
 using namespace clir::retrieval;
@@ -86,6 +87,27 @@ class TestFusion : public QObject {
         auto fused = fuseZScores(dev.neural, dev.bm25, choice.alpha, 100);
         QCOMPARE(eval::evaluate(fused, dev.qrels, {true}).mean.at("map"), choice.devMap);
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, chooseAlpha({}, 100));
+    }
+
+    // Language bias of a pooled run, by hand: the spread of the ranks at which each language's
+    // parallel relevant page first appears (trec_eval's order, ties by docid descending), a
+    // language not retrieved one past the last rank.
+    void languageBiasByHand() {
+        eval::Run run;
+        run.byQuery["q1"] = {{"x:b", 1.0}, {"de:a", 3.0}, {"en:a", 2.0}};
+        run.byQuery["q2"] = {{"de:c", 1.0}};
+        run.byQuery["q3"] = {{"de:d", 1.0}, {"en:d", 1.0}};  // a tie: en:d ranks first
+        eval::Qrels qrels;
+        qrels.byQuery["q1"] = {{"de:a", 1}, {"en:a", 1}, {"fr:a", 1}};  // fr: not retrieved
+        qrels.byQuery["q2"] = {{"de:c", 1}};                            // one language: no bias
+        qrels.byQuery["q3"] = {{"de:d", 1}, {"en:d", 1}};
+        qrels.byQuery["q4"] = {{"de:e", 1}, {"en:e", 1}};  // nothing retrieved: both at rank 1
+        const auto bias = retrieval::languageBias(run, qrels);
+        QCOMPARE(bias.size(), std::size_t(3));
+        QCOMPARE(bias.at("q1"), 3.0);  // de 1, en 2, fr 3 + 1
+        QCOMPARE(bias.at("q3"), 1.0);  // en 1, de 2
+        QCOMPARE(bias.at("q4"), 0.0);
+        QVERIFY(!bias.count("q2"));
     }
 };
 

@@ -417,6 +417,55 @@ class TestRetrieval : public QObject {
         QCOMPARE(map(zero, "en-US"), map(teacher, "en-US"));
         QCOMPARE(map(zero, "om"), map(teacher, "om"));
 
+        // The multilingual pool: every query set also ranked against the pages of both languages
+        // at once; within the pool the English pages keep the plain run's order (one scorer), the
+        // generated qrels hold each query's page in both languages, and the language bias is
+        // stored per query and as a mean.
+        auto pj = experiment("zero-pool", "zero-shot", "teacher", 0);
+        pj["evaluation"]["pool"] = "all";
+        auto pool = runExperiment(pj);
+        QVERIFY2(pool.status == store::RunStatus::Finished, pool.error.c_str());
+        for (const char* lang : {"en-US", "om"}) {
+            double poolMap = -1, bias = -1;
+            for (const auto& r : pool.result.results)
+                if (r.language == lang && r.querySet == "entries@all") {
+                    if (r.measure == "map") poolMap = r.value;
+                    if (r.measure == "language_bias") bias = r.value;
+                }
+            QVERIFY2(poolMap > 0 && poolMap <= 1 && bias >= 0, lang);
+        }
+        {
+            const std::string dir = dbPath_ + ".runs/" + std::to_string(pool.runId);
+            auto pooled = eval::readRun(dir + "/om.entries@all.test.trec");
+            auto plain = eval::readRun(dir + "/om.entries.test.trec");
+            QCOMPARE(pooled.byQuery.size(), plain.byQuery.size());
+            for (auto& [qid, docs] : plain.byQuery) {
+                eval::sortTrecOrder(docs);
+                auto all = pooled.byQuery.at(qid);
+                eval::sortTrecOrder(all);
+                std::vector<std::string> english, expected;
+                std::set<std::string> languages;
+                for (const auto& d : all) {
+                    languages.insert(d.docid.substr(0, d.docid.find(':')));
+                    if (d.docid.rfind("en-US:", 0) == 0) english.push_back(d.docid.substr(6));
+                }
+                for (const auto& d : docs) expected.push_back(d.docid);
+                QCOMPARE(english, expected);
+                QCOMPARE(languages, (std::set<std::string>{"en-US", "om"}));
+            }
+            auto qrels = eval::readQrels(dir + "/qrels/om.all.entries.test.qrels");
+            QCOMPARE(qrels.byQuery.size(), std::size_t(16));
+            for (const auto& [qid, judged] : qrels.byQuery) {
+                QCOMPARE(judged.size(), std::size_t(2));
+                const std::string page = qid.substr(0, qid.find('#'));
+                QVERIFY(judged.count("en-US:" + page) && judged.count("om:" + page));
+            }
+            store::Database db(dbPath_);
+            auto perQuery =
+                store::RunStore(db).queryResults(pool.runId, "om", "entries@all", "language_bias");
+            QCOMPARE(perQuery.size(), std::size_t(16));
+        }
+
         // OPTICAL: losses streamed, alignments at the start, every 5 steps and the end.
         auto optical = runExperiment(experiment("optical", "optical", "teacher", 10));
         QVERIFY2(optical.status == store::RunStatus::Finished, optical.error.c_str());
