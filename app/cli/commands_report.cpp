@@ -34,7 +34,7 @@ int reportCommand(const GlobalOptions& g, const std::vector<std::string>& args) 
         "report",
         "clirlab report [SUITE.json...] [--out DIR] [--no-charts] [--permutations N]",
         "Write the research report from the database alone: for each suite (default: the "
-        "shipped experiments/rq2.json and experiments/rq1-scaling.json) the latest finished run "
+        "shipped experiments/rq2.json, rq1-scaling.json and mlir.json) the latest finished run "
         "of every experiment it lists; per-language MAP, nDCG@10 and MRR with the seeds of a "
         "configuration as mean ± sd and markers against the suite's baselines; OPTICAL's "
         "relative MAP change over NMT; a method section; and the configuration hash, corpus "

@@ -32,9 +32,11 @@ SchemaNode suiteSchema() {
         SchemaNode::array("run names the significance markers compare against",
                           SchemaNode::string("a run name"), nlohmann::json::array());
     SchemaNode sets = SchemaNode::array(
-        "query sets the tables show (+bm25: the neural runs fused with BM25)",
+        "query sets the tables show (+bm25: the neural runs fused with BM25; @all: the "
+        "multilingual pool, with the language bias)",
         SchemaNode::string("a query set", nullptr,
-                           {"entries", "headings", "entries+bm25", "headings+bm25"}),
+                           {"entries", "headings", "entries+bm25", "headings+bm25", "entries@all",
+                            "headings@all"}),
         {"entries"});
     return SchemaNode::object("several experiments run as one command, then compared",
                               {{"experiments", files},

@@ -22,6 +22,8 @@ namespace clir::jobs {
 namespace {
 
 std::string measureTitle(const std::string& m) {
+    if (m == "language_bias")
+        return "Language bias (max − min rank of the parallel relevant pages)";
     if (m == "map") return "MAP";
     if (m == "ndcg_cut_10") return "nDCG@10";
     if (m == "recip_rank") return "MRR";
@@ -158,7 +160,7 @@ std::string withSd(double mean, double sd) {
 
 std::vector<std::string> shippedSuites() {
     std::vector<std::string> out;
-    for (const char* f : {"rq2.json", "rq1-scaling.json"}) {
+    for (const char* f : {"rq2.json", "rq1-scaling.json", "mlir.json"}) {
         const std::string path = std::string(CLIRLAB_SOURCE_DIR) + "/experiments/" + f;
         if (std::filesystem::exists(path)) out.push_back(path);
     }
@@ -244,7 +246,9 @@ Report buildReport(store::Database& db, const std::vector<std::string>& suiteFil
         for (const auto& b : block.at("baselines")) baselineNames.push_back(b.get<std::string>());
         for (const auto& setJson : block.at("query_sets")) {
             const std::string set = setJson.get<std::string>();
-            for (const auto& measure : measures) {
+            auto setMeasures = measures;
+            if (set.find("@all") != std::string::npos) setMeasures.push_back("language_bias");
+            for (const auto& measure : setMeasures) {
                 std::vector<eval::ComparedRun> rows;
                 std::vector<const Group*> rowGroups;
                 for (const auto& g : groups) {

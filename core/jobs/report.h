@@ -31,7 +31,7 @@ struct Report {
     std::size_t runsUsed = 0, runsMissing = 0;
 };
 
-// The shipped suites that exist: experiments/rq2.json and experiments/rq1-scaling.json.
+// The shipped suites that exist: experiments/rq2.json, rq1-scaling.json and mlir.json.
 std::vector<std::string> shippedSuites();
 
 // suiteFiles: experiment files of method "suite". Throws config::ConfigError for a bad file.

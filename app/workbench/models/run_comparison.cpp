@@ -84,6 +84,7 @@ const QStringList& chartMeasures() {
     static const QStringList measures = [] {
         QStringList m;
         for (const auto& name : eval::reportedMeasures()) m << QString::fromStdString(name);
+        m << "language_bias";  // pooled query sets (@all) only
         return m;
     }();
     return measures;

@@ -32,10 +32,12 @@ ResultsView::ResultsView(store::Database& db, QWidget* parent)
       baseline_(new QComboBox(this)) {
     measure_->addItems(chartMeasures());
     // "+bm25": the neural run fused with BM25 (retrieval.fusion); BM25 runs have no such set.
-    querySet_->addItems({"entries", "headings", "entries+bm25", "headings+bm25"});
+    querySet_->addItems(
+        {"entries", "headings", "entries+bm25", "headings+bm25", "entries@all", "headings@all"});
     querySet_->setToolTip(
         tr("Query set: index entries or section headings; +bm25: neural runs fused with BM25 "
-           "(z-scores, weight chosen on dev queries)"));
+           "(z-scores, weight chosen on dev queries); @all: ranked in the pool of every "
+           "language's pages (evaluation.pool all)"));
     baseline_->setToolTip(
         tr("Runs marked ★ differ from this baseline (paired randomisation test, p < 0.05 after "
            "Bonferroni correction across languages)"));
