@@ -87,8 +87,8 @@ std::string trainNmt(const jobs::JobContext& ctx, const jobs::JobEnvironment& en
         *net, {nmt_.learningRate, nmt_.weightDecay, 0.9, nmt_.adamBeta2, nmt_.adamEpsilon, true});
 
     const LoopSettings loop{
-        nmt_.steps, nmt_.warmupSteps,     nmt_.learningRate,   nmt_.clipNorm, nmt_.logEvery,
-        0,          nmt_.checkpointEvery, "tokens_per_second", 0.02,          0.62};
+        nmt_.steps,     nmt_.warmupSteps,     nmt_.learningRate,   nmt_.clipNorm, nmt_.logEvery,
+        nmt_.evalEvery, nmt_.checkpointEvery, "tokens_per_second", 0.02,          0.62};
     const auto maxLen = std::size_t(nmt_.maxLength);
     LoopHooks hooks;
     hooks.step = [&](std::int64_t) {
@@ -116,15 +116,76 @@ std::string trainNmt(const jobs::JobContext& ctx, const jobs::JobEnvironment& en
         return model::loadCheckpoint(path, *net, cfg, "nmt", optimizer.get(), {"", tok.hash()},
                                      true);
     };
-    hooks.save = [&](std::int64_t step, nlohmann::json state) {
+    // Early stopping on dev chrF (nmt.eval_every): greedy translations of the first
+    // eval_sentences dev pairs of each language, chrF averaged over the languages.
+    double bestChrf = -1;
+    std::int64_t sinceBest = 0, bestStep = 0;
+    std::string best;
+    std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::string>>> dev;
+    if (nmt_.evalEvery > 0)
+        for (const auto& x : xLanguages)
+            for (const auto& p :
+                 readPairs(env.corpusDir, x, "dev", std::size_t(nmt_.evalSentences))) {
+                dev[x].first.push_back(p.other);
+                dev[x].second.push_back(p.english);
+            }
+    auto stateOf = [&](nlohmann::json state) {
         state["languages"] = xLanguages;
-        model::CheckpointMeta meta{cfg, tokPath, tok.hash(), step, configHash_, state, "nmt"};
+        state["best_dev_chrf"] = bestChrf;
+        state["best_step"] = bestStep;
+        state["evaluations_since_best"] = sinceBest;
+        return state;
+    };
+    hooks.save = [&](std::int64_t step, nlohmann::json state) {
+        model::CheckpointMeta meta{cfg,         tokPath,        tok.hash(), step,
+                                   configHash_, stateOf(state), "nmt"};
         return model::saveCheckpoint(env.checkpointDir, *net, optimizer.get(), meta);
     };
+    const TrainingLoop* loopState = nullptr;
+    if (nmt_.evalEvery > 0) {
+        hooks.evaluate = [&](std::int64_t done) {
+            torch::NoGradGuard noGrad;
+            net->eval();
+            model::DecodeOptions greedy;
+            greedy.beamSize = 1;
+            greedy.maxLength = nmt_.maxLength;
+            double sum = 0;
+            for (const auto& [x, sides] : dev) {
+                auto hyp = translateAll(*net, tok, x, sides.first, greedy,
+                                        std::size_t(nmt_.maxLength), &ctx);
+                const double chrf = eval::corpusChrf(hyp, {sides.second});
+                ctx.record("dev_chrf/" + x, done, chrf);
+                sum += chrf;
+            }
+            net->train();
+            const double chrf = sum / double(std::max<std::size_t>(dev.size(), 1));
+            ctx.record("dev_chrf", done, chrf);
+            if (chrf > bestChrf) {
+                bestChrf = chrf;
+                bestStep = done;
+                sinceBest = 0;
+                model::CheckpointMeta meta{cfg,  tokPath,     tok.hash(),
+                                           done, configHash_, stateOf(loopState->state()),
+                                           "nmt"};
+                best = model::saveCheckpoint(env.checkpointDir, *net, nullptr, meta, "best", false);
+            } else {
+                ++sinceBest;
+            }
+        };
+        hooks.stop = [&](std::int64_t) { return nmt_.patience > 0 && sinceBest >= nmt_.patience; };
+    }
     TrainingLoop trainer(ctx, *optimizer, rng, loop, hooks);
+    loopState = &trainer;
     trainer.resume(env.checkpointDir, configHash_);
+    const auto& resumed = trainer.resumedState();
+    bestChrf = resumed.value("best_dev_chrf", -1.0);
+    bestStep = resumed.value("best_step", std::int64_t(0));
+    sinceBest = resumed.value("evaluations_since_best", std::int64_t(0));
+    if (bestStep > 0) best = env.checkpointDir + "/best";
     net->train();
-    return trainer.run();
+    const std::string last = trainer.run();
+    // The model: the best checkpoint by dev chrF when checked, else the last.
+    return nmt_.evalEvery > 0 && !best.empty() ? best : last;
 }
 
 // chrF and BLEU on dev bitext per language, next to Apertium where it has the pair.

@@ -5,6 +5,17 @@
 
 namespace clir::train {
 
+namespace {
+
+// An integer field with no default: absent from a configuration that does not give it.
+config::SchemaNode optionalInteger(std::string doc, double minimum) {
+    auto n = config::SchemaNode::integer(std::move(doc), 0, minimum);
+    n.defaultValue = nullptr;
+    return n;
+}
+
+}  // namespace
+
 const config::Fields<NmtSettings>& NmtSettings::fields() {
     using S = NmtSettings;
     static const auto f =
@@ -59,7 +70,24 @@ const config::Fields<NmtSettings>& NmtSettings::fields() {
                   "teacher run)",
                   "bm25", {"bm25", "teacher"})
             .boolean("compare_apertium", &S::compareApertium,
-                     "also score Apertium (eu, es) on the same dev sentences", true);
+                     "also score Apertium (eu, es) on the same dev sentences", true)
+            .custom("eval_every",
+                    optionalInteger("steps between dev chrF checks (greedy decoding of "
+                                    "eval_sentences dev pairs per language, mean over languages, "
+                                    "the curve stored as dev_chrf); the best checkpoint by it is "
+                                    "the model; absent or 0: none, the last checkpoint is",
+                                    0.0),
+                    [](S& s, const nlohmann::json& j) { s.evalEvery = j.get<std::int64_t>(); })
+            .custom("patience",
+                    optionalInteger("with eval_every: stop after this many dev chrF checks "
+                                    "without a new best; absent or 0: train every step",
+                                    0.0),
+                    [](S& s, const nlohmann::json& j) { s.patience = j.get<std::int64_t>(); })
+            .custom("eval_sentences",
+                    optionalInteger("with eval_every: dev pairs per language of each check "
+                                    "(absent: 100)",
+                                    1.0),
+                    [](S& s, const nlohmann::json& j) { s.evalSentences = j.get<std::int64_t>(); });
     return f;
 }
 

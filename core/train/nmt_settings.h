@@ -22,6 +22,10 @@ struct NmtSettings {
     std::int64_t modelFromRun;
     std::string retriever;  // bm25 | teacher (init.from names the teacher run)
     bool compareApertium;
+    // Early stopping (absent unless given, so earlier configurations keep their hashes): every
+    // evalEvery steps, greedy chrF on evalSentences dev pairs per language; the best checkpoint
+    // by it is kept, and training stops after `patience` evaluations without improvement.
+    std::int64_t evalEvery = 0, patience = 0, evalSentences = 100;
     static const config::Fields<NmtSettings>& fields();
     // Also checks that heads divide hidden.
     static NmtSettings fromJson(const nlohmann::json& j);

@@ -72,6 +72,7 @@ std::int64_t TrainingLoop::resume(const std::string& dir, const std::string& con
         throw std::runtime_error(*last + ": written by another configuration; start a new run");
     setRngState(rng_, meta.training.at("sampler_rng").get<std::string>());
     resumed_ = meta.training;
+    resumedPath_ = *last;
     start_ = meta.step;
     ctx_.report(settings_.progressFrom, "resumed at step " + std::to_string(start_));
     return start_;
@@ -86,6 +87,7 @@ std::string TrainingLoop::run() {
         for (auto& p : group.params()) trained.push_back(p);
     const double clip = s.clipNorm > 0 ? s.clipNorm : std::numeric_limits<double>::infinity();
 
+    if (resumed_.contains("stopped_at")) return resumedPath_;  // it stopped early: done
     std::string lastCheckpoint;
     auto windowStart = Clock::now();
     double windowUnits = 0;
@@ -125,6 +127,13 @@ std::string TrainingLoop::run() {
             ctx_.report(fraction, "step " + std::to_string(done) + ": evaluation");
             hooks_.evaluate(done);
             paused = true;
+            if (hooks_.stop && !last && hooks_.stop(done)) {
+                ctx_.persistMetrics();
+                auto st = state();
+                st["stopped_at"] = done;
+                ctx_.report(s.progressTo, "stopped early at step " + std::to_string(done));
+                return hooks_.save(done, st);
+            }
         }
         if ((s.checkpointEvery > 0 && done % s.checkpointEvery == 0) || last) {
             ctx_.persistMetrics();  // the store holds every step up to the checkpoint

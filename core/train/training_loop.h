@@ -82,6 +82,10 @@ struct LoopHooks {
     std::function<void(std::int64_t done)> evaluate;
     // Optional: runs after every step (for example saving alignments).
     std::function<void(std::int64_t done)> afterStep;
+    // Optional: asked after each evaluation; true ends training there (early stopping): that
+    // step's checkpoint is written with "stopped_at" in its state, and a resume from it trains
+    // no further.
+    std::function<bool(std::int64_t done)> stop;
 };
 
 class TrainingLoop {
@@ -108,6 +112,7 @@ class TrainingLoop {
     std::int64_t start_ = 0;
     std::vector<double> rateScale_;  // per parameter group: its peak rate / the loop's
     nlohmann::json resumed_ = nlohmann::json::object();
+    std::string resumedPath_;
 };
 
 }  // namespace clir::train

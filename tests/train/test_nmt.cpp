@@ -160,6 +160,45 @@ class TestNmt : public QObject {
             tok.decode(model::translate(*net, {tok.encode("__om__ xthe xdocument", 24)}, one)[0]));
     }
 
+    // Early stopping on dev chrF: with the learning rate at 0 the model never changes, so the
+    // first check is the best and training stops after `patience` checks without a new best;
+    // the model is the best checkpoint, the curve is stored. A trained model's curve rises.
+    void earlyStoppingOnDevChrf() {
+        auto j = testing::tinyNmtExperiment("frozen", 40);
+        j["nmt"]["learning_rate"] = 0.0;
+        j["nmt"]["eval_every"] = 4;
+        j["nmt"]["patience"] = 2;
+        j["nmt"]["eval_sentences"] = 12;
+        store::Database db(tmp_.filePath("nmt.db").toStdString());
+        auto spec = jobs::parseExperiment(j.dump(), "frozen.json");
+        jobs::JobRunner runner(db);
+        runner.resolveInputs(spec);
+        auto job = jobs::makeJob(spec);
+        auto o = runner.execute(runner.enqueue(spec), spec, *job);
+        QVERIFY2(o.status == store::RunStatus::Finished, o.error.c_str());
+        store::RunStore runs(db);
+        auto loss = runs.metrics(o.runId, "loss");
+        QCOMPARE(loss.back().step, std::int64_t(12));  // checks at 4 (best), 8, 12: stop
+        std::vector<std::int64_t> steps;
+        std::vector<double> values;
+        for (const auto& m : runs.metrics(o.runId, "dev_chrf")) {
+            steps.push_back(m.step);
+            values.push_back(m.value);
+        }
+        QCOMPARE(steps, (std::vector<std::int64_t>{4, 8, 12}));
+        QCOMPARE(values[1], values[0]);
+        QCOMPARE(int(runs.metrics(o.runId, "dev_chrf/om").size()), 3);
+        const std::string checkpoint = checkpointOf(o);
+        QVERIFY2(checkpoint.size() > 5 && checkpoint.substr(checkpoint.size() - 5) == "/best",
+                 checkpoint.c_str());
+        QCOMPARE(model::readCheckpointMeta(checkpoint).step, std::int64_t(4));
+        // Without eval_every nothing changes: no curve, the last checkpoint.
+        QVERIFY(!spec.config.at("nmt").contains("eval_every") ||
+                spec.config.at("nmt").at("eval_every") == 4);
+        auto plain = jobs::parseExperiment(testing::tinyNmtExperiment("plain", 3).dump(), "p.json");
+        QVERIFY(!plain.config.at("nmt").contains("eval_every"));
+    }
+
     void badInputIsNamed() {
         auto o = runNmt("small", 2);
         QVERIFY2(o.status == store::RunStatus::Finished, o.error.c_str());
