@@ -92,6 +92,7 @@ int reportCommand(const GlobalOptions& g, const std::vector<std::string>& args) 
                 problem = workbench + " failed: " + (r.err.empty() ? r.out : r.err);
             else
                 drawn = report.charts.size();
+            std::filesystem::remove(request);  // the request was only for the drawing
         }
         if (!problem.empty()) {
             std::fprintf(stderr, "clirlab: report: charts not drawn: %s\n", problem.c_str());
