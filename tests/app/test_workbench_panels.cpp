@@ -495,14 +495,17 @@ class TestWorkbenchPanels : public QObject {
     void scalingLadderWithSeedsAndFit() {
         const std::vector<std::pair<std::string, double>> plan = {
             {"xs", 0.0}, {"xs", 0.02}, {"s", 0.1}, {"s", 0.14}};
+        QVector<qint64> ladder;
         {
             store::Database db(db_.toStdString());
             store::RunStore runs(db);
             int k = 0;
+            ladder.clear();
             for (const auto& [preset, shift] : plan) {
                 const std::string name =
                     "ladder[model.preset=" + preset + ",seed=" + std::to_string(k % 2) + "]";
                 auto id = addRun(runs, name.c_str(), "fine-tune");
+                ladder << id;
                 db.exec("UPDATE runs SET preset = '" + preset +
                         "', seed = " + std::to_string(k % 2) +
                         ", config = '{\"group\":\"ladder[model.preset=" + preset +
@@ -537,8 +540,21 @@ class TestWorkbenchPanels : public QObject {
             if (v->table()->index(r, 0).data().toString() == "fine-tune: fitted slope per decade")
                 fitRow = v->table()->index(r, 4).data().toString().contains(" ± ");
         QVERIFY(fitRow);
+        QCOMPARE(v->plot()->xAxis->scaleType(), QCPAxis::stLogarithmic);
+        // A report's runs within one decade of parameters: a linear axis over just their sizes,
+        // the same fit; back to the log axis over every preset without them.
+        v->setRuns(ladder);
+        QCOMPARE(v->plot()->xAxis->scaleType(), QCPAxis::stLinear);
+        const double pXs = double(model::countParameters(model::presetConfig("xs")).encoder());
+        const double pS = double(model::countParameters(model::presetConfig("s")).encoder());
+        QVERIFY(v->plot()->xAxis->range().contains(pXs) && v->plot()->xAxis->range().contains(pS));
+        QVERIFY(v->plot()->xAxis->range().upper < pS * 1.5);
+        QCOMPARE(v->fits().size(), std::size_t(1));
+        QVERIFY(std::abs(v->fits()[0].slope - (s - xs) / dx) < 1e-9);
         const QString dir = qEnvironmentVariable("CLIRLAB_SCREENSHOT_DIR", QDir::tempPath());
         QVERIFY(w.renderPanel("scaling", QSize(1000, 560)).save(dir + "/test-scaling-fit.png"));
+        v->setRuns({});
+        QCOMPARE(v->plot()->xAxis->scaleType(), QCPAxis::stLogarithmic);
     }
 };
 

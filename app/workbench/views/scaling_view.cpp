@@ -31,6 +31,17 @@ double sampleSd(const std::vector<double>& v) {
 
 }  // namespace
 
+// Parameters on a log axis with decade ticks.
+static void useLogAxis(QCustomPlot& p) {
+    p.xAxis->setScaleType(QCPAxis::stLogarithmic);
+    auto log = QSharedPointer<QCPAxisTickerLog>::create();
+    log->setSubTickCount(8);
+    p.xAxis->setTicker(log);
+    p.xAxis->setNumberFormat("eb");
+    p.xAxis->setNumberPrecision(0);
+    p.xAxis->setLabel(QObject::tr("Encoder parameters (log scale)"));
+}
+
 // Least squares y = intercept + slope * x; false with fewer than two distinct x.
 bool fitLine(const std::vector<double>& x, const std::vector<double>& y, double& intercept,
              double& slope) {
@@ -68,13 +79,7 @@ ScalingView::ScalingView(store::Database& db, QWidget* parent)
     c->insertWidget(2, new QLabel(tr("Queries:"), this));
     c->insertWidget(3, querySet_);
     auto* p = plot();
-    p->xAxis->setScaleType(QCPAxis::stLogarithmic);
-    auto log = QSharedPointer<QCPAxisTickerLog>::create();
-    p->xAxis->setTicker(log);
-    p->xAxis->setNumberFormat("eb");
-    p->xAxis->setNumberPrecision(0);
-    log->setSubTickCount(8);
-    p->xAxis->setLabel(tr("Encoder parameters (log scale)"));
+    useLogAxis(*p);
     placeLegendBelow(*p, 4);
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     for (auto* box : {measure_, querySet_})
@@ -239,11 +244,25 @@ void ScalingView::refresh() {
         lo = std::min(lo, n);
         hi = std::max(hi, n);
     }
-    if (!runs_.isEmpty() && lo <= hi)
-        p->xAxis->setRange(lo / 1.25, hi * 1.25);
-    else
-        p->xAxis->setRange(std::pow(10.0, std::floor(std::log10(lo / 2))),
-                       std::pow(10.0, std::ceil(std::log10(hi))));
+    // A report's sizes within one decade (the lexical ladder: 35.7 M to 36.5 M) on a linear axis,
+    // where a log axis would show no tick; otherwise log with decade ticks.
+    const bool narrow = !runs_.isEmpty() && lo <= hi && hi < lo * 10;
+    if (narrow) {
+        p->xAxis->setScaleType(QCPAxis::stLinear);
+        p->xAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+        p->xAxis->setNumberFormat("gb");
+        p->xAxis->setNumberPrecision(4);
+        p->xAxis->setLabel(tr("Encoder parameters"));
+        const double pad = std::max((hi - lo) * 0.15, lo * 0.002);
+        p->xAxis->setRange(lo - pad, hi + pad);
+    } else {
+        if (p->xAxis->scaleType() != QCPAxis::stLogarithmic) useLogAxis(*p);
+        if (!runs_.isEmpty() && lo <= hi)
+            p->xAxis->setRange(lo / 1.25, hi * 1.25);
+        else
+            p->xAxis->setRange(std::pow(10.0, std::floor(std::log10(lo / 2))),
+                               std::pow(10.0, std::ceil(std::log10(hi))));
+    }
     auto yr = p->yAxis->range();
     p->yAxis->setRange(std::min(0.0, yr.lower) - 0.005, yr.upper * 1.15 + 0.005);
     setTitle(
