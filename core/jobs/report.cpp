@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -127,6 +130,20 @@ bool seedGroupMeans(const eval::ComparedRun& row, std::vector<double>& low,
     return true;
 }
 
+// Seconds since the epoch of the store's UTC timestamps ("2026-12-02T16:57:39.135Z"); NaN
+// when empty or unreadable.
+double isoSeconds(const std::string& t) {
+    std::tm tm{};
+    int ms = 0;
+    if (t.size() < 19 || std::sscanf(t.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon,
+                                     &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+        return std::nan("");
+    if (t.size() > 20 && t[19] == '.') ms = std::atoi(t.c_str() + 20);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return double(timegm(&tm)) + ms / 1000.0;
+}
+
 double meanOf(const std::vector<double>& v) {
     double m = 0;
     for (double x : v) m += x;
@@ -228,7 +245,15 @@ Report buildReport(store::Database& db, const std::vector<std::string>& suiteFil
             expected += g.expected;
             found += g.runs.size();
         }
-        md << "Runs: " << found << " of " << expected << " finished";
+        double runSeconds = 0;
+        for (const auto& g : groups)
+            for (const auto& r : g.runs) {
+                const double from = isoSeconds(r.startedAt), to = isoSeconds(r.finishedAt);
+                if (!std::isnan(from) && !std::isnan(to) && to >= from) runSeconds += to - from;
+            }
+        md << "Runs: " << found << " of " << expected << " finished, "
+           << fixed(runSeconds / 3600, 2)
+           << " h of run time (the sum of each run's start to finish, on the machine that ran it)";
         if (!missing.empty()) {
             md << "; not run yet (`clirlab run " << std::filesystem::path(file).filename().string()
                << "` continues the suite, reusing what is finished): ";

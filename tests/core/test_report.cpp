@@ -67,10 +67,16 @@ class TestReport : public QObject {
         addRun(runs, "lad[seed=2,size=xs]", "lad[size=xs]", "xs", 2, 0.12, 0.34);
         addRun(runs, "lad[seed=1,size=s]", "lad[size=s]", "s", 1, 0.18, 0.30);
         addRun(runs, "lad[seed=2,size=s]", "lad[size=s]", "s", 2, 0.22, 0.34);
+        // Each run took 45 minutes: 3.00 h of run time for the four.
+        db.exec(
+            "UPDATE runs SET started_at = '2026-12-02T10:00:00.000Z', "
+            "finished_at = '2026-12-02T10:45:00.000Z'");
         auto report = jobs::buildReport(db, {dir + "/suite.json"}, 200);
         const std::string& md = report.markdown;
         QCOMPARE(report.runsUsed, std::size_t(4));
         QCOMPARE(report.runsMissing, std::size_t(2));
+        QVERIFY2(md.find("Runs: 4 of 6 finished, 3.00 h of run time") != std::string::npos,
+                 md.c_str());
         QVERIFY2(md.find("`lad[seed=1,size=m]`, `lad[seed=2,size=m]`") != std::string::npos,
                  md.c_str());
         // xs: low 0.11 ± 0.0141, high 0.32 ± 0.0283, gap per seed 0.20 and 0.22.
