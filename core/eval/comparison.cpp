@@ -38,6 +38,74 @@ ComparedRun poolSeeds(const std::vector<ComparedRun>& seeds, const std::string& 
     return pooled;
 }
 
+bool seedGroupMeans(const std::map<std::string, std::vector<double>>& seedMeans,
+                    std::vector<double>& low, std::vector<double>& high) {
+    std::size_t seeds = 0;
+    for (const auto& [lang, m] : seedMeans)
+        if (data::resourceGroup(lang) != "other") seeds = std::max(seeds, m.size());
+    if (seeds == 0) return false;
+    low.assign(seeds, 0);
+    high.assign(seeds, 0);
+    std::vector<int> nLow(seeds, 0), nHigh(seeds, 0);
+    for (const auto& [lang, m] : seedMeans) {
+        const auto g = data::resourceGroup(lang);
+        if (g == "other") continue;
+        if (m.size() != seeds) return false;  // a seed without this language
+        for (std::size_t k = 0; k < seeds; ++k) {
+            (g == "low" ? low : high)[k] += m[k];
+            ++(g == "low" ? nLow : nHigh)[k];
+        }
+    }
+    for (std::size_t k = 0; k < seeds; ++k) {
+        if (!nLow[k] || !nHigh[k]) return false;
+        low[k] /= nLow[k];
+        high[k] /= nHigh[k];
+    }
+    return true;
+}
+
+std::map<std::string, std::vector<double>> seedMeansOf(const ComparedRun& row) {
+    if (!row.seedMeans.empty()) return row.seedMeans;
+    std::map<std::string, std::vector<double>> own;
+    for (const auto& [lang, queries] : row.perLanguage) {
+        double sum = 0;
+        for (const auto& [q, v] : queries) sum += v;
+        if (!queries.empty()) own[lang] = {sum / double(queries.size())};
+    }
+    return own;
+}
+
+double sampleSd(const std::vector<double>& v) {
+    if (v.size() < 2) return 0;
+    double mean = 0, ss = 0;
+    for (double x : v) mean += x;
+    mean /= double(v.size());
+    for (double x : v) ss += (x - mean) * (x - mean);
+    return std::sqrt(ss / double(v.size() - 1));
+}
+
+bool fitLine(const std::vector<double>& x, const std::vector<double>& y, double& intercept,
+             double& slope) {
+    const std::size_t n = std::min(x.size(), y.size());
+    if (n < 2) return false;
+    double mx = 0, my = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        mx += x[i];
+        my += y[i];
+    }
+    mx /= double(n);
+    my /= double(n);
+    double sxx = 0, sxy = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        sxx += (x[i] - mx) * (x[i] - mx);
+        sxy += (x[i] - mx) * (y[i] - my);
+    }
+    if (sxx <= 0) return false;
+    slope = sxy / sxx;
+    intercept = my - slope * mx;
+    return true;
+}
+
 Comparison compareRuns(const std::vector<ComparedRun>& runs, std::size_t permutations,
                        std::uint64_t seed, double alpha) {
     Comparison c;

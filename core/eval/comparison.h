@@ -24,6 +24,19 @@ struct ComparedRun {
 // seeds), and each language keeps every seed's own mean for the spread.
 ComparedRun poolSeeds(const std::vector<ComparedRun>& seeds, const std::string& label);
 
+// Each seed's mean over the low-resource and over the high-resource languages, from a row's
+// per-language seed means (index k: the k-th run of every language); false when a seed lacks a
+// language of either group.
+bool seedGroupMeans(const std::map<std::string, std::vector<double>>& seedMeans,
+                    std::vector<double>& low, std::vector<double>& high);
+// A row's per-language seed means: pooled seeds' own, else the one run's means.
+std::map<std::string, std::vector<double>> seedMeansOf(const ComparedRun& row);
+// Sample standard deviation (n - 1); 0 below two values.
+double sampleSd(const std::vector<double>& v);
+// Least squares y = intercept + slope * x; false with fewer than two distinct x.
+bool fitLine(const std::vector<double>& x, const std::vector<double>& y, double& intercept,
+             double& slope);
+
 struct ComparisonCell {
     bool present = false;
     double mean = 0;

@@ -17,6 +17,7 @@
 #include "core/eval/comparison.h"
 #include "core/jobs/experiment.h"
 #include "core/jobs/methods.h"
+#include "core/jobs/report_scaling.h"
 #include "core/jobs/run_comparison.h"
 #include "core/model/encoder_config.h"
 #include "core/store/run_store.h"
@@ -31,12 +32,6 @@ std::string measureTitle(const std::string& m) {
     if (m == "ndcg_cut_10") return "nDCG@10";
     if (m == "recip_rank") return "MRR";
     return m;
-}
-
-std::string fixed(double v, int digits = 4) {
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-    return buf;
 }
 
 // A file name part from a query set or a suite name: "entries+bm25" -> "entries-bm25".
@@ -95,41 +90,6 @@ bool cellMean(const eval::ComparedRun& row, const std::string& language, double&
     return true;
 }
 
-// Each seed's mean of the low-resource and of the high-resource languages of a row (k: the k-th
-// run of every language); false when a seed lacks a language of either group.
-bool seedGroupMeans(const eval::ComparedRun& row, std::vector<double>& low,
-                    std::vector<double>& high) {
-    std::map<std::string, std::vector<double>> means = row.seedMeans;
-    if (means.empty())  // one run: its own means
-        for (const auto& [lang, queries] : row.perLanguage) {
-            double sum = 0;
-            for (const auto& [q, v] : queries) sum += v;
-            if (!queries.empty()) means[lang] = {sum / double(queries.size())};
-        }
-    std::size_t seeds = 0;
-    for (const auto& [lang, m] : means)
-        if (data::resourceGroup(lang) != "other") seeds = std::max(seeds, m.size());
-    if (seeds == 0) return false;
-    low.assign(seeds, 0);
-    high.assign(seeds, 0);
-    std::vector<int> nLow(seeds, 0), nHigh(seeds, 0);
-    for (const auto& [lang, m] : means) {
-        const auto g = data::resourceGroup(lang);
-        if (g == "other") continue;
-        if (m.size() != seeds) return false;
-        for (std::size_t k = 0; k < seeds; ++k) {
-            (g == "low" ? low : high)[k] += m[k];
-            ++(g == "low" ? nLow : nHigh)[k];
-        }
-    }
-    for (std::size_t k = 0; k < seeds; ++k) {
-        if (!nLow[k] || !nHigh[k]) return false;
-        low[k] /= nLow[k];
-        high[k] /= nHigh[k];
-    }
-    return true;
-}
-
 // Seconds since the epoch of the store's UTC timestamps ("2026-12-02T16:57:39.135Z"); NaN
 // when empty or unreadable.
 double isoSeconds(const std::string& t) {
@@ -142,35 +102,6 @@ double isoSeconds(const std::string& t) {
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     return double(timegm(&tm)) + ms / 1000.0;
-}
-
-double meanOf(const std::vector<double>& v) {
-    double m = 0;
-    for (double x : v) m += x;
-    return v.empty() ? std::nan("") : m / double(v.size());
-}
-
-double sdOf(const std::vector<double>& v) {
-    if (v.size() < 2) return std::nan("");
-    const double m = meanOf(v);
-    double ss = 0;
-    for (double x : v) ss += (x - m) * (x - m);
-    return std::sqrt(ss / double(v.size() - 1));
-}
-
-// Least-squares slope of y on x; NaN with fewer than two distinct x.
-double slopeOf(const std::vector<double>& x, const std::vector<double>& y) {
-    const double mx = meanOf(x), my = meanOf(y);
-    double sxx = 0, sxy = 0;
-    for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
-        sxx += (x[i] - mx) * (x[i] - mx);
-        sxy += (x[i] - mx) * (y[i] - my);
-    }
-    return sxx > 0 ? sxy / sxx : std::nan("");
-}
-
-std::string withSd(double mean, double sd) {
-    return fixed(mean) + (std::isnan(sd) ? std::string() : " ± " + fixed(sd));
 }
 
 }  // namespace
@@ -252,7 +183,7 @@ Report buildReport(store::Database& db, const std::vector<std::string>& suiteFil
                 if (!std::isnan(from) && !std::isnan(to) && to >= from) runSeconds += to - from;
             }
         md << "Runs: " << found << " of " << expected << " finished, "
-           << fixed(runSeconds / 3600, 2)
+           << fixedDigits(runSeconds / 3600, 2)
            << " h of run time (the sum of each run's start to finish, on the machine that ran it)";
         if (!missing.empty()) {
             md << "; not run yet (`clirlab run " << std::filesystem::path(file).filename().string()
@@ -323,8 +254,9 @@ Report buildReport(store::Database& db, const std::vector<std::string>& suiteFil
                         if (lang == data::pivotLanguage() || !cellMean(row, lang, o) ||
                             !cellMean(nmtRow, lang, n) || n <= 0)
                             continue;
-                        table << "| " << lang << " | " << fixed(o) << " | " << fixed(n) << " | "
-                              << (o >= n ? "+" : "") << fixed(100 * (o - n) / n, 1) << " % |\n";
+                        table << "| " << lang << " | " << fixedDigits(o) << " | " << fixedDigits(n)
+                              << " | " << (o >= n ? "+" : "") << fixedDigits(100 * (o - n) / n, 1)
+                              << " % |\n";
                     }
                     if (table.str().empty()) continue;
                     md << "\n**" << g.name << " against " << nmt->name << "** (MAP, " << set
@@ -340,85 +272,27 @@ Report buildReport(store::Database& db, const std::vector<std::string>& suiteFil
         // decade of parameters (least squares on log10; its sd: the slope fitted per seed).
         if (!block.at("query_sets").empty()) {
             const std::string set = block.at("query_sets").front().get<std::string>();
-            struct Size {
-                const Group* group;
-                double params;
-                std::vector<double> low, high;
-            };
-            std::map<std::string, std::vector<Size>> byMethod;
+            std::vector<ScalingSize> sizes;
             std::set<std::string> presets;
             std::vector<std::int64_t> chartRuns;
             for (const auto& g : groups) {
                 if (g.preset.empty() || !isRetrievalMethod(g.method) || g.runs.empty()) continue;
-                Size size{&g, 0, {}, {}};
+                ScalingSize size{g.name, g.method, g.preset, 0, {}, {}};
                 try {
                     size.params =
                         double(model::countParameters(model::presetConfig(g.preset)).encoder());
                 } catch (const std::exception&) {
                     continue;
                 }
-                if (!seedGroupMeans(rowOf(store, g, "map", set), size.low, size.high)) continue;
+                if (!eval::seedGroupMeans(eval::seedMeansOf(rowOf(store, g, "map", set)), size.low,
+                                          size.high))
+                    continue;
                 presets.insert(g.preset);
-                byMethod[g.method].push_back(std::move(size));
+                sizes.push_back(std::move(size));
                 for (const auto& r : g.runs) chartRuns.push_back(r.id);
             }
             if (presets.size() >= 2) {
-                md << "\n### Scaling: MAP and the high − low gap against model size (" << set
-                   << " queries)\n\n"
-                   << "| configuration | preset | parameters | low-resource | high-resource | "
-                      "mean | gap (high − low) |\n|---|---|---:|---:|---:|---:|---:|\n";
-                std::ostringstream fits;
-                for (auto& [method, sizes] : byMethod) {
-                    std::sort(sizes.begin(), sizes.end(),
-                              [](const Size& a, const Size& b) { return a.params < b.params; });
-                    std::vector<double> x, mean, gap;
-                    for (const auto& z : sizes) {
-                        std::vector<double> m, d;
-                        for (std::size_t k = 0; k < z.low.size(); ++k) {
-                            m.push_back((z.low[k] + z.high[k]) / 2);
-                            d.push_back(z.high[k] - z.low[k]);
-                        }
-                        md << "| " << z.group->name << " | " << z.group->preset << " | "
-                           << fixed(z.params / 1e6, 2) << " M | "
-                           << withSd(meanOf(z.low), sdOf(z.low)) << " | "
-                           << withSd(meanOf(z.high), sdOf(z.high)) << " | "
-                           << withSd(meanOf(m), sdOf(m)) << " | " << withSd(meanOf(d), sdOf(d))
-                           << " |\n";
-                        x.push_back(std::log10(z.params));
-                        mean.push_back(meanOf(m));
-                        gap.push_back(meanOf(d));
-                    }
-                    if (sizes.size() < 2) continue;
-                    // Per seed k: that seed's fit over the sizes.
-                    std::size_t seeds = SIZE_MAX;
-                    for (const auto& z : sizes) seeds = std::min(seeds, z.low.size());
-                    std::vector<double> meanSlopes, gapSlopes;
-                    for (std::size_t k = 0; seeds > 1 && k < seeds; ++k) {
-                        std::vector<double> mk, dk;
-                        for (const auto& z : sizes) {
-                            mk.push_back((z.low[k] + z.high[k]) / 2);
-                            dk.push_back(z.high[k] - z.low[k]);
-                        }
-                        meanSlopes.push_back(slopeOf(x, mk));
-                        gapSlopes.push_back(slopeOf(x, dk));
-                    }
-                    const double decades = x.back() - x.front();
-                    fits << "- **" << method << "** over " << sizes.size() << " sizes ("
-                         << fixed(decades, 3) << " decades of parameters): mean MAP "
-                         << (slopeOf(x, mean) >= 0 ? "+" : "") << fixed(slopeOf(x, mean))
-                         << " per decade"
-                         << (meanSlopes.size() > 1 ? " (sd over " + std::to_string(seeds) +
-                                                         " seeds " + fixed(sdOf(meanSlopes)) + ")"
-                                                   : std::string())
-                         << "; gap " << (slopeOf(x, gap) >= 0 ? "+" : "") << fixed(slopeOf(x, gap))
-                         << " per decade"
-                         << (gapSlopes.size() > 1 ? " (sd " + fixed(sdOf(gapSlopes)) + ")"
-                                                  : std::string())
-                         << "; the gap goes from " << fixed(gap.front()) << " at "
-                         << sizes.front().group->preset << " to " << fixed(gap.back()) << " at "
-                         << sizes.back().group->preset << ".\n";
-                }
-                md << "\nFitted by least squares against log10(parameters):\n\n" << fits.str();
+                md << scalingMarkdown(std::move(sizes), set);
                 ChartRequest chart;
                 chart.panel = "scaling";
                 chart.runs = chartRuns;

@@ -28,6 +28,16 @@ using namespace clir;
 
 class TestConfig : public QObject {
     Q_OBJECT
+    // The message a bad sweep file s.json gets ("no error" when it expands).
+    static std::string sweepError(const char* json) {
+        try {
+            jobs::expandExperiment(json, "s.json");
+        } catch (const config::ConfigError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    }
+
   private slots:
     void defaultsFilled() {
         auto spec = jobs::parseExperiment(R"({"name":"q","method":"corpus"})", "q.json");
@@ -262,34 +272,18 @@ class TestConfig : public QObject {
         QCOMPARE(runs[3].config.at("model").at("preset").get<std::string>(), std::string("lex-m"));
         QCOMPARE(runs[3].config.at("init").at("from").get<std::string>(), std::string("t-m"));
         QVERIFY(!runs[3].config.contains("label"));
-        auto message = [](const char* json) {
-            try {
-                jobs::expandExperiment(json, "s.json");
-            } catch (const config::ConfigError& e) {
-                return std::string(e.what());
-            }
-            return std::string("no error");
-        };
-        QVERIFY(message(R"({"name":"s","method":"bm25","sweep":{"x":[{"bm25.k1":1},2]}})")
+        QVERIFY(sweepError(R"({"name":"s","method":"bm25","sweep":{"x":[{"bm25.k1":1},2]}})")
                     .find("field 'sweep.x': expected all values objects") != std::string::npos);
-        QVERIFY(message(R"({"name":"s","method":"bm25","sweep":{"x":[{"name":"n"}]}})")
+        QVERIFY(sweepError(R"({"name":"s","method":"bm25","sweep":{"x":[{"name":"n"}]}})")
                     .find("field 'sweep.x.name': 'name' cannot be swept here") !=
                 std::string::npos);
-        QVERIFY(message(R"({"name":"s","method":"bm25","sweep":{"x":[{"bm25.k1":-1}]}})")
+        QVERIFY(sweepError(R"({"name":"s","method":"bm25","sweep":{"x":[{"bm25.k1":-1}]}})")
                     .find("s.json [x=-1]: field 'bm25.k1': must be >= 0") != std::string::npos);
     }
 
     void badSweepsNameTheFieldAndTheCombination() {
-        auto message = [](const char* json) {
-            try {
-                jobs::expandExperiment(json, "s.json");
-            } catch (const config::ConfigError& e) {
-                return std::string(e.what());
-            }
-            return std::string("no error");
-        };
         auto has = [&](const char* json, const std::string& part) {
-            const auto m = message(json);
+            const auto m = sweepError(json);
             if (m.find(part) == std::string::npos) qWarning("%s", m.c_str());
             return m.find(part) != std::string::npos;
         };

@@ -27,48 +27,16 @@ double ComparedRuns::groupMean(std::size_t row, const std::string& group) const 
     return n ? sum / n : std::numeric_limits<double>::quiet_NaN();
 }
 
-namespace {
-
-// Each seed's low and high group means of a row (see seedOverall).
-bool seedGroupMeans(const ComparedRuns& c, std::size_t row, std::vector<double>& low,
-                    std::vector<double>& high) {
-    if (row >= c.seedMeans.size()) return false;
-    std::size_t seeds = 0;
-    for (const auto& [lang, means] : c.seedMeans[row])
-        if (data::resourceGroup(lang) != "other") seeds = std::max(seeds, means.size());
-    if (seeds == 0) return false;
-    low.assign(seeds, 0);
-    high.assign(seeds, 0);
-    std::vector<int> nLow(seeds, 0), nHigh(seeds, 0);
-    for (const auto& [lang, means] : c.seedMeans[row]) {
-        const auto g = data::resourceGroup(lang);
-        if (g == "other") continue;
-        if (means.size() != seeds) return false;  // a seed without this language
-        for (std::size_t k = 0; k < seeds; ++k) {
-            (g == "low" ? low : high)[k] += means[k];
-            ++(g == "low" ? nLow : nHigh)[k];
-        }
-    }
-    for (std::size_t k = 0; k < seeds; ++k) {
-        if (!nLow[k] || !nHigh[k]) return false;
-        low[k] /= nLow[k];
-        high[k] /= nHigh[k];
-    }
-    return true;
-}
-
-}  // namespace
-
 std::vector<double> ComparedRuns::seedOverall(std::size_t row) const {
     std::vector<double> low, high;
-    if (!seedGroupMeans(*this, row, low, high)) return {};
+    if (row >= seedMeans.size() || !eval::seedGroupMeans(seedMeans[row], low, high)) return {};
     for (std::size_t k = 0; k < low.size(); ++k) low[k] = (low[k] + high[k]) / 2;
     return low;
 }
 
 std::vector<double> ComparedRuns::seedGap(std::size_t row) const {
     std::vector<double> low, high;
-    if (!seedGroupMeans(*this, row, low, high)) return {};
+    if (row >= seedMeans.size() || !eval::seedGroupMeans(seedMeans[row], low, high)) return {};
     for (std::size_t k = 0; k < low.size(); ++k) high[k] -= low[k];
     return high;
 }
@@ -117,13 +85,7 @@ ComparedRuns compareStoredRuns(store::Database& db, const QVector<qint64>& runId
         auto& members = byGroup[group];
         const auto first = members.front().first;
         if (members.size() == 1) {
-            std::map<std::string, std::vector<double>> own;
-            for (const auto& [lang, queries] : members.front().second.perLanguage) {
-                double sum = 0;
-                for (const auto& [q, v] : queries) sum += v;
-                if (!queries.empty()) own[lang] = {sum / double(queries.size())};
-            }
-            out.seedMeans.push_back(std::move(own));
+            out.seedMeans.push_back(eval::seedMeansOf(members.front().second));
             runs.push_back(std::move(members.front().second));
         } else {
             std::vector<eval::ComparedRun> seeds;

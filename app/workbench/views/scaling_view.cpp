@@ -18,18 +18,7 @@
 #include "core/train/retrieval_settings.h"
 
 namespace clir::workbench {
-namespace {
-
-double sampleSd(const std::vector<double>& v) {
-    if (v.size() < 2) return 0;
-    double mean = 0, ss = 0;
-    for (double x : v) mean += x;
-    mean /= double(v.size());
-    for (double x : v) ss += (x - mean) * (x - mean);
-    return std::sqrt(ss / double(v.size() - 1));
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // Parameters on a log axis with decade ticks.
 static void useLogAxis(QCustomPlot& p) {
@@ -40,29 +29,6 @@ static void useLogAxis(QCustomPlot& p) {
     p.xAxis->setNumberFormat("eb");
     p.xAxis->setNumberPrecision(0);
     p.xAxis->setLabel(QObject::tr("Encoder parameters (log scale)"));
-}
-
-// Least squares y = intercept + slope * x; false with fewer than two distinct x.
-bool fitLine(const std::vector<double>& x, const std::vector<double>& y, double& intercept,
-             double& slope) {
-    const std::size_t n = std::min(x.size(), y.size());
-    if (n < 2) return false;
-    double mx = 0, my = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        mx += x[i];
-        my += y[i];
-    }
-    mx /= double(n);
-    my /= double(n);
-    double sxx = 0, sxy = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        sxx += (x[i] - mx) * (x[i] - mx);
-        sxy += (x[i] - mx) * (y[i] - my);
-    }
-    if (sxx <= 0) return false;
-    slope = sxy / sxx;
-    intercept = my - slope * mx;
-    return true;
 }
 
 ScalingView::ScalingView(store::Database& db, QWidget* parent)
@@ -124,8 +90,8 @@ void ScalingView::refresh() {
             params, mean, gap, 0, 0, compared.seedOverall(r), QString::fromStdString(c.labels[r])};
         const auto gaps = compared.seedGap(r);
         if (pt.seedMean.size() > 1) {  // the spread over seeds of the row's own means
-            pt.sdMean = sampleSd(pt.seedMean);
-            pt.sdGap = sampleSd(gaps);
+            pt.sdMean = eval::sampleSd(pt.seedMean);
+            pt.sdGap = eval::sampleSd(gaps);
         }
         byMethod[compared.methods[r]].push_back(pt);
         rows << pt.label;
@@ -195,7 +161,7 @@ void ScalingView::refresh() {
             lx.push_back(std::log10(pt.params));
             ly.push_back(pt.mean);
         }
-        if (!fitLine(lx, ly, fit.intercept, fit.slope)) continue;
+        if (!eval::fitLine(lx, ly, fit.intercept, fit.slope)) continue;
         std::size_t seeds = SIZE_MAX;
         for (const auto& pt : points) seeds = std::min(seeds, pt.seedMean.size());
         std::vector<double> slopes;
@@ -203,10 +169,10 @@ void ScalingView::refresh() {
             std::vector<double> yk;
             for (const auto& pt : points) yk.push_back(pt.seedMean[k]);
             double a = 0, b = 0;
-            if (fitLine(lx, yk, a, b)) slopes.push_back(b);
+            if (eval::fitLine(lx, yk, a, b)) slopes.push_back(b);
         }
         fit.seeds = slopes.size();
-        fit.slopeSd = slopes.size() > 1 ? sampleSd(slopes) : std::nan("");
+        fit.slopeSd = slopes.size() > 1 ? eval::sampleSd(slopes) : std::nan("");
         auto* line = p->addGraph();
         const double x0 = points.front().params, x1 = points.back().params;
         line->setData(QVector<double>{x0, x1},

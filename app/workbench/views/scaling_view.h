@@ -43,8 +43,4 @@ class ScalingView : public ChartPanel {
     QVector<qint64> runs_;
 };
 
-// Least squares y = intercept + slope * x; false with fewer than two distinct x.
-bool fitLine(const std::vector<double>& x, const std::vector<double>& y, double& intercept,
-             double& slope);
-
 }  // namespace clir::workbench
