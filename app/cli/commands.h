@@ -25,6 +25,8 @@ int evalRun(const GlobalOptions& g, const std::vector<std::string>& args);
 int exportRun(const GlobalOptions& g, const std::vector<std::string>& args);
 int compareRuns(const GlobalOptions& g, const std::vector<std::string>& args);
 int reevalRuns(const GlobalOptions& g, const std::vector<std::string>& args);
+int archiveCommand(const GlobalOptions& g, const std::vector<std::string>& args);
+int restoreCommand(const GlobalOptions& g, const std::vector<std::string>& args);
 int reportCommand(const GlobalOptions& g, const std::vector<std::string>& args);
 int schemaReference(const GlobalOptions& g, const std::vector<std::string>& args);
 

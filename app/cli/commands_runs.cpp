@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <set>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
@@ -14,6 +16,7 @@
 #include "core/jobs/job_factory.h"
 #include "core/jobs/job_runner.h"
 #include "core/jobs/run_comparison.h"
+#include "core/store/run_archive.h"
 #include "core/store/run_store.h"
 #include "core/util/fs.h"
 #include "core/util/text.h"
@@ -45,22 +48,24 @@ int executeInForeground(store::Database& db, std::int64_t id,
 }
 
 // Resolves, queues and runs one experiment; returns the run id and the exit code. With reuse, a
-// finished run of the same name and resolved configuration is taken instead of running again.
+// finished run of the same name and resolved configuration is taken instead of running again
+// (with needFiles, only one whose checkpoint is here: a later experiment starts from it).
 std::pair<std::int64_t, int> runOne(store::Database& db, config::ExperimentSpec& experiment,
-                                    bool reuse) {
+                                    bool reuse, bool needFiles = false) {
     store::RunStore runs(db);
     runs.recoverInterrupted();
     jobs::JobRunner runner(db);
+    if (reuse) {
+        auto probe = experiment;
+        runner.resolveInputs(probe, false);
+        if (auto r = jobs::finishedRunOf(runs, probe, needFiles)) {
+            std::fprintf(stderr, "run %lld: %s (%s) reused, finished %s\n",
+                         static_cast<long long>(r->id), experiment.name.c_str(),
+                         experiment.method.c_str(), r->finishedAt.c_str());
+            return {r->id, 0};
+        }
+    }
     runner.resolveInputs(experiment);
-    if (reuse)
-        for (const auto& r : runs.runs())
-            if (r.name == experiment.name && r.configHash == experiment.configHash &&
-                r.status == store::RunStatus::Finished) {
-                std::fprintf(stderr, "run %lld: %s (%s) reused, finished %s\n",
-                             static_cast<long long>(r.id), experiment.name.c_str(),
-                             experiment.method.c_str(), r.finishedAt.c_str());
-                return {r.id, 0};
-            }
     auto job = jobs::makeJob(experiment);
     std::int64_t id = runner.enqueue(experiment);
     std::fprintf(stderr, "run %lld: %s (%s)\n", static_cast<long long>(id), experiment.name.c_str(),
@@ -72,13 +77,17 @@ std::pair<std::int64_t, int> runOne(store::Database& db, config::ExperimentSpec&
 // comparison table of every run that has results, the seeds of one configuration (its group)
 // pooled into one row of mean ± sd, with markers against the baselines (group names).
 int runSeveral(const GlobalOptions& g, const std::string& title,
-               std::vector<config::ExperimentSpec>& experiments, const nlohmann::json& block) {
+               std::vector<config::ExperimentSpec>& experiments, const nlohmann::json& block,
+               const std::string& archiveDir) {
     store::Database db(g.databasePath);
+    // A restored run (no files here) is trained again only when a run that starts from it must.
+    const auto needed = jobs::runsNeedingCheckpoints(db, experiments);
     std::vector<std::pair<std::string, std::int64_t>> done;  // group, run
     for (std::size_t i = 0; i < experiments.size(); ++i) {
         std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, experiments.size(),
                      experiments[i].name.c_str());
-        auto [id, code] = runOne(db, experiments[i], true);
+        auto [id, code] = runOne(db, experiments[i], true, needed.count(experiments[i].name) > 0);
+        if (code == 0 && !archiveDir.empty()) store::writeRunArchive(db, id, archiveDir);
         if (code != 0) {
             std::fprintf(stderr, "%s stopped: run %lld did not finish\n", title.c_str(),
                          static_cast<long long>(id));
@@ -124,30 +133,24 @@ int runSeveral(const GlobalOptions& g, const std::string& title,
 
 // A suite: its experiment files in order (a file with a sweep gives its every run), all
 // validated before anything runs.
-int runSuite(const GlobalOptions& g, const config::ExperimentSpec& suite) {
-    const auto& block = suite.config.at("suite");
-    const auto base = std::filesystem::path(suite.source).parent_path();
-    std::vector<config::ExperimentSpec> experiments;
-    for (const auto& f : block.at("experiments")) {
-        auto path = (base / f.get<std::string>()).string();
-        for (auto& e : jobs::loadExperiments(path)) {
-            if (e.method == "suite")
-                throw config::ConfigError(suite.source + ": field 'suite.experiments': " + path +
-                                          " is a suite itself");
-            experiments.push_back(std::move(e));
-        }
-    }
-    return runSeveral(g, "suite " + suite.name, experiments, block);
+int runSuite(const GlobalOptions& g, const config::ExperimentSpec& suite,
+             const std::string& archiveDir) {
+    auto experiments = jobs::loadSuiteExperiments(suite);
+    return runSeveral(g, "suite " + suite.name, experiments, suite.config.at("suite"), archiveDir);
 }
 
 }  // namespace
 
 int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) {
     CommandSpec spec{"run",
-                     "clirlab run <experiment.json>",
+                     "clirlab run <experiment.json> [--archive DIR]",
                      "Validate an experiment file, record it as a run in the database and run it "
-                     "here. Ctrl-C cancels (the run is kept as cancelled).",
-                     {},
+                     "here. Ctrl-C cancels (the run is kept as cancelled). A sweep or suite runs "
+                     "each of its experiments in order, reusing a finished run of the same "
+                     "configuration (one restored from an archive too).",
+                     {{"--archive", true, false,
+                       "write each finished run into DIR as it finishes (clirlab archive's "
+                       "files; clirlab restore DIR continues elsewhere)"}},
                      1,
                      1};
     auto a = parseArgs(spec, args);
@@ -159,14 +162,16 @@ int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) 
         nlohmann::json block = {{"measure", "map"},
                                 {"query_sets", {"entries"}},
                                 {"baselines", nlohmann::json::array()}};
-        return runSeveral(g, "sweep " + a.positionals[0], experiments, block);
+        return runSeveral(g, "sweep " + a.positionals[0], experiments, block, a.value("--archive"));
     }
     auto& experiment = experiments.front();
-    if (experiment.method == "suite") return runSuite(g, experiment);
+    if (experiment.method == "suite") return runSuite(g, experiment, a.value("--archive"));
     // A bad setting fails before the store is touched (init.from needs the store to resolve).
     if (!experiment.config.contains("init")) jobs::makeJob(experiment);
     store::Database db(g.databasePath);
-    return runOne(db, experiment, false).second;
+    auto [id, code] = runOne(db, experiment, false);
+    if (code == 0 && a.has("--archive")) store::writeRunArchive(db, id, a.value("--archive"));
+    return code;
 }
 
 int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args) {

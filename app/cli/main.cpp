@@ -36,6 +36,8 @@ const char* kUsage =
     "  compare RUN... per-language table of several runs with significance markers\n"
     "  reeval RUN...  recompute stored runs' measures from their TREC files (--all: every run)\n"
     "  report         the RQ1/RQ2 report (Markdown, PNG and SVG charts) from the database\n"
+    "  archive SUITE  finished runs as portable JSON files (--out DIR; --runs ID,...)\n"
+    "  restore PATH   bring archived runs into the database (reused by run, read by report)\n"
     "  schema         every method and setting: key, type, default, range, description\n"
     "\n"
     "options:\n"
@@ -83,7 +85,8 @@ int main(int argc, char** argv) {
             {"compare", clir::cli::compareRuns},    {"resume", clir::cli::resumeRun},
             {"model info", clir::cli::modelInfo},   {"translate", clir::cli::translateCommand},
             {"align", clir::cli::alignCommand},     {"reeval", clir::cli::reevalRuns},
-            {"schema", clir::cli::schemaReference}, {"report", clir::cli::reportCommand}};
+            {"schema", clir::cli::schemaReference}, {"report", clir::cli::reportCommand},
+            {"archive", clir::cli::archiveCommand}, {"restore", clir::cli::restoreCommand}};
         std::string name = args[0];
         std::size_t consumed = 1;
         if (name == "data" || name == "model") {

@@ -1,6 +1,7 @@
 // Experiment files: parsing and validation (see experiment.h).
 #include "core/jobs/experiment.h"
 
+#include <filesystem>
 #include <algorithm>
 #include <map>
 #include <set>
@@ -301,6 +302,24 @@ std::vector<ExperimentSpec> expandExperiment(const std::string& text, const std:
 
 std::vector<ExperimentSpec> loadExperiments(const std::string& path) {
     return expandExperiment(readExperimentFile(path), path);
+}
+
+std::vector<ExperimentSpec> loadSuiteExperiments(const ExperimentSpec& suite) {
+    if (suite.method != "suite")
+        throw ConfigError(suite.source + ": field 'method': a suite is expected, got '" +
+                          suite.method + "'");
+    const auto base = std::filesystem::path(suite.source).parent_path();
+    std::vector<ExperimentSpec> experiments;
+    for (const auto& f : suite.config.at("suite").at("experiments")) {
+        auto path = (base / f.get<std::string>()).string();
+        for (auto& e : loadExperiments(path)) {
+            if (e.method == "suite")
+                throw ConfigError(suite.source + ": field 'suite.experiments': " + path +
+                                  " is a suite itself");
+            experiments.push_back(std::move(e));
+        }
+    }
+    return experiments;
 }
 
 namespace {

@@ -29,6 +29,9 @@ ExperimentSpec loadExperiment(const std::string& path);
 // file of its own, errors naming the combination. A document without a sweep gives itself.
 std::vector<ExperimentSpec> expandExperiment(const std::string& text, const std::string& source);
 std::vector<ExperimentSpec> loadExperiments(const std::string& path);
+// The experiments of a suite (method "suite"): its files in order, relative to the suite's
+// folder, each expanded (a sweep gives its every run). A suite inside a suite is refused.
+std::vector<ExperimentSpec> loadSuiteExperiments(const ExperimentSpec& suite);
 
 // Markdown reference of every method and block field (key, type, default, range, description):
 // what `clirlab schema` prints.

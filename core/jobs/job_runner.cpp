@@ -16,12 +16,33 @@ std::string codeVersion() {
 
 namespace {
 
+// The checkpoint a finished run left of one of `kinds` (the latest of the first kind found);
+// empty when it left none.
+std::string checkpointOf(store::RunStore& runs, std::int64_t id,
+                         const std::vector<std::string>& kinds) {
+    auto artifacts = runs.artifacts(id);
+    for (const auto& kind : kinds) {
+        std::string path;
+        for (const auto& a : artifacts)
+            if (a.kind == kind) path = a.path;  // the latest of that kind
+        if (!path.empty()) return path;
+    }
+    return "";
+}
+
+const std::vector<std::string> kInitKinds = {"best_checkpoint", "checkpoint"};
+const std::vector<std::string> kNmtKinds = {"nmt_checkpoint"};
+
 // Resolves block.<fromKey> (a run name or "#id") to that finished run's artifact of one of
-// `kinds` (the first kind found wins) in block.<checkpointKey> and block.<runKey>.
-bool resolveReference(store::Database& db, const config::ExperimentSpec& spec,
-                      nlohmann::json& block, const std::string& blockName,
-                      const std::string& fromKey, const std::string& checkpointKey,
-                      const std::string& runKey, const std::vector<std::string>& kinds) {
+// `kinds` in block.<checkpointKey> and block.<runKey>; returns the referenced run's
+// configuration hash ("" when the block has no reference). Of several finished runs of that
+// name the newest whose checkpoint is on this machine wins, else the newest: a run restored from
+// an archive has no files here, which requireFiles refuses.
+std::string resolveReference(store::Database& db, const config::ExperimentSpec& spec,
+                             nlohmann::json& block, const std::string& blockName,
+                             const std::string& fromKey, const std::string& checkpointKey,
+                             const std::string& runKey, const std::vector<std::string>& kinds,
+                             bool requireFiles) {
     const std::string from = block.value(fromKey, "");
     const std::string field = blockName + "." + fromKey;
     auto fail = [&](const std::string& why) {
@@ -32,10 +53,11 @@ bool resolveReference(store::Database& db, const config::ExperimentSpec& spec,
         if (!ckpt.empty() && !std::filesystem::exists(ckpt + "/checkpoint.json"))
             throw config::ConfigError(spec.source + ": field '" + blockName + "." + checkpointKey +
                                       "': " + ckpt + " is not a checkpoint folder");
-        return false;
+        return "";
     }
     store::RunStore runs(db);
     std::optional<store::RunRecord> found;
+    std::string checkpoint;
     if (from[0] == '#') {
         std::int64_t id = 0;
         try {
@@ -47,42 +69,114 @@ bool resolveReference(store::Database& db, const config::ExperimentSpec& spec,
         if (!found) fail("no run " + from + " in " + db.path());
         if (found->status != store::RunStatus::Finished)
             fail("run " + from + " is " + store::toString(found->status) + ", not finished");
+        checkpoint = checkpointOf(runs, id, kinds);
     } else {
         for (const auto& r : runs.runs())  // newest first
             if (r.name == from && r.status == store::RunStatus::Finished) {
-                found = r;
-                break;
+                const std::string c = checkpointOf(runs, r.id, kinds);
+                if (!found) {
+                    found = r;
+                    checkpoint = c;
+                }
+                if (!c.empty() && std::filesystem::exists(c)) {
+                    found = r;
+                    checkpoint = c;
+                    break;
+                }
             }
         if (!found)
             fail("no finished run named '" + from + "' in " + db.path() +
                  "; run its experiment first (experiments/" + from + ".json)");
     }
-    std::string checkpoint;
-    auto artifacts = runs.artifacts(found->id);
-    for (const auto& kind : kinds) {
-        for (const auto& a : artifacts)
-            if (a.kind == kind) checkpoint = a.path;  // the latest of that kind
-        if (!checkpoint.empty()) break;
-    }
-    if (checkpoint.empty())
+    const bool present = !checkpoint.empty() && std::filesystem::exists(checkpoint);
+    if (!present && requireFiles)
         fail("run #" + std::to_string(found->id) + " ('" + found->name + "', " + found->method +
-             ") left no " + kinds.front());
-    block[checkpointKey] = checkpoint;
+             ") has no " + kinds.front() + " on this machine" +
+             (checkpoint.empty() ? std::string(" (a run restored from an archive carries none)")
+                                 : ": " + checkpoint + " is missing") +
+             "; run its experiment again");
+    block[checkpointKey] = present ? checkpoint : "";
     block[runKey] = found->id;
-    return true;
+    return found->configHash;
 }
 
 }  // namespace
 
-void JobRunner::resolveInputs(config::ExperimentSpec& spec) {
+namespace {
+
+// The run names an experiment starts from (init.from, nmt.model_from; "#id" references left out).
+std::vector<std::string> referencedRuns(const config::ExperimentSpec& spec) {
+    std::vector<std::string> out;
+    for (const auto& [block, key] : {std::pair<const char*, const char*>{"init", "from"},
+                                     std::pair<const char*, const char*>{"nmt", "model_from"}})
+        if (spec.config.contains(block) && spec.config.at(block).contains(key)) {
+            const std::string from = spec.config.at(block).value(key, "");
+            if (!from.empty() && from[0] != '#') out.push_back(from);
+        }
+    return out;
+}
+
+bool hasCheckpointHere(store::RunStore& runs, std::int64_t id) {
+    for (const auto* kinds : {&kInitKinds, &kNmtKinds}) {
+        const std::string c = checkpointOf(runs, id, *kinds);
+        if (!c.empty() && std::filesystem::exists(c)) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+std::optional<store::RunRecord> finishedRunOf(store::RunStore& runs,
+                                              const config::ExperimentSpec& experiment,
+                                              bool needFiles) {
+    for (const auto& r : runs.runs())
+        if (r.name == experiment.name && r.configHash == experiment.configHash &&
+            r.status == store::RunStatus::Finished && (!needFiles || hasCheckpointHere(runs, r.id)))
+            return r;
+    return std::nullopt;
+}
+
+std::set<std::string> runsNeedingCheckpoints(
+    store::Database& db, const std::vector<config::ExperimentSpec>& experiments) {
+    // One pass from the end sees every run that needs an input before the input itself.
+    std::set<std::string> needed;
+    store::RunStore runs(db);
+    JobRunner runner(db);
+    for (auto it = experiments.rbegin(); it != experiments.rend(); ++it) {
+        auto probe = *it;
+        bool toRun = true;
+        try {
+            runner.resolveInputs(probe, false);
+            toRun = !finishedRunOf(runs, probe, needed.count(probe.name) > 0);
+        } catch (const config::ConfigError&) {
+            // Its input has no finished run yet: it runs, and so does what it starts from.
+        }
+        if (toRun)
+            for (const auto& from : referencedRuns(*it)) needed.insert(from);
+    }
+    return needed;
+}
+
+void JobRunner::resolveInputs(config::ExperimentSpec& spec, bool requireFiles) {
+    // The configuration hash names an input by the configuration of the run that made it, not
+    // by its id or path: the same teacher trained again, or restored on another machine, gives
+    // the same hash, so finished runs that started from it are reused.
+    nlohmann::json identity = spec.config;
     bool changed = false;
-    if (spec.config.contains("init"))
-        changed |= resolveReference(db_, spec, spec.config["init"], "init", "from", "checkpoint",
-                                    "from_run", {"best_checkpoint", "checkpoint"});
-    if (spec.config.contains("nmt"))
-        changed |= resolveReference(db_, spec, spec.config["nmt"], "nmt", "model_from",
-                                    "model_checkpoint", "model_from_run", {"nmt_checkpoint"});
-    if (changed) spec.configHash = Sha256::hex(spec.config.dump());
+    auto resolve = [&](const char* block, const char* fromKey, const char* checkpointKey,
+                       const char* runKey, const std::vector<std::string>& kinds) {
+        if (!spec.config.contains(block)) return;
+        const std::string hash = resolveReference(db_, spec, spec.config[block], block, fromKey,
+                                                  checkpointKey, runKey, kinds, requireFiles);
+        if (hash.empty()) return;
+        changed = true;
+        identity[block].erase(checkpointKey);
+        identity[block].erase(runKey);
+        identity[block][std::string(fromKey) + "_config_hash"] = hash;
+    };
+    resolve("init", "from", "checkpoint", "from_run", kInitKinds);
+    resolve("nmt", "model_from", "model_checkpoint", "model_from_run", kNmtKinds);
+    if (changed) spec.configHash = Sha256::hex(identity.dump());
 }
 
 std::int64_t JobRunner::enqueue(const config::ExperimentSpec& spec) {

@@ -6,7 +6,10 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "core/config/experiment_spec.h"
 #include "core/jobs/job.h"
@@ -16,6 +19,18 @@
 namespace clir::jobs {
 
 std::string codeVersion();
+
+// The newest finished run of the experiment's name and (resolved) configuration hash; with
+// needFiles only one whose checkpoint is on this machine (not one restored from an archive).
+std::optional<store::RunRecord> finishedRunOf(store::RunStore& runs,
+                                              const config::ExperimentSpec& experiment,
+                                              bool needFiles);
+// Of a suite's experiments (inputs before the runs that start from them), the names whose
+// checkpoint must be on this machine: those an experiment that still has to run starts from,
+// directly or through another that must run again. A run restored from an archive is trained
+// again only then.
+std::set<std::string> runsNeedingCheckpoints(
+    store::Database& db, const std::vector<config::ExperimentSpec>& experiments);
 
 struct RunOutcome {
     std::int64_t runId = 0;
@@ -36,9 +51,13 @@ class JobRunner {
     explicit JobRunner(store::Database& db) : db_(db) {}
 
     // Fills in what an experiment takes from earlier runs: init.from (a run name, or "#id") becomes
-    // init.checkpoint (that run's best checkpoint) and init.from_run. Throws ConfigError naming
-    // the field when no finished run matches. Call before makeJob and enqueue.
-    void resolveInputs(config::ExperimentSpec& spec);
+    // init.checkpoint (that run's best checkpoint) and init.from_run, nmt.model_from likewise.
+    // The configuration hash then names the input by that run's configuration hash. Throws
+    // ConfigError naming the field when no finished run matches, or (requireFiles) when its
+    // checkpoint is not on this machine; without requireFiles such a run (restored from an
+    // archive) still gives the hash, enough to find a finished run to reuse. Call before makeJob
+    // and enqueue.
+    void resolveInputs(config::ExperimentSpec& spec, bool requireFiles = true);
     // Records the run as queued and returns its id.
     std::int64_t enqueue(const config::ExperimentSpec& spec);
     // Runs a queued run to its end. Never throws for job failures: they become the status.

@@ -140,34 +140,31 @@ Report buildReport(store::Database& db, const std::vector<std::string>& suiteFil
             throw config::ConfigError(file + ": field 'method': a report reads suites, got '" +
                                       suite.method + "'");
         const auto& block = suite.config.at("suite");
-        const auto base = std::filesystem::path(file).parent_path();
         std::vector<Group> groups;
         std::vector<std::string> missing;
-        for (const auto& f : block.at("experiments")) {
-            for (const auto& e : loadExperiments((base / f.get<std::string>()).string())) {
-                auto g = std::find_if(groups.begin(), groups.end(),
-                                      [&](const Group& x) { return x.name == e.group; });
-                if (g == groups.end()) {
-                    Group n;
-                    n.name = e.group;
-                    n.method = e.method;
-                    n.description = e.description;
-                    if (e.config.contains("model") && e.config.at("model").contains("preset"))
-                        n.preset = e.config.at("model").at("preset").get<std::string>();
-                    groups.push_back(std::move(n));
-                    g = groups.end() - 1;
-                }
-                ++g->expected;
-                auto run = std::find_if(all.begin(), all.end(), [&](const store::RunRecord& r) {
-                    return r.name == e.name && r.status == store::RunStatus::Finished;
-                });
-                if (run == all.end()) {
-                    missing.push_back(e.name);
-                    continue;
-                }
-                g->runs.push_back(*run);
-                used.push_back(*run);
+        for (const auto& e : loadSuiteExperiments(suite)) {
+            auto g = std::find_if(groups.begin(), groups.end(),
+                                  [&](const Group& x) { return x.name == e.group; });
+            if (g == groups.end()) {
+                Group n;
+                n.name = e.group;
+                n.method = e.method;
+                n.description = e.description;
+                if (e.config.contains("model") && e.config.at("model").contains("preset"))
+                    n.preset = e.config.at("model").at("preset").get<std::string>();
+                groups.push_back(std::move(n));
+                g = groups.end() - 1;
             }
+            ++g->expected;
+            auto run = std::find_if(all.begin(), all.end(), [&](const store::RunRecord& r) {
+                return r.name == e.name && r.status == store::RunStatus::Finished;
+            });
+            if (run == all.end()) {
+                missing.push_back(e.name);
+                continue;
+            }
+            g->runs.push_back(*run);
+            used.push_back(*run);
         }
         report.runsMissing += missing.size();
         md << "\n## " << suite.name << "\n\n" << suite.description << "\n\n";

@@ -395,6 +395,63 @@ class TestCli : public QObject {
                  qPrintable(notSuite.err));
         QCOMPARE(run({"report", suite, "--permutations", "x"}, cache).code, 2);
 
+        // archive + restore: the suite's runs, restored into another database, give the same
+        // report byte for byte, and running the suite there reuses every one of them.
+        const QString archiveDir = tmp_.filePath("archive");
+        auto ar = run({"archive", suite, "--out", archiveDir}, cache);
+        QVERIFY2(ar.code == 0 && ar.out.contains("archived 5 runs to ") &&
+                     ar.out.contains("5 written, 0 already there"),
+                 qPrintable(ar.out + ar.err));
+        QVERIFY(run({"archive", suite, "--out", archiveDir}, cache)
+                    .out.contains("0 written, 5 already there"));
+        const QString restoredDb = tmp_.filePath("restored/cli.db");
+        auto rs = run({"--db", restoredDb, "restore", archiveDir}, cache);
+        QVERIFY2(rs.code == 0 && rs.out.contains("restored 5 runs into ") &&
+                     rs.out.contains(", 0 already there"),
+                 qPrintable(rs.out + rs.err));
+        QVERIFY(run({"--db", restoredDb, "restore", archiveDir}, cache)
+                    .out.contains("restored 0 runs into "));
+        const QString reportDir2 = tmp_.filePath("report-restored");
+        auto rep2 = run({"--db", restoredDb, "report", suite, "--out", reportDir2, "--no-charts",
+                         "--permutations", "200"},
+                        cache);
+        QVERIFY2(rep2.code == 0, qPrintable(rep2.err));
+        QFile md2(reportDir2 + "/report.md");
+        QVERIFY(md2.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(md2.readAll()), report);
+        const QString archiveDir2 = tmp_.filePath("archive-again");
+        auto rerun = run({"--db", restoredDb, "run", suite, "--archive", archiveDir2}, cache);
+        QVERIFY2(rerun.code == 0 && rerun.err.count(" reused, finished ") == 5,
+                 qPrintable(rerun.err));
+        // run --archive writes each finished run as it goes: the same files again, and the one
+        // experiment never run before (fixture-never), which ran now.
+        auto again2 = QDir(archiveDir2).entryList(QDir::Files);
+        QCOMPARE(again2.size(), 6);
+        for (const auto& f : QDir(archiveDir).entryList(QDir::Files)) QVERIFY(again2.removeOne(f));
+        QVERIFY2(again2.front().startsWith("fixture-never-"), qPrintable(again2.front()));
+        // A bad file restores nothing, and its message names the file (and the field).
+        QFile bad(archiveDir + "/zz-bad.json");
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("{\"clirlab_run_archive\": 1, \"run\": {\"id\": 1}}");
+        bad.close();
+        const QString otherDb = tmp_.filePath("other/cli.db");
+        auto br = run({"--db", otherDb, "restore", archiveDir}, cache);
+        QVERIFY2(br.code == 1 && br.err.contains("zz-bad.json: field 'run.name': missing"),
+                 qPrintable(br.err));
+        {
+            clir::store::Database db(otherDb.toStdString());
+            QVERIFY(clir::store::RunStore(db).runs().empty());
+        }
+        QVERIFY(bad.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        bad.write("{");
+        bad.close();
+        br = run({"--db", otherDb, "restore", archiveDir}, cache);
+        QVERIFY2(br.code == 1 && br.err.contains("zz-bad.json: not JSON"), qPrintable(br.err));
+        QVERIFY(QFile::remove(archiveDir + "/zz-bad.json"));
+        QCOMPARE(run({"archive", "--out", archiveDir}, cache).code, 2);
+        QCOMPARE(run({"archive", suite}, cache).code, 2);
+        QCOMPARE(run({"restore", tmp_.filePath("nowhere")}, cache).code, 2);
+
         // reeval: a stored value that drifted from its TREC file is recomputed (here with the
         // en-US sidecar removed, so that file is read by its name), and a missing TREC file is
         // named and changes nothing.

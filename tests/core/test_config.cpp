@@ -3,9 +3,12 @@
 
 #include <set>
 #include <QDirIterator>
+#include <QTemporaryDir>
 #include <iostream>
 
 #include "core/jobs/experiment.h"
+#include "core/jobs/job_runner.h"
+#include "core/store/run_store.h"
 #include "core/config/experiment_spec.h"
 #include "core/data/corpus_settings.h"
 #include "core/jobs/methods.h"
@@ -155,6 +158,135 @@ class TestConfig : public QObject {
         if (hybrid.configHash != GOLDEN_HYBRID_HASH)  // the whole dump: QVERIFY2 cuts it
             std::cerr << "hashed: " << hybrid.config.dump() << "\n";
         QVERIFY2(hybrid.configHash == GOLDEN_HYBRID_HASH, hybrid.configHash.c_str());
+    }
+
+    // An input is named in the configuration hash by the configuration of the run that made it:
+    // the same teacher in another database (another id, another folder, or restored from an
+    // archive with no files) gives the same hash; another teacher configuration does not.
+    void inputsAreNamedByTheirConfiguration() {
+        QTemporaryDir dir;
+        const std::string here = dir.filePath("ckpt-a").toStdString();
+        const std::string there = dir.filePath("ckpt-b").toStdString();
+        QDir().mkpath(QString::fromStdString(here));
+        QDir().mkpath(QString::fromStdString(there));
+        auto finishedRun = [](store::Database& db, const std::string& name, const std::string& hash,
+                              const std::string& checkpoint) {
+            store::RunStore runs(db);
+            store::RunRecord r;
+            r.name = name;
+            r.method = "teacher";
+            r.languages = {"en-US"};
+            r.config = "{}";
+            r.configHash = hash;
+            r.codeVersion = "test";
+            const auto id = runs.createRun(r);
+            runs.finish(id, store::RunStatus::Finished);
+            if (!checkpoint.empty()) runs.addArtifact(id, "best_checkpoint", checkpoint);
+            return id;
+        };
+        const char* text = R"({"name":"ft","method":"fine-tune","init":{"from":"teacher-xs"}})";
+        const std::string teacher(64, 'a'), otherTeacher(64, 'b');
+        auto resolved = [&](store::Database& db, bool requireFiles) {
+            auto spec = jobs::parseExperiment(text, "ft.json");
+            jobs::JobRunner(db).resolveInputs(spec, requireFiles);
+            return spec;
+        };
+        store::Database a(dir.filePath("a.db").toStdString());
+        finishedRun(a, "teacher-xs", teacher, here);
+        const auto inA = resolved(a, true);
+        QCOMPARE(inA.config["init"]["checkpoint"].get<std::string>(), here);
+        QCOMPARE(inA.config["init"]["from_run"].get<std::int64_t>(), std::int64_t(1));
+
+        store::Database b(dir.filePath("b.db").toStdString());
+        finishedRun(b, "something-else", otherTeacher, "");
+        finishedRun(b, "teacher-xs", teacher, there);
+        const auto inB = resolved(b, true);
+        QCOMPARE(inB.config["init"]["from_run"].get<std::int64_t>(), std::int64_t(2));
+        QCOMPARE(inB.config["init"]["checkpoint"].get<std::string>(), there);
+        QCOMPARE(inB.configHash, inA.configHash);
+
+        store::Database c(dir.filePath("c.db").toStdString());
+        finishedRun(c, "teacher-xs", otherTeacher, here);
+        QVERIFY(resolved(c, true).configHash != inA.configHash);
+
+        // Restored (no checkpoint here): the hash for reuse, a clear error for running.
+        store::Database d(dir.filePath("d.db").toStdString());
+        finishedRun(d, "teacher-xs", teacher, "");
+        const auto inD = resolved(d, false);
+        QCOMPARE(inD.configHash, inA.configHash);
+        QCOMPARE(inD.config["init"]["checkpoint"].get<std::string>(), std::string());
+        try {
+            resolved(d, true);
+            QFAIL("a run with no checkpoint here was taken as an input");
+        } catch (const config::ConfigError& e) {
+            QVERIFY2(std::string(e.what()).find("ft.json: field 'init.from': run #1 "
+                                                "('teacher-xs', teacher) has no best_checkpoint "
+                                                "on this machine") == 0,
+                     e.what());
+        }
+        // Of two finished runs of the name, the one with its checkpoint here wins.
+        finishedRun(d, "teacher-xs", teacher, dir.filePath("gone").toStdString());
+        try {
+            resolved(d, true);
+            QFAIL("a missing checkpoint folder was taken as an input");
+        } catch (const config::ConfigError& e) {
+            QVERIFY2(std::string(e.what()).find("gone is missing") != std::string::npos, e.what());
+        }
+        finishedRun(d, "something-else", otherTeacher, "");
+        const auto withFiles = finishedRun(d, "teacher-xs", teacher, here);
+        finishedRun(d, "teacher-xs", teacher, "");  // restored later: newer, but no files
+        const auto inD2 = resolved(d, true);
+        QCOMPARE(inD2.config["init"]["from_run"].get<std::int64_t>(), withFiles);
+        QCOMPARE(inD2.configHash, inA.configHash);
+    }
+
+    // A suite trains a restored run again only when a run that still has to run starts from it,
+    // directly or through another run that must run again.
+    void restoredInputsRetrainOnlyWhenNeeded() {
+        QTemporaryDir dir;
+        const std::string folder = dir.filePath("ckpt").toStdString();
+        QDir().mkpath(QString::fromStdString(folder));
+        std::vector<config::ExperimentSpec> suite = {
+            jobs::parseExperiment(R"({"name":"p","method":"pretrain"})", "p.json"),
+            jobs::parseExperiment(R"({"name":"t","method":"teacher","init":{"from":"p"}})",
+                                  "t.json"),
+            jobs::parseExperiment(R"({"name":"f","method":"fine-tune","init":{"from":"t"}})",
+                                  "f.json")};
+        store::Database db(dir.filePath("s.db").toStdString());
+        store::RunStore runs(db);
+        // Finished runs as a restore leaves them: the resolved hash, no files.
+        auto finish = [&](std::size_t i, const std::string& checkpoint) {
+            auto spec = suite[i];
+            jobs::JobRunner(db).resolveInputs(spec, false);
+            store::RunRecord r;
+            r.name = spec.name;
+            r.method = spec.method;
+            r.languages = {"en-US"};
+            r.config = spec.config.dump();
+            r.configHash = spec.configHash;
+            r.codeVersion = "test";
+            const auto id = runs.createRun(r);
+            runs.finish(id, store::RunStatus::Finished);
+            if (!checkpoint.empty()) runs.addArtifact(id, "best_checkpoint", checkpoint);
+            return id;
+        };
+        using Names = std::set<std::string>;
+        QCOMPARE(jobs::runsNeedingCheckpoints(db, suite), Names({"p", "t"}));  // nothing run
+        finish(0, "");
+        finish(1, "");
+        QCOMPARE(jobs::runsNeedingCheckpoints(db, suite), Names({"p", "t"}));
+        const auto f = finish(2, "");
+        QCOMPARE(jobs::runsNeedingCheckpoints(db, suite), Names{});
+        auto spec = suite[2];
+        jobs::JobRunner(db).resolveInputs(spec, false);
+        QCOMPARE(jobs::finishedRunOf(runs, spec, false)->id, f);
+        QVERIFY(!jobs::finishedRunOf(runs, spec, true));
+        // f still to run (a new seed, say) and t's checkpoint here: p is not needed.
+        suite[2] = jobs::parseExperiment(
+            R"({"name":"f","method":"fine-tune","seed":99,"init":{"from":"t"}})", "f.json");
+        QCOMPARE(jobs::runsNeedingCheckpoints(db, suite), Names({"p", "t"}));
+        finish(1, folder);
+        QCOMPARE(jobs::runsNeedingCheckpoints(db, suite), Names({"t"}));
     }
 
     // Each field is described once: the defaults the jobs read are the ones the papers and the

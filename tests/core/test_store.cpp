@@ -8,6 +8,7 @@
 
 #include "core/store/database.h"
 #include "core/store/migrations.h"
+#include "core/store/run_archive.h"
 #include "core/store/run_store.h"
 
 using namespace clir::store;
@@ -145,6 +146,192 @@ class TestStore : public QObject {
         QCOMPARE(runs.run(id)->tags, (std::vector<std::string>{"beta", "rq2"}));
         runs.setTags(id, {});
         QVERIFY(runs.run(id)->tags.empty());
+    }
+
+    // A finished run archived and restored into a fresh database holds the same record, results,
+    // per-query values, translations, metric series, tags, notes and corpus, under its own id; a
+    // second restore finds it there; a taken id gives a new one.
+    void archiveRoundTrip() {
+        Database db(path("archive-source.db"));
+        RunStore runs(db);
+        runs.createRun(sampleRun("filler"));
+        RunRecord r = sampleRun("fine-tune-static[language=om,seed=13]");
+        r.method = "fine-tune";
+        r.preset = "static";
+        r.config = R"({"name":"fine-tune-static","seed":13,"train":{"steps":300}})";
+        r.configHash = std::string(64, 'c');
+        r.seed = 13;
+        const auto id = runs.createRun(r);
+        {
+            Database::Transaction tx(db);
+            runs.linkExperiment(id, "fine-tune-static", "experiments/fine-tune-static.json");
+            tx.commit();
+        }
+        runs.setCorpus(
+            id, runs.upsertCorpus({0, "libreoffice-help-7.4", "/data/corpus", std::string(64, 'd'),
+                                   R"({"languages":["om"]})", ""}));
+        runs.markRunning(id, ProcessIdentity::current());
+        runs.appendMetrics(id, {{"loss", 0, 2.5, 0.1},
+                                {"loss", 50, 1.25, 7.5},
+                                {"dev_map", 50, 0.1234567890123456789, 8}});
+        runs.storeResults(id, {{"om", "entries", "map", 0.1405540721275690},
+                               {"om", "entries", "recip_rank", 0.25}});
+        runs.storeQueryResults(id, {{"om", "entries", "q1", "map", 1.0 / 3},
+                                    {"om", "entries", "q2", "map", 0.0},
+                                    {"om", "entries", "q1", "recip_rank", 0.5}});
+        runs.storeTranslations(id, {{"om", "entries", "q1", "nmt:#3", "saaxilee", "picture", ""},
+                                    {"om", "entries", "q2", "nmt:#3", "x", "", "timed out"}});
+        runs.addTag(id, "rq2");
+        runs.addNote(id, "seed 13");
+        runs.addArtifact(id, "best_checkpoint", "/elsewhere/ckpt");
+        runs.finish(id, RunStatus::Finished);
+        runs.createRun(sampleRun("unfinished"));
+
+        const auto archive = archiveRun(db, id);
+        QCOMPARE(
+            archiveFileName(archive),
+            std::string("fine-tune-static_language_om_seed_13_-cccccccccccccccc-") +
+                runs.run(id)->finishedAt.substr(0, 10) + "T" +
+                [&] {
+                    auto t = runs.run(id)->finishedAt.substr(11);
+                    for (char& c : t)
+                        if (c == ':') c = '_';
+                    return t;
+                }() +
+                ".json");
+        try {
+            archiveRun(db, 3);
+            QFAIL("an unfinished run was archived");
+        } catch (const ArchiveError& e) {
+            QCOMPARE(std::string(e.what()), std::string("run #3 is queued: only finished runs are "
+                                                        "archived"));
+        }
+
+        // Through text, as the files travel.
+        const auto text = archive.dump(1);
+        Database fresh(path("archive-target.db"));
+        auto outcome = restoreRun(fresh, nlohmann::json::parse(text), "a.json");
+        QVERIFY(outcome.restored);
+        QCOMPARE(outcome.id, id);
+        RunStore back(fresh);
+        const auto a = *runs.run(id), b = *back.run(id);
+        QCOMPARE(b.name, a.name);
+        QCOMPARE(b.method, a.method);
+        QCOMPARE(b.preset, a.preset);
+        QCOMPARE(b.languages, a.languages);
+        QCOMPARE(nlohmann::json::parse(b.config), nlohmann::json::parse(a.config));
+        QCOMPARE(b.configHash, a.configHash);
+        QCOMPARE(b.seed, a.seed);
+        QCOMPARE(b.codeVersion, a.codeVersion);
+        QCOMPARE(b.status, RunStatus::Finished);
+        QCOMPARE(b.createdAt, a.createdAt);
+        QCOMPARE(b.startedAt, a.startedAt);
+        QCOMPARE(b.finishedAt, a.finishedAt);
+        QCOMPARE(b.tags, a.tags);
+        QCOMPARE(back.notes(id), runs.notes(id));
+        QCOMPARE(back.corpusById(*b.corpusId)->hash, std::string(64, 'd'));
+        auto sameResults = [](const std::vector<ResultRow>& x, const std::vector<ResultRow>& y) {
+            if (x.size() != y.size()) return false;
+            for (std::size_t i = 0; i < x.size(); ++i)
+                if (x[i].language != y[i].language || x[i].querySet != y[i].querySet ||
+                    x[i].measure != y[i].measure || x[i].value != y[i].value)
+                    return false;
+            return true;
+        };
+        QVERIFY(sameResults(back.results(id), runs.results(id)));
+        const auto qa = runs.queryResults(id), qb = back.queryResults(id);
+        QCOMPARE(qb.size(), qa.size());
+        for (std::size_t i = 0; i < qa.size(); ++i) {
+            QCOMPARE(qb[i].qid, qa[i].qid);
+            QCOMPARE(qb[i].measure, qa[i].measure);
+            QCOMPARE(qb[i].value, qa[i].value);  // bit for bit
+        }
+        const auto ta = runs.translations(id), tb = back.translations(id);
+        QCOMPARE(tb.size(), std::size_t(2));
+        for (std::size_t i = 0; i < ta.size(); ++i) {
+            QCOMPARE(tb[i].target, ta[i].target);
+            QCOMPARE(tb[i].error, ta[i].error);
+            QCOMPARE(tb[i].system, ta[i].system);
+        }
+        const auto ma = runs.metrics(id), mb = back.metrics(id);
+        QCOMPARE(mb.size(), std::size_t(3));
+        for (std::size_t i = 0; i < ma.size(); ++i) {
+            QCOMPARE(mb[i].name, ma[i].name);
+            QCOMPARE(mb[i].step, ma[i].step);
+            QCOMPARE(mb[i].value, ma[i].value);
+            QCOMPARE(mb[i].wallTime, ma[i].wallTime);
+        }
+        QVERIFY(back.artifacts(id).empty());  // files stay where they were made
+
+        auto again = restoreRun(fresh, archive, "a.json");
+        QVERIFY(!again.restored);
+        QCOMPARE(again.id, id);
+        QCOMPARE(back.runs().size(), std::size_t(1));
+        // Into a database where the id is taken: a new id.
+        auto other = restoreRun(db, archive, "a.json");
+        QVERIFY(!other.restored);  // the very run is there already
+        Database third(path("archive-third.db"));
+        RunStore thirdRuns(third);
+        for (int i = 0; i < 3; ++i) thirdRuns.createRun(sampleRun("earlier"));
+        auto moved = restoreRun(third, archive, "a.json");
+        QVERIFY(moved.restored);
+        QCOMPARE(moved.id, std::int64_t(4));
+    }
+
+    // A bad archive names the file and the field, and writes nothing.
+    void badArchiveNamesTheField_data() {
+        QTest::addColumn<QString>("edit");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("version") << "/clirlab_run_archive=2"
+                                 << "b.json: field 'clirlab_run_archive': version 2 is not one "
+                                    "this program reads (1)";
+        QTest::newRow("name") << "/run/name=7"
+                              << "b.json: field 'run.name': expected a string, got number";
+        QTest::newRow("hash") << "/run/config_hash=\"abc\""
+                              << "b.json: field 'run.config_hash': 'abc' is not a SHA-256 in hex";
+        QTest::newRow("seed") << "/run/seed=\"x\""
+                              << "b.json: field 'run.seed': expected an integer, got string";
+        QTest::newRow("result") << "/results/om/entries/map=\"high\""
+                                << "b.json: field 'results.om.entries.map': expected a number, "
+                                   "got string";
+        QTest::newRow("metric") << "/metrics/loss=[[1,2]]"
+                                << "b.json: field 'metrics.loss': holds [1,2], not [step, value, "
+                                   "wall time]";
+        QTest::newRow("translation") << "/translations=[[\"om\"]]"
+                                     << "b.json: field 'translations[0]': expected [language, "
+                                        "query set, qid, system, source, target, error]";
+        QTest::newRow("missing") << "-/run/finished_at"
+                                 << "b.json: field 'run.finished_at': missing";
+    }
+    void badArchiveNamesTheField() {
+        QFETCH(QString, edit);
+        QFETCH(QString, message);
+        Database db(path("archive-bad-source.db"));
+        RunStore runs(db);
+        auto r = sampleRun("good");
+        r.configHash = std::string(64, 'e');
+        const auto id = runs.createRun(r);
+        runs.storeResults(id, {{"om", "entries", "map", 0.5}});
+        runs.appendMetrics(id, {{"loss", 1, 2.0, 0.5}});
+        runs.finish(id, RunStatus::Finished);
+        auto archive = archiveRun(db, id);
+        const std::string e = edit.toStdString();
+        if (e[0] == '-') {
+            const nlohmann::json::json_pointer at(e.substr(1));
+            archive[at.parent_pointer()].erase(at.back());
+        } else {
+            const auto eq = e.find('=');
+            archive[nlohmann::json::json_pointer(e.substr(0, eq))] =
+                nlohmann::json::parse(e.substr(eq + 1));
+        }
+        Database target(path("archive-bad-target.db"));
+        try {
+            restoreRun(target, archive, "b.json");
+            QFAIL("a bad archive was restored");
+        } catch (const ArchiveError& err) {
+            QCOMPARE(QString(err.what()), message);
+        }
+        QVERIFY(RunStore(target).runs().empty());
     }
 
     void alignmentsRoundTrip() {
