@@ -110,9 +110,31 @@ json archiveRun(Database& db, std::int64_t id) {
         }
     json results = json::object();
     for (const auto& x : store.results(id)) results[x.language][x.querySet][x.measure] = x.value;
+    // Per language and query set, the qids once and one column of values per measure (null
+    // where a query has no value of that measure): a third of the size of a qid per value.
+    std::map<
+        std::pair<std::string, std::string>,
+        std::pair<std::vector<std::string>, std::map<std::string, std::map<std::string, double>>>>
+        sets;
+    for (const auto& x : store.queryResults(id)) {
+        auto& [qids, columns] = sets[{x.language, x.querySet}];
+        if (qids.empty() || qids.back() != x.qid) qids.push_back(x.qid);  // rows come by qid
+        columns[x.measure][x.qid] = x.value;
+    }
     json perQuery = json::object();
-    for (const auto& x : store.queryResults(id))
-        perQuery[x.language][x.querySet][x.measure][x.qid] = x.value;
+    for (const auto& [key, set] : sets) {
+        const auto& [qids, columns] = set;
+        json measures = json::object();
+        for (const auto& [measure, values] : columns) {
+            json column = json::array();
+            for (const auto& q : qids) {
+                auto v = values.find(q);
+                column.push_back(v == values.end() ? json(nullptr) : json(v->second));
+            }
+            measures[measure] = std::move(column);
+        }
+        perQuery[key.first][key.second] = {{"qids", qids}, {"measures", measures}};
+    }
     json translations = json::array();
     for (const auto& t : store.translations(id))
         translations.push_back(
@@ -149,7 +171,7 @@ bool writeRunArchive(Database& db, std::int64_t id, const std::string& folder) {
     std::filesystem::create_directories(folder);
     const auto path = std::filesystem::path(folder) / archiveFileName(archive);
     if (std::filesystem::exists(path)) return false;
-    fs::writeFileAtomic(path.string(), archive.dump(1) + "\n");
+    fs::writeFileAtomic(path.string(), archive.dump() + "\n");
     return true;
 }
 
@@ -203,13 +225,23 @@ RestoreOutcome restoreRun(Database& db, const json& archive, const std::string& 
     std::vector<QueryResultRow> perQuery;
     for (const auto& [lang, sets] :
          rd.at(archive, "query_results", "query_results", json::value_t::object).items())
-        for (const auto& [set, measures] : sets.items())
-            for (const auto& [measure, qids] : measures.items()) {
-                const std::string path = "query_results." + lang + "." + set + "." + measure;
-                if (!qids.is_object()) rd.fail(path, "expected an object of qid: value");
-                for (const auto& [qid, v] : qids.items())
-                    perQuery.push_back({lang, set, qid, measure, rd.number(v, path + "." + qid)});
+        for (const auto& [set, table] : sets.items()) {
+            const std::string path = "query_results." + lang + "." + set;
+            const json& qids = rd.at(table, "qids", path + ".qids", json::value_t::array);
+            for (const auto& q : qids)
+                if (!q.is_string()) rd.fail(path + ".qids", "holds " + q.dump() + ", not a qid");
+            for (const auto& [measure, column] :
+                 rd.at(table, "measures", path + ".measures", json::value_t::object).items()) {
+                const std::string field = path + ".measures." + measure;
+                if (!column.is_array() || column.size() != qids.size())
+                    rd.fail(field, "expected an array of " + std::to_string(qids.size()) +
+                                       " values (one per qid)");
+                for (std::size_t i = 0; i < qids.size(); ++i)
+                    if (!column[i].is_null())
+                        perQuery.push_back({lang, set, qids[i].get<std::string>(), measure,
+                                            rd.number(column[i], field)});
             }
+        }
     std::vector<TranslationRow> translations;
     const json& tr = rd.at(archive, "translations", "translations", json::value_t::array);
     for (std::size_t i = 0; i < tr.size(); ++i) {

@@ -294,6 +294,12 @@ class TestStore : public QObject {
         QTest::newRow("result") << "/results/om/entries/map=\"high\""
                                 << "b.json: field 'results.om.entries.map': expected a number, "
                                    "got string";
+        QTest::newRow("column") << "/query_results/om/entries/measures/map=[0.5,0.25]"
+                                << "b.json: field 'query_results.om.entries.measures.map': "
+                                   "expected an array of 1 values (one per qid)";
+        QTest::newRow("qid") << "/query_results/om/entries/qids=[1]"
+                             << "b.json: field 'query_results.om.entries.qids': holds 1, not a "
+                                "qid";
         QTest::newRow("metric") << "/metrics/loss=[[1,2]]"
                                 << "b.json: field 'metrics.loss': holds [1,2], not [step, value, "
                                    "wall time]";
@@ -312,6 +318,7 @@ class TestStore : public QObject {
         r.configHash = std::string(64, 'e');
         const auto id = runs.createRun(r);
         runs.storeResults(id, {{"om", "entries", "map", 0.5}});
+        runs.storeQueryResults(id, {{"om", "entries", "q1", "map", 0.5}});
         runs.appendMetrics(id, {{"loss", 1, 2.0, 0.5}});
         runs.finish(id, RunStatus::Finished);
         auto archive = archiveRun(db, id);
