@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
     }
     auto ev = inChild([&] {
         auto start = Clock::now();
-        auto e = eval::evaluate(eval::readRun(runPath), eval::readQrels(qrelsPath));
+        auto e = eval::evaluateRunFile(runPath, eval::readQrels(qrelsPath));
         double s = seconds(start);
         char out[128];
         std::snprintf(out, sizeof(out), "%f %.6f", s, e.mean.at("map"));

@@ -60,13 +60,13 @@ int evalRun(const GlobalOptions&, const std::vector<std::string>& args) {
             throw UsageError("eval: unknown measure '" + m +
                              "'; known: " + text::join(eval::measureNames(), ", "));
     auto qrels = eval::readQrels(a.value("--qrels"));
-    auto run = eval::readRun(a.value("--run"));
-    auto e = eval::evaluate(run, qrels, {a.has("-c")});
+    std::string tag;
+    auto e = eval::evaluateRunFile(a.value("--run"), qrels, {a.has("-c")}, &tag);
     if (e.perQuery.empty())
         throw std::runtime_error(a.value("--run") +
                                  ": no query has both results and judgements in " +
                                  a.value("--qrels"));
-    std::cout << eval::formatTrecEval(e, measures, a.has("-q"), run.tag);
+    std::cout << eval::formatTrecEval(e, measures, a.has("-q"), tag);
     return 0;
 }
 

@@ -20,19 +20,12 @@ namespace {
 
 constexpr int kRelevanceLevel = 1;
 
-std::map<std::string, double> evaluateQuery(const std::vector<ScoredDoc>& docs,
-                                            const std::map<std::string, int>& judged) {
-    auto ranked = docs;
-    sortTrecOrder(ranked);
-    std::vector<int> rels;
-    rels.reserve(ranked.size());
-    for (const auto& d : ranked) {
-        auto it = judged.find(d.docid);
-        rels.push_back(it == judged.end() ? -1 : it->second);
-    }
+// The measures of one query from its ranked judgements (-1: unjudged) and its judged levels.
+std::map<std::string, double> measuresOf(const std::vector<int>& rels,
+                                         const std::vector<int>& judgedLevels) {
     long numRel = 0;
     std::vector<int> idealGains;
-    for (const auto& [doc, rel] : judged) {
+    for (int rel : judgedLevels) {
         if (rel >= kRelevanceLevel) ++numRel;
         if (rel >= 1) idealGains.push_back(rel);
     }
@@ -61,9 +54,48 @@ std::map<std::string, double> evaluateQuery(const std::vector<ScoredDoc>& docs,
             {"P_10", double(relAt10) / 10.0},
             {"recall_100", numRel ? double(relAt100) / double(numRel) : 0.0},
             {"recall_1000", numRel ? double(relAt1000) / double(numRel) : 0.0},
-            {"num_ret", double(ranked.size())},
+            {"num_ret", double(rels.size())},
             {"num_rel", double(numRel)},
             {"num_rel_ret", double(relSoFar)}};
+}
+
+std::vector<int> levelsOf(const std::map<std::string, int>& judged) {
+    std::vector<int> levels;
+    levels.reserve(judged.size());
+    for (const auto& [doc, rel] : judged) levels.push_back(rel);
+    return levels;
+}
+
+std::map<std::string, double> evaluateQuery(const std::vector<ScoredDoc>& docs,
+                                            const std::map<std::string, int>& judged) {
+    auto ranked = docs;
+    sortTrecOrder(ranked);
+    std::vector<int> rels;
+    rels.reserve(ranked.size());
+    for (const auto& d : ranked) {
+        auto it = judged.find(d.docid);
+        rels.push_back(it == judged.end() ? -1 : it->second);
+    }
+    return measuresOf(rels, levelsOf(judged));
+}
+
+// The means over the evaluated queries (counts summed), and with -c the qrels queries the run
+// lacks, on an empty ranking.
+void finish(Evaluation& e, const Qrels& qrels, const EvalOptions& options) {
+    if (options.complete) {
+        // trec_eval.c gives a qrels query without results a "bogus" empty ranking and evaluates
+        // it like any other; m_num_rel.c then counts the relevant documents of every query.
+        static const std::vector<ScoredDoc> none;
+        for (const auto& [qid, judged] : qrels.byQuery)
+            if (!e.perQuery.count(qid)) e.perQuery[qid] = evaluateQuery(none, judged);
+    }
+    e.numQueries = e.perQuery.size();
+    for (const auto& name : measureNames()) {
+        double sum = 0;
+        for (const auto& [qid, values] : e.perQuery) sum += values.at(name);
+        e.mean[name] =
+            isCountMeasure(name) ? sum : (e.numQueries ? sum / double(e.numQueries) : 0.0);
+    }
 }
 
 }  // namespace
@@ -92,20 +124,36 @@ Evaluation evaluate(const Run& run, const Qrels& qrels, const EvalOptions& optio
         if (judged == qrels.byQuery.end()) continue;  // trec_eval ignores unjudged queries
         e.perQuery[qid] = evaluateQuery(docs, judged->second);
     }
-    if (options.complete) {
-        // trec_eval.c gives a qrels query without results a "bogus" empty ranking and evaluates
-        // it like any other; m_num_rel.c then counts the relevant documents of every query.
-        static const std::vector<ScoredDoc> none;
-        for (const auto& [qid, judged] : qrels.byQuery)
-            if (!e.perQuery.count(qid)) e.perQuery[qid] = evaluateQuery(none, judged);
+    finish(e, qrels, options);
+    return e;
+}
+
+Evaluation evaluateRunFile(const std::string& runPath, const Qrels& qrels,
+                           const EvalOptions& options, std::string* tag) {
+    const CompactRun run = readRunCompact(runPath);
+    if (tag) *tag = run.tag;
+    Evaluation e;
+    std::vector<std::uint32_t> order;
+    std::vector<int> rels;
+    for (std::size_t q = 0; q < run.qids.size(); ++q) {
+        auto judged = qrels.byQuery.find(run.qids[q]);
+        if (judged == qrels.byQuery.end()) continue;  // trec_eval ignores unjudged queries
+        const auto& docs = run.docs[q];
+        order.resize(docs.size());
+        for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+        // trec_eval's order: score descending, then docid descending (strcmp on the bytes).
+        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            if (docs[a].score != docs[b].score) return docs[a].score > docs[b].score;
+            return run.docid(docs[a]).compare(run.docid(docs[b])) > 0;
+        });
+        rels.clear();
+        for (auto i : order) {
+            auto it = judged->second.find(std::string(run.docid(docs[i])));
+            rels.push_back(it == judged->second.end() ? -1 : it->second);
+        }
+        e.perQuery[run.qids[q]] = measuresOf(rels, levelsOf(judged->second));
     }
-    e.numQueries = e.perQuery.size();
-    for (const auto& name : measureNames()) {
-        double sum = 0;
-        for (const auto& [qid, values] : e.perQuery) sum += values.at(name);
-        e.mean[name] =
-            isCountMeasure(name) ? sum : (e.numQueries ? sum / double(e.numQueries) : 0.0);
-    }
+    finish(e, qrels, options);
     return e;
 }
 

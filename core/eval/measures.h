@@ -31,6 +31,13 @@ struct Evaluation {
 // Re-sorts each query's documents as trec_eval does; queries absent from the qrels are ignored.
 Evaluation evaluate(const Run& run, const Qrels& qrels, const EvalOptions& options = {});
 
+// The same for a run file, read in pieces: per line a score, a judgement and the line number,
+// never the file's text nor a string per line, so a 1M-line run takes about a third of the
+// memory of readRun + evaluate. Errors are readRun's (file:line), and `tag` receives the run tag
+// of the first line.
+Evaluation evaluateRunFile(const std::string& runPath, const Qrels& qrels,
+                           const EvalOptions& options = {}, std::string* tag = nullptr);
+
 // trec_eval's relational output: "measure<TAB>qid<TAB>value" lines (per query with -q, then all).
 std::string formatTrecEval(const Evaluation& e, const std::vector<std::string>& measures,
                            bool perQuery, const std::string& runTag);

@@ -2,6 +2,11 @@
 #include "core/eval/trec_io.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -128,6 +133,147 @@ std::string readTrecFile(const std::string& path) {
 
 Run readRun(const std::string& path) {
     return parseRun(readTrecFile(path), path);
+}
+
+namespace {
+
+// Numbers on the fast path (std::from_chars, no copy); anything it does not take in full goes
+// through parseScore / parseInteger, so what is accepted and every message stay theirs.
+double fastScore(std::string_view s, const std::string& source, std::size_t line) {
+    double v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc() && end == s.data() + s.size() && std::isfinite(v)) return v;
+    return parseScore(s, source, line);
+}
+
+void fastInteger(std::string_view s, const char* what, const std::string& source,
+                 std::size_t line) {
+    long v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc() && end == s.data() + s.size()) return;
+    parseInteger(s, what, source, line);
+}
+
+}  // namespace
+
+CompactRun readRunCompact(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw TrecFormatError(path + ": cannot open: " + std::strerror(errno));
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, &std::fclose);
+    CompactRun run;
+    std::unordered_map<std::string, std::size_t> index;  // qid -> position in run.qids
+    // Duplicates are found as the file is read while a query's lines are contiguous (hashes of
+    // its docids; a hash seen again is compared in full). A query that comes back after another
+    // is checked once, sorted, when the file ends or an error is found: the error of the
+    // earliest line wins, as in parseRun.
+    std::unordered_set<std::uint64_t> seen;
+    std::vector<bool> reopened;
+    std::size_t current = SIZE_MAX;
+    auto duplicateMessage = [&](std::size_t q, std::string_view docid) {
+        return "duplicate document '" + std::string(docid) + "' for query '" + run.qids[q] + "'";
+    };
+    // The earliest line that repeats a document of a query that came back (0: none).
+    auto firstDeferredDuplicate = [&](std::string* message) {
+        std::uint32_t first = 0;
+        std::vector<std::uint32_t> order;
+        for (std::size_t q = 0; q < run.qids.size(); ++q) {
+            if (!reopened[q]) continue;
+            const auto& docs = run.docs[q];
+            order.resize(docs.size());
+            for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+            std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+                const int c = run.docid(docs[a]).compare(run.docid(docs[b]));
+                return c != 0 ? c < 0 : docs[a].line < docs[b].line;
+            });
+            for (std::size_t i = 1; i < order.size(); ++i) {
+                const auto &prev = docs[order[i - 1]], &d = docs[order[i]];
+                if (run.docid(prev) == run.docid(d) && (first == 0 || d.line < first)) {
+                    first = d.line;
+                    *message = duplicateMessage(q, run.docid(d));
+                }
+            }
+        }
+        return first;
+    };
+    constexpr std::size_t kChunk = 1 << 22;
+    std::string buffer, carry;
+    std::vector<std::string_view> fieldViews;
+    std::size_t lineNo = 0;
+    auto onLine = [&](std::string_view line) {
+        ++lineNo;
+        std::size_t bad = 0;
+        if (!text::isValidUtf8(line, &bad))
+            fail(path, lineNo, "invalid UTF-8 at column " + std::to_string(bad + 1));
+        fieldViews.clear();
+        std::size_t i = 0;
+        while (i < line.size()) {
+            while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+            const std::size_t start = i;
+            while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
+            if (i > start) fieldViews.push_back(line.substr(start, i - start));
+        }
+        if (fieldViews.empty()) return;
+        if (fieldViews.size() != 6)
+            fail(path, lineNo,
+                 "expected 6 columns (qid Q0 docid rank score tag), found " +
+                     std::to_string(fieldViews.size()));
+        fastInteger(fieldViews[3], "rank", path, lineNo);
+        const double score = fastScore(fieldViews[4], path, lineNo);
+        const std::string_view qid = fieldViews[0], docid = fieldViews[2];
+        if (current == SIZE_MAX || run.qids[current] != qid) {
+            auto [it, added] = index.emplace(std::string(qid), run.qids.size());
+            if (added) {
+                run.qids.emplace_back(qid);
+                run.docs.emplace_back();
+                reopened.push_back(false);
+            } else {
+                reopened[it->second] = true;
+            }
+            current = it->second;
+            seen.clear();
+        }
+        auto& docs = run.docs[current];
+        if (!reopened[current] && !seen.insert(std::hash<std::string_view>()(docid)).second)
+            for (const auto& d : docs)
+                if (run.docid(d) == docid) fail(path, lineNo, duplicateMessage(current, docid));
+        if (run.tag.empty()) run.tag = std::string(fieldViews[5]);
+        docs.push_back(
+            {score, run.docids.size(), std::uint32_t(docid.size()), std::uint32_t(lineNo)});
+        run.docids.append(docid);
+        ++run.lines;
+    };
+    try {
+        buffer.resize(kChunk);
+        for (;;) {
+            const std::size_t got = std::fread(buffer.data(), 1, kChunk, f);
+            if (got == 0) break;
+            std::string_view chunk(buffer.data(), got);
+            std::size_t start = 0;
+            for (;;) {
+                const auto nl = chunk.find('\n', start);
+                if (nl == std::string_view::npos) break;
+                if (!carry.empty()) {
+                    carry.append(chunk.substr(start, nl - start));
+                    onLine(carry);
+                    carry.clear();
+                } else {
+                    onLine(chunk.substr(start, nl - start));
+                }
+                start = nl + 1;
+            }
+            carry.append(chunk.substr(start));
+        }
+        if (std::ferror(f)) throw TrecFormatError(path + ": read error: " + std::strerror(errno));
+        if (!carry.empty()) onLine(carry);
+    } catch (const TrecFormatError&) {
+        std::string message;
+        const auto line = firstDeferredDuplicate(&message);
+        if (line != 0 && line < lineNo) fail(path, line, message);
+        throw;
+    }
+    std::string message;
+    if (const auto line = firstDeferredDuplicate(&message)) fail(path, line, message);
+    return run;
 }
 
 Qrels readQrels(const std::string& path) {

@@ -179,6 +179,9 @@ class TestMeasures : public QObject {
         row("run rank", true, "q1 Q0 d1 x 1 t\n", "run:1: rank 'x' is not an integer");
         row("run duplicate", true, "q1 Q0 d1 1 2 t\n\nq1 Q0 d1 2 1 t\n",
             "run:3: duplicate document 'd1' for query 'q1'");
+        row("run duplicate after another query", true,
+            "q1 Q0 d1 1 2 t\nq2 Q0 d1 1 2 t\nq1 Q0 d2 2 1 t\nq1 Q0 d1 3 1 t\nq3 Q0 d1 1 x t\n",
+            "run:4: duplicate document 'd1' for query 'q1'");
         row("run utf8", true, "q1 Q0 d\xff 1 2 t\n", "run:1: invalid UTF-8 at column 8");
         row("qrels columns", false, "q1 0 d1\n", "qrels:1: expected 4 columns");
         row("qrels rel", false, "q1 0 d1 yes\n", "qrels:1: relevance 'yes' is not an integer");
@@ -198,6 +201,66 @@ class TestMeasures : public QObject {
         } catch (const TrecFormatError& e) {
             QVERIFY2(std::string(e.what()).rfind(message.toStdString(), 0) == 0, e.what());
         }
+        if (!isRun) return;
+        // The file reader of `clirlab eval` gives the same message, naming the file.
+        QTemporaryDir tmp;
+        const std::string path = tmp.filePath("run").toStdString();
+        clir::fs::writeFileAtomic(path, text.toStdString());
+        try {
+            evaluateRunFile(path, qrelsOf("q1 0 d1 1\n"));
+            QFAIL("the file reader accepted malformed input");
+        } catch (const TrecFormatError& e) {
+            const std::string expected = tmp.path().toStdString() + "/" + message.toStdString();
+            QVERIFY2(std::string(e.what()).rfind(expected, 0) == 0, e.what());
+        }
+    }
+
+    // The file evaluator (read in 4 MiB pieces, lines across piece boundaries) equals evaluate()
+    // on the parsed run, bit for bit, per query and averaged, with and without -c: ties, queries
+    // coming back after others, CRLF, blank lines, no final newline, '+' and exponent scores.
+    void fileEvaluationEqualsInMemory() {
+        QTemporaryDir tmp;
+        std::mt19937 rng(11);
+        std::string run, qrels;
+        const int queries = 120;
+        std::vector<int> next(queries, 0);
+        for (int line = 0; line < 160000; ++line) {
+            const int q = int(rng() % queries);  // interleaved: every query comes back
+            const int d = next[q]++;
+            const double score = double(rng() % 40) / 8;
+            run += "q" + std::to_string(q) + (line % 7 == 0 ? "\tQ0\t" : " Q0 ") + "doc" +
+                   std::to_string((rng() % 50) * 10000 + d) + " " + std::to_string(d) + " " +
+                   (line % 11 == 0 ? "+" + std::to_string(score) : std::to_string(score)) +
+                   (line % 13 == 0 ? "e0" : "") + " tag" + (line % 5 == 0 ? "\r\n" : "\n");
+            if (line % 997 == 0) run += "\n";
+        }
+        run.pop_back();  // no final newline
+        for (int q = 0; q < queries + 5; ++q)
+            for (int j = 0; j < 8; ++j)
+                qrels += "q" + std::to_string(q) + " 0 doc" +
+                         std::to_string((rng() % 50) * 10000 + rng() % 1400) + "_" +
+                         std::to_string(j) + " " + std::to_string(int(rng() % 3)) + "\n";
+        // Judge some retrieved documents too.
+        for (int q = 0; q < queries; q += 3)
+            qrels +=
+                "q" + std::to_string(q) + " 0 doc" + std::to_string(q * 10000 % 500000) + " 2\n";
+        const std::string runPath = tmp.filePath("run").toStdString();
+        clir::fs::writeFileAtomic(runPath, run);
+        QVERIFY(run.size() > (std::size_t(1) << 22));  // more than one piece
+        const auto judged = qrelsOf(qrels);
+        const auto parsed = readRun(runPath);
+        for (bool complete : {false, true}) {
+            std::string tag;
+            const auto fromFile = evaluateRunFile(runPath, judged, {complete}, &tag);
+            const auto inMemory = evaluate(parsed, judged, {complete});
+            QCOMPARE(tag, parsed.tag);
+            QCOMPARE(fromFile.numQueries, inMemory.numQueries);
+            QVERIFY(fromFile.perQuery == inMemory.perQuery);
+            QVERIFY(fromFile.mean == inMemory.mean);
+        }
+        const auto compact = readRunCompact(runPath);
+        QCOMPARE(compact.lines, parsed.lines);
+        QCOMPARE(compact.qids.size(), parsed.byQuery.size());
     }
 
     void writeAndReadBack() {
