@@ -14,6 +14,10 @@ struct GlobalOptions {
 int dataFetch(const GlobalOptions& g, const std::vector<std::string>& args);
 int dataBuild(const GlobalOptions& g, const std::vector<std::string>& args);
 int dataStats(const GlobalOptions& g, const std::vector<std::string>& args);
+// The light clirlab: the command line that run, resume, model info, translate and align hand to
+// clirlab-torch (app/cli/forward.cpp).
+void setForwardedArguments(char** argv);
+
 int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args);
 int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args);
 int translateCommand(const GlobalOptions& g, const std::vector<std::string>& args);

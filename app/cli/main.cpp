@@ -50,6 +50,9 @@ const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef CLIRLAB_FORWARD_TORCH
+    clir::cli::setForwardedArguments(argv);
+#endif
     std::vector<std::string> args(argv + 1, argv + argc);
     clir::cli::GlobalOptions global{clir::fs::defaultDatabasePath()};
     try {

@@ -1,0 +1,202 @@
+// `clirlab run|resume`: experiments, sweeps and suites run in the foreground (LibTorch: built into
+// clirlab-torch, which clirlab hands these commands to).
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <set>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "app/cli/progress_printer.h"
+#include "core/config/experiment_spec.h"
+#include "core/jobs/experiment.h"
+#include "core/eval/comparison.h"
+#include "core/jobs/job_factory.h"
+#include "core/jobs/job_runner.h"
+#include "core/jobs/run_comparison.h"
+#include "core/store/run_archive.h"
+#include "core/store/run_store.h"
+#include "core/util/fs.h"
+#include "core/util/text.h"
+
+namespace clir::cli {
+namespace {
+
+std::atomic<bool> gCancel{false};
+extern "C" void onInterrupt(int) {
+    gCancel.store(true);
+}
+
+// Runs (or resumes) a stored run in the foreground: Ctrl-C cancels, progress on the terminal,
+// the outcome printed. Returns the exit code.
+int executeInForeground(store::Database& db, std::int64_t id,
+                        const config::ExperimentSpec& experiment, jobs::Job& job, bool resume) {
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    ProgressPrinter printer;
+    jobs::RunnerListener listener;
+    listener.progress = [&](std::int64_t, const jobs::Progress& p) { printer.update(p); };
+    auto outcome = jobs::JobRunner(db).execute(id, experiment, job, &gCancel, listener, resume);
+    printer.finish();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    std::printf("run %lld %s%s%s\n", static_cast<long long>(id), store::toString(outcome.status),
+                outcome.error.empty() ? "" : ": ", outcome.error.c_str());
+    return outcome.status == store::RunStatus::Finished ? 0 : 1;
+}
+
+// Resolves, queues and runs one experiment; returns the run id and the exit code. With reuse, a
+// finished run of the same name and resolved configuration is taken instead of running again
+// (with needFiles, only one whose checkpoint is here: a later experiment starts from it).
+std::pair<std::int64_t, int> runOne(store::Database& db, config::ExperimentSpec& experiment,
+                                    bool reuse, bool needFiles = false) {
+    store::RunStore runs(db);
+    runs.recoverInterrupted();
+    jobs::JobRunner runner(db);
+    if (reuse) {
+        auto probe = experiment;
+        runner.resolveInputs(probe, false);
+        if (auto r = jobs::finishedRunOf(runs, probe, needFiles)) {
+            std::fprintf(stderr, "run %lld: %s (%s) reused, finished %s\n",
+                         static_cast<long long>(r->id), experiment.name.c_str(),
+                         experiment.method.c_str(), r->finishedAt.c_str());
+            return {r->id, 0};
+        }
+    }
+    runner.resolveInputs(experiment);
+    auto job = jobs::makeJob(experiment);
+    std::int64_t id = runner.enqueue(experiment);
+    std::fprintf(stderr, "run %lld: %s (%s)\n", static_cast<long long>(id), experiment.name.c_str(),
+                 experiment.method.c_str());
+    return {id, executeInForeground(db, id, experiment, *job, false)};
+}
+
+// Runs experiments in order (each reusing an identical finished run), then prints the
+// comparison table of every run that has results, the seeds of one configuration (its group)
+// pooled into one row of mean ± sd, with markers against the baselines (group names).
+int runSeveral(const GlobalOptions& g, const std::string& title,
+               std::vector<config::ExperimentSpec>& experiments, const nlohmann::json& block,
+               const std::string& archiveDir) {
+    store::Database db(g.databasePath);
+    // A restored run (no files here) is trained again only when a run that starts from it must.
+    const auto needed = jobs::runsNeedingCheckpoints(db, experiments);
+    std::vector<std::pair<std::string, std::int64_t>> done;  // group, run
+    for (std::size_t i = 0; i < experiments.size(); ++i) {
+        std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, experiments.size(),
+                     experiments[i].name.c_str());
+        auto [id, code] = runOne(db, experiments[i], true, needed.count(experiments[i].name) > 0);
+        if (code == 0 && !archiveDir.empty()) store::writeRunArchive(db, id, archiveDir);
+        if (code != 0) {
+            std::fprintf(stderr, "%s stopped: run %lld did not finish\n", title.c_str(),
+                         static_cast<long long>(id));
+            return 1;
+        }
+        done.push_back({experiments[i].group, id});
+    }
+    std::vector<std::string> groups;  // in the order of their first run
+    for (const auto& [group, id] : done)
+        if (std::find(groups.begin(), groups.end(), group) == groups.end()) groups.push_back(group);
+    store::RunStore runs(db);
+    const std::string measure = block.at("measure");
+    for (const auto& set : block.at("query_sets")) {
+        std::vector<eval::ComparedRun> compared;
+        std::vector<std::size_t> baselines;
+        for (const auto& group : groups) {
+            std::vector<eval::ComparedRun> seeds;
+            std::vector<std::int64_t> ids;
+            for (const auto& [g2, id] : done)
+                if (g2 == group) {
+                    seeds.push_back(jobs::storedRunValues(runs, id, measure, set, true, group));
+                    ids.push_back(id);
+                }
+            auto c = seeds.size() == 1
+                         ? seeds.front()
+                         : eval::poolSeeds(seeds, group + " (" + jobs::seedsLabel(runs, ids) + ")");
+            if (c.perLanguage.empty()) continue;
+            for (const auto& b : block.at("baselines"))
+                if (b == group) baselines.push_back(compared.size());
+            compared.push_back(std::move(c));
+        }
+        if (compared.empty()) continue;
+        std::cout << "\n"
+                  << eval::formatAgainstBaselines(compared, baselines, measure,
+                                                  set.get<std::string>());
+    }
+    std::cout << "\nruns:";
+    for (std::size_t i = 0; i < done.size(); ++i)
+        std::cout << " " << experiments[i].name << "=#" << done[i].second;
+    std::cout << "\n";
+    return 0;
+}
+
+// A suite: its experiment files in order (a file with a sweep gives its every run), all
+// validated before anything runs.
+int runSuite(const GlobalOptions& g, const config::ExperimentSpec& suite,
+             const std::string& archiveDir) {
+    auto experiments = jobs::loadSuiteExperiments(suite);
+    return runSeveral(g, "suite " + suite.name, experiments, suite.config.at("suite"), archiveDir);
+}
+
+}  // namespace
+
+int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) {
+    CommandSpec spec{"run",
+                     "clirlab run <experiment.json> [--archive DIR]",
+                     "Validate an experiment file, record it as a run in the database and run it "
+                     "here. Ctrl-C cancels (the run is kept as cancelled). A sweep or suite runs "
+                     "each of its experiments in order, reusing a finished run of the same "
+                     "configuration (one restored from an archive too).",
+                     {{"--archive", true, false,
+                       "write each finished run into DIR as it finishes (clirlab archive's "
+                       "files; clirlab restore DIR continues elsewhere)"}},
+                     1,
+                     1};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    auto experiments = jobs::loadExperiments(a.positionals[0]);  // before touching the store
+    if (experiments.size() > 1) {  // a sweep: its runs, then their table (seeds pooled)
+        if (experiments.front().method == "suite")
+            throw config::ConfigError(a.positionals[0] + ": field 'sweep': a suite cannot sweep");
+        nlohmann::json block = {{"measure", "map"},
+                                {"query_sets", {"entries"}},
+                                {"baselines", nlohmann::json::array()}};
+        return runSeveral(g, "sweep " + a.positionals[0], experiments, block, a.value("--archive"));
+    }
+    auto& experiment = experiments.front();
+    if (experiment.method == "suite") return runSuite(g, experiment, a.value("--archive"));
+    // A bad setting fails before the store is touched (init.from needs the store to resolve).
+    if (!experiment.config.contains("init")) jobs::makeJob(experiment);
+    store::Database db(g.databasePath);
+    auto [id, code] = runOne(db, experiment, false);
+    if (code == 0 && a.has("--archive")) store::writeRunArchive(db, id, a.value("--archive"));
+    return code;
+}
+
+int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args) {
+    CommandSpec spec{"resume",
+                     "clirlab resume RUN",
+                     "Continue an interrupted, failed or cancelled run from its last checkpoint, "
+                     "with the configuration stored with it.",
+                     {},
+                     1,
+                     1};
+    auto a = parseArgs(spec, args);
+    if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    std::int64_t id = parseRunId("resume", a.positionals[0]);
+    store::Database db(g.databasePath);
+    store::RunStore runs(db);
+    runs.recoverInterrupted();
+    auto r = runs.run(id);
+    if (!r) throw std::runtime_error("no run " + std::to_string(id) + " in " + db.path());
+    if (!store::isResumable(r->status))
+        throw std::runtime_error("run " + std::to_string(id) + " is " + store::toString(r->status) +
+                                 "; only interrupted, failed or cancelled runs resume");
+    auto experiment = jobs::parseExperiment(r->config, "run " + std::to_string(id));
+    auto job = jobs::makeJob(experiment);
+    return executeInForeground(db, id, experiment, *job, true);
+}
+
+}  // namespace clir::cli
