@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -37,7 +38,9 @@ int main() {
             auto r = ot::sinkhorn(C, mask, mask, o);
             double s =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            return std::to_string(s);
+            return std::to_string(s) + " " +
+                   std::to_string(r.scaling.to(torch::kDouble).mean().item<double>()) + " " +
+                   std::to_string(r.absorptions.to(torch::kDouble).mean().item<double>());
         });
         auto reference = [&](const char* which) {
             return bench::inChild([&] {
@@ -50,10 +53,15 @@ int main() {
             });
         };
         auto pot = reference("pot"), py = reference("torch");
-        double s = std::stod(ours.output), sPot = std::stod(pot.output), sPy = std::stod(py.output);
+        double s = 0, scaled = 0, absorbed = 0;
+        std::istringstream(ours.output) >> s >> scaled >> absorbed;
+        const double sPot = std::stod(pot.output), sPy = std::stod(py.output);
         std::printf("n = m = %lld\n", (long long)N);
-        std::printf("  clirlab (LibTorch, batched, fp32)  %8.2f ms   peak %6.1f MiB\n", 1e3 * s,
-                    ours.peakMiB);
+        std::printf(
+            "  clirlab (fp32, %.0f%% scaling vectors, %.1f absorptions/pair)  %8.2f ms   peak "
+            "%6.1f "
+            "MiB\n",
+            100 * scaled, absorbed, 1e3 * s, ours.peakMiB);
         std::printf("  POT ot.sinkhorn (per pair, fp64)   %8.2f ms   speed-up %.1fx\n", 1e3 * sPot,
                     sPot / s);
         std::printf("  Python PyTorch (same algorithm)    %8.2f ms   speed-up %.1fx\n", 1e3 * sPy,

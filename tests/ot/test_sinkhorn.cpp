@@ -84,15 +84,19 @@ class TestSinkhorn : public QObject {
         QTest::addColumn<double>("eps");
         QTest::addColumn<int>("maxN");
         QTest::addColumn<int>("maxM");
-        QTest::newRow("eps 0.5, 6x5") << 0.5 << 6 << 5;
-        QTest::newRow("eps 0.1, 12x9") << 0.1 << 12 << 9;
-        QTest::newRow("eps 0.05, 32x32") << 0.05 << 32 << 32;
-        QTest::newRow("eps 0.01, 20x24") << 0.01 << 20 << 24;
+        QTest::addColumn<bool>("scaling");  // solved with scaling vectors (else the log domain)
+        QTest::newRow("eps 0.5, 6x5") << 0.5 << 6 << 5 << true;
+        QTest::newRow("eps 0.1, 12x9") << 0.1 << 12 << 9 << true;
+        QTest::newRow("eps 0.05, 32x32") << 0.05 << 32 << 32 << true;
+        QTest::newRow("eps 0.01, 20x24") << 0.01 << 20 << 24 << true;  // absorbs on the way
+        // Cost range / eps far above 600: the kernel would underflow, so the log domain solves.
+        QTest::newRow("eps 0.001, 10x8 (fallback)") << 0.001 << 10 << 8 << false;
     }
     void agreesWithPot() {
         QFETCH(double, eps);
         QFETCH(int, maxN);
         QFETCH(int, maxM);
+        QFETCH(bool, scaling);
         auto b = randomBatch(5, maxN, maxM, std::uint64_t(maxN * 31 + maxM));
         ot::SinkhornOptions o;
         o.epsilon = eps;
@@ -101,6 +105,10 @@ class TestSinkhorn : public QObject {
         auto r = ot::sinkhorn(b.C, b.rowMask, b.colMask, o);
         auto ref = pot(b, eps, 20000, 1e-9, tmp_.path().toStdString());
         QCOMPARE(ref.size(), b.n.size());
+        QCOMPARE(r.scaling.all().item<bool>(), scaling);
+        QCOMPARE(r.scaling.any().item<bool>(), scaling);
+        if (eps == 0.01) QVERIFY(r.absorptions.max().item<std::int64_t>() > 0);
+        if (eps >= 0.1) QCOMPARE(r.absorptions.max().item<std::int64_t>(), std::int64_t(0));
         for (std::size_t i = 0; i < b.n.size(); ++i) {
             auto plan = r.plan[long(i)];
             double maxDiff = 0, maxDiffClassic = 0;
@@ -148,6 +156,39 @@ class TestSinkhorn : public QObject {
             QVERIFY(at::isfinite(r.cost).all().item<bool>());
             QVERIFY(at::isfinite(r.marginalError).all().item<bool>());
         }
+    }
+
+    // A batch mixing pairs the two solvers take: each pair's plan is the one it gets alone (the
+    // log domain for the pair whose cost range is too wide), in float and double.
+    void mixedBatchEachPairAsAlone() {
+        auto b = randomBatch(4, 12, 10, 21);
+        b.C[2] = b.C[2] * 40;  // range ~80 at eps 0.05: 1600 > 600 (double), > 50 (float)
+        ot::SinkhornOptions o;
+        o.epsilon = 0.05;
+        o.maxIterations = 3000;
+        o.tolerance = 1e-7;
+        for (auto type : {torch::kDouble, torch::kFloat}) {
+            auto C = b.C.to(type);
+            auto r = ot::sinkhorn(C, b.rowMask, b.colMask, o);
+            QCOMPARE(r.scaling[2].item<bool>(), false);
+            QCOMPARE(r.scaling.sum().item<std::int64_t>(), std::int64_t(3));
+            for (std::int64_t i = 0; i < 4; ++i) {
+                auto alone = ot::sinkhorn(C.slice(0, i, i + 1), b.rowMask.slice(0, i, i + 1),
+                                          b.colMask.slice(0, i, i + 1), o);
+                QVERIFY(torch::equal(alone.plan[0], r.plan[i]));
+                QCOMPARE(alone.iterations[0].item<std::int64_t>(),
+                         r.iterations[i].item<std::int64_t>());
+            }
+            // The float scaling vectors agree with the double solution.
+            if (type == torch::kFloat) {
+                auto d = ot::sinkhorn(b.C, b.rowMask, b.colMask, o);
+                QVERIFY2((r.plan.to(torch::kDouble) - d.plan).abs().max().item<double>() < 1e-5,
+                         "float and double plans differ");
+            }
+        }
+        // Unrolled gradients go through the log domain.
+        o.differentiate = true;
+        QVERIFY(!ot::sinkhorn(b.C, b.rowMask, b.colMask, o).scaling.any().item<bool>());
     }
 
     void detachedGradientIsThePlan() {
