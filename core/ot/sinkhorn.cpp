@@ -377,7 +377,9 @@ SinkhornResult sinkhorn(const at::Tensor& cost, const at::Tensor& rowMask,
                                     " do not match the masks");
 
     auto C = o.differentiate ? cost : cost.detach();
-    at::Tensor plan = at::zeros({B, n, m}, cost.options().requires_grad(false));
+    // Without padding every entry of a pair is written (by either solver): no zeroing needed.
+    at::Tensor plan = padded ? at::zeros({B, n, m}, cost.options().requires_grad(false))
+                             : at::empty({B, n, m}, cost.options().requires_grad(false));
     auto iterations = at::full({B}, o.maxIterations, at::kLong);
     auto error = at::full({B}, std::numeric_limits<double>::infinity(), at::kDouble);
     auto scaling = at::zeros({B}, at::kBool);
@@ -450,10 +452,11 @@ SinkhornResult sinkhorn(const at::Tensor& cost, const at::Tensor& rowMask,
     SinkhornResult r;
     r.plan = o.differentiate ? plan : plan.detach();
     // Padding may hold any cost (NaN too): it is zeroed, not multiplied by the plan's zeros.
-    r.cost = (r.plan *
-              (padded ? cost.masked_fill((rows.unsqueeze(2) & cols.unsqueeze(1)).logical_not(), 0.0)
-                      : cost))
-                 .sum({1, 2});
+    // <P, C> per pair as a batched dot product (no [B, n, m] temporary); differentiable in C.
+    auto masked = padded
+                      ? cost.masked_fill((rows.unsqueeze(2) & cols.unsqueeze(1)).logical_not(), 0.0)
+                      : cost;
+    r.cost = at::bmm(r.plan.reshape({B, 1, n * m}), masked.reshape({B, n * m, 1})).reshape({B});
     r.iterations = iterations;
     r.marginalError = error;
     r.converged = error.lt(o.tolerance);
