@@ -8,6 +8,7 @@
 #include "core/model/encoder_config.h"
 #include "core/model/heads.h"
 #include "core/model/retrieval_model.h"
+#include "core/model/threads.h"
 #include "core/model/xlmr_encoder.h"
 
 using namespace clir::model;
@@ -15,6 +16,13 @@ using namespace clir::model;
 class TestModel : public QObject {
     Q_OBJECT
   private slots:
+    // at::parallel_for in the engine's code runs on every intra-op thread (it silently ran on one
+    // while clir_model was built without OpenMP).
+    void parallelForIsParallel() {
+        at::set_num_threads(2);
+        QCOMPARE(clir::model::parallelForThreads(), 2);
+    }
+
     void publishedSizes() {
         // Hugging Face parameter counts of XLMRobertaModel: xlm-roberta-base 278,043,648 and
         // xlm-roberta-large 559,890,432; XLM-R XL is reported as 3.5B (Goyal et al. 2021).
