@@ -131,49 +131,40 @@ class AlignedBuffer {
 
 // One pass over K [rows, ld] (ld a multiple of the vector width, zero-padded, as are v and
 // acc): for each row i, u[i] = a[i] / <K row i, v>, then acc += u[i] K row i. So one read of K
-// gives the row update and K^T u for the next column update (and the error check); four rows at
-// a time share the loads of v and acc. With v null, u is kept and only acc = K^T u is formed.
+// gives the row update and K^T u for the next column update (and the error check); a block of
+// rows shares the loads of v and acc. With v null, u is kept and only acc = K^T u is formed.
+template <typename T, std::size_t R>
+inline __attribute__((always_inline)) void rowBlock(const T* K, std::size_t i, std::size_t ld,
+                                                    const T* v, const T* a, T* u, T* acc) {
+    using V = typename Lanes<T>::Vector;
+    constexpr std::size_t W = Lanes<T>::width;
+    const T* k[R];
+    for (std::size_t r = 0; r < R; ++r) k[r] = K + (i + r) * ld;
+    if (v) {
+        V s[R] = {};
+        for (std::size_t j = 0; j < ld; j += W) {
+            const V x = load(v + j);
+            for (std::size_t r = 0; r < R; ++r) s[r] += load(k[r] + j) * x;
+        }
+        for (std::size_t r = 0; r < R; ++r) u[i + r] = a[i + r] / lanesSum<T>(s[r]);
+    }
+    T w[R];
+    for (std::size_t r = 0; r < R; ++r) w[r] = u[i + r];
+    for (std::size_t j = 0; j < ld; j += W) {
+        V x = load(acc + j);
+        for (std::size_t r = 0; r < R; ++r) x += load(k[r] + j) * w[r];
+        __builtin_memcpy(acc + j, &x, sizeof x);
+    }
+}
+
 template <typename T>
 inline __attribute__((always_inline)) void rowPass(const T* K, std::size_t rows, std::size_t ld,
                                                    const T* v, const T* a, T* u, T* acc) {
-    using V = typename Lanes<T>::Vector;
-    constexpr std::size_t W = Lanes<T>::width;
     std::fill(acc, acc + ld, T(0));
     std::size_t i = 0;
-    for (; i + 4 <= rows; i += 4) {
-        const T *k0 = K + i * ld, *k1 = k0 + ld, *k2 = k1 + ld, *k3 = k2 + ld;
-        if (v) {
-            V s0 = {}, s1 = {}, s2 = {}, s3 = {};
-            for (std::size_t j = 0; j < ld; j += W) {
-                const V x = load(v + j);
-                s0 += load(k0 + j) * x;
-                s1 += load(k1 + j) * x;
-                s2 += load(k2 + j) * x;
-                s3 += load(k3 + j) * x;
-            }
-            u[i] = a[i] / lanesSum<T>(s0), u[i + 1] = a[i + 1] / lanesSum<T>(s1);
-            u[i + 2] = a[i + 2] / lanesSum<T>(s2), u[i + 3] = a[i + 3] / lanesSum<T>(s3);
-        }
-        const T w0 = u[i], w1 = u[i + 1], w2 = u[i + 2], w3 = u[i + 3];
-        for (std::size_t j = 0; j < ld; j += W) {
-            V x = load(acc + j);
-            x += load(k0 + j) * w0 + load(k1 + j) * w1 + load(k2 + j) * w2 + load(k3 + j) * w3;
-            __builtin_memcpy(acc + j, &x, sizeof x);
-        }
-    }
-    for (; i < rows; ++i) {
-        const T* k = K + i * ld;
-        if (v) {
-            V s = {};
-            for (std::size_t j = 0; j < ld; j += W) s += load(k + j) * load(v + j);
-            u[i] = a[i] / lanesSum<T>(s);
-        }
-        const T w = u[i];
-        for (std::size_t j = 0; j < ld; j += W) {
-            V x = load(acc + j) + load(k + j) * w;
-            __builtin_memcpy(acc + j, &x, sizeof x);
-        }
-    }
+    // Eight rows at a time: eight independent dot-product chains keep both FMA units busy.
+    for (; i + 8 <= rows; i += 8) rowBlock<T, 8>(K, i, ld, v, a, u, acc);
+    for (; i < rows; ++i) rowBlock<T, 1>(K, i, ld, v, a, u, acc);
 }
 
 // One pair: C is [n, m] row-major; rows/cols its real indices; a, b the marginals (length n, m);
@@ -190,14 +181,34 @@ inline __attribute__((always_inline)) PairOutcome scalingPair(const T* C, std::i
     const std::size_t mcPad = (mc + W - 1) / W * W;
     PairOutcome out;
     // The cost range over eps decides whether the kernel fits the type (else: the log domain).
+    using V = typename Lanes<T>::Vector;
+    // Real columns in one run (no padding between them, the usual case): rows are read a vector
+    // at a time below.
+    const bool run = cols.back() - cols.front() + 1 == std::int64_t(mc);
+    const std::size_t c0 = std::size_t(cols.front()), whole = run ? mc / W * W : 0;
     T cmin = std::numeric_limits<T>::infinity(), cmax = -cmin;
     bool finite = true;
-    for (auto r : rows)
-        for (auto c : cols) {
-            const T x = C[r * m + c];
-            finite = finite && std::isfinite(x);
-            cmin = std::min(cmin, x), cmax = std::max(cmax, x);
+    {
+        V lo = V{} + cmin, hi = V{} + cmax, bad = {};
+        for (auto r : rows) {
+            const T* c = C + r * m + c0;
+            for (std::size_t j = 0; j < whole; j += W) {
+                const V x = load(c + j);
+                bad += (x - x) != 0 ? V{} + 1 : V{};  // inf - inf and NaN - NaN are NaN
+                lo = x < lo ? x : lo;
+                hi = x > hi ? x : hi;
+            }
+            for (std::size_t j = whole; j < mc; ++j) {
+                const T x = C[r * m + cols[j]];
+                finite = finite && std::isfinite(x);
+                cmin = std::min(cmin, x), cmax = std::max(cmax, x);
+            }
         }
+        for (std::size_t k = 0; k < W; ++k) {
+            finite = finite && bad[k] == 0;
+            cmin = std::min(cmin, lo[k]), cmax = std::max(cmax, hi[k]);
+        }
+    }
     if (!finite) {
         out.status = PairOutcome::NonFiniteCost;
         return out;
@@ -257,12 +268,23 @@ inline __attribute__((always_inline)) PairOutcome scalingPair(const T* C, std::i
             }
         }
     }
-    for (std::size_t i = 0; i < nr; ++i)
-        for (std::size_t j = 0; j < mc; ++j) {
-            const T p = u[i] * K[i * mcPad + j] * v[j];
-            if (!std::isfinite(p)) out.status = PairOutcome::Unstable;
-            plan[rows[i] * m + cols[j]] = p;
+    V bad = {};
+    for (std::size_t i = 0; i < nr; ++i) {
+        const T* k = K.data() + i * mcPad;
+        T* row = plan + rows[i] * m;
+        for (std::size_t j = 0; j < whole; j += W) {
+            const V p = load(k + j) * load(v.data() + j) * u[i];
+            bad += (p - p) != 0 ? V{} + 1 : V{};
+            __builtin_memcpy(row + c0 + j, &p, sizeof p);
         }
+        for (std::size_t j = whole; j < mc; ++j) {
+            const T p = u[i] * k[j] * v[j];
+            if (!std::isfinite(p)) out.status = PairOutcome::Unstable;
+            row[cols[j]] = p;
+        }
+    }
+    for (std::size_t k = 0; k < W; ++k)
+        if (bad[k] != 0) out.status = PairOutcome::Unstable;
     return out;
 }
 
