@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/model/xlmr_encoder.h"
+#include "core/util/blas_threads.h"
 #include "core/util/process.h"
 
 using namespace clir;
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
     const int threads = int(std::max(1u, std::thread::hardware_concurrency()));
     auto cfg = model::presetConfig("s");
     auto ours = inChild([&] {
+        ScopedBlasThreads oneBlasThread(1);  // as the training jobs run (see blas_threads.h)
         at::set_num_threads(threads);
         torch::manual_seed(0);
         model::XlmrEncoder net(cfg);

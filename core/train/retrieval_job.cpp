@@ -24,6 +24,7 @@
 #include "core/train/retrieval_training.h"
 #include "core/train/training_common.h"
 #include "core/train/training_loop.h"
+#include "core/util/blas_threads.h"
 
 namespace clir::train {
 namespace {
@@ -168,6 +169,8 @@ RetrievalJob::RetrievalJob(const config::ExperimentSpec& spec)
 }
 
 jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
+    // One BLAS thread, as pretraining and NMT (see blas_threads.h).
+    ScopedBlasThreads oneBlasThread(1);
     auto env = jobs::JobEnvironment::prepare(corpus_, ctx);
     const c10::Device device = setUpCompute(model_.threads, model_.device);
     const auto wiring = MethodWiring::of(method_, corpus_, train_, ot_);
