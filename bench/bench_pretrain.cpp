@@ -8,8 +8,10 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <thread>
 #include <torch/optim/adamw.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -48,6 +50,12 @@ int main(int argc, char** argv) {
         };
         step();
         step();  // untimed warm-up
+        // CLIRLAB_PROFILE=FILE: three more steps under LibTorch's profiler, as a Chrome trace
+        // (bench/profile_summary.py FILE prints the time per operator).
+        if (const char* trace = std::getenv("CLIRLAB_PROFILE"); trace && *trace) {
+            torch::autograd::profiler::RecordProfile profile{std::string(trace)};
+            for (int i = 0; i < 3; ++i) step();
+        }
         auto start = std::chrono::steady_clock::now();
         for (std::int64_t i = 0; i < steps; ++i) step();
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
