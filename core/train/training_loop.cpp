@@ -2,9 +2,12 @@
 #include "core/train/training_loop.h"
 
 #include <torch/nn/module.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/nn/utils/clip_grad.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <memory>
 #include <limits>
 #include <stdexcept>
 
@@ -91,7 +94,15 @@ std::string TrainingLoop::run() {
     std::string lastCheckpoint;
     auto windowStart = Clock::now();
     double windowUnits = 0;
+    // CLIRLAB_PROFILE=FILE: the third to fifth steps of this run under LibTorch's profiler, as a
+    // Chrome trace (bench/profile_summary.py FILE prints the time per operator).
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
+    const char* trace = std::getenv("CLIRLAB_PROFILE");
     for (std::int64_t step = start_; step < s.steps; ++step) {
+        if (trace && *trace && step == start_ + 2)
+            profile =
+                std::make_unique<torch::autograd::profiler::RecordProfile>(std::string(trace));
+        if (profile && step == start_ + 5) profile.reset();
         ctx_.checkCancelled();
         const std::int64_t done = step + 1;
         const double lr = linearWarmupDecay(step, s.warmupSteps, s.steps, s.learningRate);
