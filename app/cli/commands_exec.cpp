@@ -194,7 +194,7 @@ int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args) {
     if (!store::isResumable(r->status))
         throw std::runtime_error("run " + std::to_string(id) + " is " + store::toString(r->status) +
                                  "; only interrupted, failed or cancelled runs resume");
-    auto experiment = jobs::parseExperiment(r->config, "run " + std::to_string(id));
+    auto experiment = jobs::experimentOfRun(*r);
     auto job = jobs::makeJob(experiment);
     return executeInForeground(db, id, experiment, *job, true);
 }

@@ -31,7 +31,11 @@ std::string resourcesDir() {
 }
 
 PinSet loadPins(const std::string& path) {
-    auto j = config::parseJson(fs::readFile(path), path);
+    return parsePins(fs::readFile(path), path);
+}
+
+PinSet parsePins(const std::string& text, const std::string& path) {
+    auto j = config::parseJson(text, path);
     PinSet pins;
     pins.source = path;
     try {

@@ -27,5 +27,7 @@ struct PinSet {
 // $CLIRLAB_RESOURCES, else the source tree's resources/ folder.
 std::string resourcesDir();
 PinSet loadPins(const std::string& path = resourcesDir() + "/pins/libreoffice-help.json");
+// The same from the file's text; errors start with `source`.
+PinSet parsePins(const std::string& text, const std::string& source);
 
 }  // namespace clir::data

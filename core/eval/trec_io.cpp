@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -243,9 +244,14 @@ CompactRun readRunCompact(const std::string& path) {
         ++run.lines;
     };
     try {
-        buffer.resize(kChunk);
+        // A small run needs no 4 MiB buffer (one byte more than the file shows the end).
+        std::error_code sizeError;
+        const auto fileSize = std::filesystem::file_size(path, sizeError);
+        const std::size_t chunkSize =
+            sizeError ? kChunk : std::size_t(std::min<std::uintmax_t>(kChunk, fileSize + 1));
+        buffer.resize(chunkSize);
         for (;;) {
-            const std::size_t got = std::fread(buffer.data(), 1, kChunk, f);
+            const std::size_t got = std::fread(buffer.data(), 1, chunkSize, f);
             if (got == 0) break;
             std::string_view chunk(buffer.data(), got);
             std::size_t start = 0;

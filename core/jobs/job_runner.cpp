@@ -1,6 +1,8 @@
 // The run lifecycle around a job (see job_runner.h).
 #include "core/jobs/job_runner.h"
 
+#include "core/jobs/experiment.h"
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -125,6 +127,12 @@ bool hasCheckpointHere(store::RunStore& runs, std::int64_t id) {
 }
 
 }  // namespace
+
+config::ExperimentSpec experimentOfRun(const store::RunRecord& run) {
+    auto spec = parseExperiment(run.config, "run " + std::to_string(run.id));
+    if (!run.configHash.empty()) spec.configHash = run.configHash;
+    return spec;
+}
 
 std::optional<store::RunRecord> finishedRunOf(store::RunStore& runs,
                                               const config::ExperimentSpec& experiment,

@@ -20,6 +20,13 @@ namespace clir::jobs {
 
 std::string codeVersion();
 
+// The experiment a stored run executes (resume, or a run the workbench queued): its stored
+// configuration, under the configuration hash it was enqueued with. The stored configuration
+// holds its inputs resolved (init.checkpoint, init.from_run) while the hash names them by their
+// runs' configurations (resolveInputs), so hashing the stored text again would give another
+// hash, and the run's own checkpoints would be refused as "written by another configuration".
+config::ExperimentSpec experimentOfRun(const store::RunRecord& run);
+
 // The newest finished run of the experiment's name and (resolved) configuration hash; with
 // needFiles only one whose checkpoint is on this machine (not one restored from an archive).
 std::optional<store::RunRecord> finishedRunOf(store::RunStore& runs,

@@ -13,6 +13,8 @@
 #include <mutex>
 #include <set>
 
+#include "core/model/safetensors.h"
+#include "core/util/fault.h"
 #include "core/util/fs.h"
 #include "core/util/sha256.h"
 #include "core/util/text.h"
@@ -21,8 +23,6 @@ namespace clir::model {
 namespace stdfs = std::filesystem;
 
 namespace {
-
-constexpr int kFormat = 1;
 
 void writeArchive(torch::serialize::OutputArchive& archive, const std::string& path) {
     try {
@@ -65,6 +65,7 @@ std::string saveCheckpoint(const std::string& dir, torch::nn::Module& model,
         optimizer->save(archive);
         writeArchive(archive, tmp + "/optimizer.pt");
     }
+    fault::point("checkpoint.write");
     nlohmann::json files = nlohmann::json::object();
     for (const char* f : {"model.pt", "optimizer.pt"}) {
         std::string path = tmp + "/" + f;
@@ -72,7 +73,7 @@ std::string saveCheckpoint(const std::string& dir, torch::nn::Module& model,
         files[f] = {{"bytes", stdfs::file_size(path)}, {"sha256", Sha256::hexOfFile(path)}};
     }
     nlohmann::json sidecar = {
-        {"format", kFormat},
+        {"format", kCheckpointFormat},
         {"kind", meta.kind},
         {"preset", meta.encoder.preset},
         {"encoder", meta.encoder.toJson()},
@@ -85,6 +86,7 @@ std::string saveCheckpoint(const std::string& dir, torch::nn::Module& model,
     fs::writeFileAtomic(tmp + "/checkpoint.json", sidecar.dump(2) + "\n");
     stdfs::remove_all(target);
     stdfs::rename(tmp, target);
+    fault::point("checkpoint.publish");
     if (updateLatest) {
         fs::writeFileAtomic(dir + "/latest", name + "\n");
         // The step checkpoint this one replaces as latest goes: a run keeps its latest step
@@ -106,49 +108,29 @@ std::optional<std::string> latestCheckpoint(const std::string& dir) {
 
 std::string checkpointWeightsKey(const std::string& checkpoint) {
     const std::string path = checkpoint + "/checkpoint.json";
-    try {
-        auto j = nlohmann::json::parse(fs::readFile(path));
-        return j.at("files").at("model.pt").at("sha256").get<std::string>().substr(0, 16);
-    } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(path + ": not a checkpoint sidecar (" + e.what() + ")");
-    }
+    for (const auto& file : parseCheckpointSidecar(fs::readFile(path), path).files)
+        if (file.name == "model.pt") return file.sha256.substr(0, 16);
+    throw std::runtime_error(path + ": not a checkpoint sidecar (no model.pt recorded)");
 }
 
 CheckpointMeta readCheckpointMeta(const std::string& checkpoint) {
     std::string sidecarPath = checkpoint + "/checkpoint.json";
     if (!stdfs::exists(sidecarPath))
         throw std::runtime_error(checkpoint + ": not a clirlab checkpoint (no checkpoint.json)");
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(fs::readFile(sidecarPath));
-    } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(sidecarPath + ": unreadable: " + e.what());
-    }
-    if (j.value("format", 0) != kFormat)
-        throw std::runtime_error(sidecarPath + ": unsupported checkpoint format " +
-                                 j.value("format", nlohmann::json()).dump());
-    for (const auto& [file, info] : j.at("files").items()) {
-        std::string path = checkpoint + "/" + file;
+    auto sidecar = parseCheckpointSidecar(fs::readFile(sidecarPath), sidecarPath);
+    for (const auto& file : sidecar.files) {
+        std::string path = checkpoint + "/" + file.name;
         if (!stdfs::exists(path)) throw std::runtime_error(path + ": missing from the checkpoint");
-        auto expected = info.at("bytes").get<std::uintmax_t>();
         auto actual = stdfs::file_size(path);
-        if (actual != expected)
+        if (actual != file.bytes)
             throw std::runtime_error(path + ": truncated or altered (" + std::to_string(actual) +
-                                     " bytes, the checkpoint recorded " + std::to_string(expected) +
-                                     ")");
-        if (Sha256::hexOfFile(path) != info.at("sha256").get<std::string>())
+                                     " bytes, the checkpoint recorded " +
+                                     std::to_string(file.bytes) + ")");
+        if (Sha256::hexOfFile(path) != file.sha256)
             throw std::runtime_error(path +
                                      ": corrupt (SHA-256 differs from the checkpoint's record)");
     }
-    CheckpointMeta meta;
-    meta.kind = j.value("kind", "encoder");
-    meta.encoder = EncoderConfig::fromJson(j.at("encoder"));
-    meta.tokenizerPath = j.at("tokenizer").value("path", "");
-    meta.tokenizerHash = j.at("tokenizer").value("sha256", "");
-    meta.step = j.at("step").get<std::int64_t>();
-    meta.configHash = j.value("config_hash", "");
-    meta.training = j.value("training", nlohmann::json::object());
-    return meta;
+    return sidecar.meta;
 }
 
 CheckpointMeta loadCheckpoint(const std::string& checkpoint, XlmrEncoderImpl& model,
@@ -222,32 +204,15 @@ std::string huggingFaceToClirlab(const std::string& name) {
 }
 
 ImportReport importSafetensors(const std::string& path, XlmrEncoderImpl& model) {
+    auto tensors = readSafetensorsHeader(path);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error(path + ": cannot open");
-    std::uint64_t headerSize = 0;
-    unsigned char sizeBytes[8];
-    if (!in.read(reinterpret_cast<char*>(sizeBytes), 8))
-        throw std::runtime_error(path + ": not a safetensors file (shorter than 8 bytes)");
-    for (int i = 7; i >= 0; --i) headerSize = (headerSize << 8) | sizeBytes[i];
-    auto fileSize = stdfs::file_size(path);
-    if (headerSize == 0 || headerSize > fileSize - 8 || headerSize > (100u << 20))
-        throw std::runtime_error(path + ": not a safetensors file (header size " +
-                                 std::to_string(headerSize) + ")");
-    std::string headerText(headerSize, '\0');
-    in.read(headerText.data(), std::streamsize(headerSize));
-    nlohmann::json header;
-    try {
-        header = nlohmann::json::parse(headerText);
-    } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(path + ": malformed safetensors header: " + e.what());
-    }
-    const std::uint64_t dataStart = 8 + headerSize;
     auto params = model.named_parameters();
     ImportReport report;
     std::set<std::string> seen;
     torch::NoGradGuard noGrad;
-    for (const auto& [name, info] : header.items()) {
-        if (name == "__metadata__") continue;
+    for (const auto& tensor : tensors) {
+        const std::string& name = tensor.name;
         std::string ours = huggingFaceToClirlab(name);
         if (ours.empty()) {
             report.skipped.push_back(name);
@@ -257,36 +222,19 @@ ImportReport importSafetensors(const std::string& path, XlmrEncoderImpl& model) 
         if (!target)
             throw std::runtime_error(path + ": tensor '" + name + "' has no counterpart '" + ours +
                                      "' in a " + model.config().preset + " encoder");
-        std::string dtype = info.at("dtype").get<std::string>();
-        std::vector<std::int64_t> shape = info.at("shape").get<std::vector<std::int64_t>>();
-        auto offsets = info.at("data_offsets").get<std::vector<std::uint64_t>>();
-        if (shape != target->sizes().vec())
+        if (tensor.shape != target->sizes().vec())
             throw std::runtime_error(path + ": tensor '" + name + "' has shape " +
-                                     nlohmann::json(shape).dump() + ", the model expects " +
+                                     nlohmann::json(tensor.shape).dump() + ", the model expects " +
                                      nlohmann::json(target->sizes().vec()).dump());
-        at::ScalarType type;
-        std::size_t width;
-        if (dtype == "F32")
-            type = at::kFloat, width = 4;
-        else if (dtype == "F16")
-            type = at::kHalf, width = 2;
-        else if (dtype == "BF16")
-            type = at::kBFloat16, width = 2;
-        else if (dtype == "F64")
-            type = at::kDouble, width = 8;
-        else
-            throw std::runtime_error(path + ": tensor '" + name + "' has unsupported dtype " +
-                                     dtype);
-        std::uint64_t count = 1;
-        for (auto d : shape) count *= std::uint64_t(d);
-        if (offsets.size() != 2 || offsets[1] - offsets[0] != count * width ||
-            dataStart + offsets[1] > fileSize)
-            throw std::runtime_error(path + ": tensor '" + name +
-                                     "' has data offsets outside the file");
-        std::vector<char> buffer(count * width);
-        in.seekg(std::streamoff(dataStart + offsets[0]));
-        in.read(buffer.data(), std::streamsize(buffer.size()));
-        auto t = at::from_blob(buffer.data(), shape, at::TensorOptions().dtype(type))
+        at::ScalarType type = tensor.dtype == "F32"    ? at::kFloat
+                              : tensor.dtype == "F16"  ? at::kHalf
+                              : tensor.dtype == "BF16" ? at::kBFloat16
+                                                       : at::kDouble;
+        std::vector<char> buffer(tensor.end - tensor.begin);
+        in.seekg(std::streamoff(tensor.begin));
+        if (!in.read(buffer.data(), std::streamsize(buffer.size())))
+            throw std::runtime_error(path + ": tensor '" + name + "': cannot read its data");
+        auto t = at::from_blob(buffer.data(), tensor.shape, at::TensorOptions().dtype(type))
                      .to(target->scalar_type());
         target->copy_(t);
         seen.insert(ours);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/checkpoint_meta.h"
 #include "core/model/encoder_config.h"
 #include "core/model/xlmr_encoder.h"
 
@@ -17,15 +18,6 @@ class Optimizer;
 }
 
 namespace clir::model {
-
-struct CheckpointMeta {
-    EncoderConfig encoder;
-    std::string tokenizerPath, tokenizerHash;
-    std::int64_t step = 0;
-    std::string configHash;
-    nlohmann::json training = nlohmann::json::object();  // job-specific state (sampler RNG, ...)
-    std::string kind = "encoder";  // encoder (pretraining) | retrieval (encoder + head) | ...
-};
 
 // Writes <dir>/<name>/ (name: step-<N> by default) and points <dir>/latest at it unless
 // `updateLatest` is false; the step-<M> checkpoint that was latest before is then removed (a

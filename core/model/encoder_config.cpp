@@ -147,6 +147,19 @@ EncoderConfig EncoderConfig::fromJson(const nlohmann::json& j) {
         throw std::invalid_argument("encoder config: norm '" + c.norm + "' (post or pre)");
     if (c.charNgramBuckets < 0)
         throw std::invalid_argument("encoder config: char_ngram_buckets is negative");
+    for (auto [name, value] : {std::pair<const char*, std::int64_t>{"vocab_size", c.vocabSize},
+                               {"hidden", c.hidden},
+                               {"heads", c.heads},
+                               {"ffn", c.ffn},
+                               {"max_positions", c.maxPositions},
+                               {"type_vocab_size", c.typeVocabSize}})
+        if (value <= 0)
+            throw std::invalid_argument(std::string("encoder config: ") + name + " is " +
+                                        std::to_string(value) + " (must be positive)");
+    if (c.layers < 0) throw std::invalid_argument("encoder config: layers is negative");
+    if (c.padId < 0 || c.padId >= c.vocabSize)
+        throw std::invalid_argument("encoder config: pad_id " + std::to_string(c.padId) +
+                                    " is outside the vocabulary");
     if (c.hidden % c.heads != 0)
         throw std::invalid_argument("encoder config: hidden size " + std::to_string(c.hidden) +
                                     " is not divisible by " + std::to_string(c.heads) + " heads");

@@ -1,6 +1,8 @@
 // SQLite connection, statements and migrations (see database.h).
 #include "core/store/database.h"
 
+#include "core/util/fault.h"
+
 #include "core/store/migrations.h"
 
 #include <sqlite3.h>
@@ -186,6 +188,7 @@ Database::Transaction::~Transaction() {
 }
 
 void Database::Transaction::commit() {
+    fault::point("store.commit");
     db_.exec("COMMIT");
     done_ = true;
 }

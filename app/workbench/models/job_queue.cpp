@@ -19,7 +19,7 @@ void JobWorker::execute(qint64 runId, bool resume) {
         store::Database db(dbPath_.toStdString());
         auto run = store::RunStore(db).run(runId);
         if (!run) throw std::runtime_error("run " + std::to_string(runId) + " is gone");
-        auto spec = jobs::parseExperiment(run->config, "run " + std::to_string(runId));
+        auto spec = jobs::experimentOfRun(*run);
         auto job = jobs::makeJob(spec);
         jobs::RunnerListener listener;
         listener.progress = [&](std::int64_t id, const jobs::Progress& p) {

@@ -1,0 +1,312 @@
+// Injected faults (issue 16): `clirlab run` killed with SIGKILL (CLIRLAB_FAULT, core/util/fault.h)
+// in the middle of a checkpoint write, between a checkpoint and its `latest` pointer, and inside
+// a store transaction, for MLM pretraining, OPTICAL retrieval training and the NMT baseline. Each
+// time the checkpoint `latest` names stays valid, `clirlab resume` finishes the run, and its loss
+// curve equals the uninterrupted run's step for step, every step recorded once. Then a disk that
+// fills up (RLIMIT_FSIZE) while a checkpoint or a TREC run is written: the run is `failed` with a
+// reason naming the file, and what was stored before is intact.
+#include <torch/nn/module.h>  // LibTorch before Qt
+
+#include <QtTest>
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <filesystem>
+#include <map>
+#include <csignal>
+#include <sys/resource.h>
+
+#include "core/data/corpus_builder.h"
+#include "core/data/corpus_stats.h"
+#include "core/model/checkpoint.h"
+#include "core/model/tokenizer.h"
+#include "core/model/xlmr_encoder.h"
+#include "core/store/database.h"
+#include "core/store/run_store.h"
+#include "core/util/fs.h"
+#include "tests/core/help_fixture.h"
+#include "tests/train/synthetic_corpus.h"
+
+using namespace clir;
+namespace stdfs = std::filesystem;
+
+namespace {
+
+struct CliResult {
+    bool killed = false;  // ended by a signal (the injected SIGKILL)
+    int exitCode = 0;
+    QString output;
+};
+
+}  // namespace
+
+class TestFaults : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp_;
+    QString helpData_, synthData_;  // CLIRLAB_DATA of the two corpora
+    std::string tokenizer_, encoder_;
+
+    QString cli() { return qEnvironmentVariable("CLIRLAB_BIN_DIR") + "/clirlab"; }
+
+    // Runs the CLI on `db`; `fault` arms CLIRLAB_FAULT; `fileLimit` caps every file the process
+    // writes (RLIMIT_FSIZE, SIGXFSZ ignored so a write fails with EFBIG as on a full disk).
+    CliResult runCli(const QString& data, const QString& db, const QStringList& args,
+                     const QString& fault = {}, rlim_t fileLimit = 0) {
+        QProcess p;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("CLIRLAB_DATA", data);
+        env.insert("CLIRLAB_DB", db);
+        env.remove("CLIRLAB_FAULT");
+        if (!fault.isEmpty()) env.insert("CLIRLAB_FAULT", fault);
+        p.setProcessEnvironment(env);
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        if (fileLimit)
+            p.setChildProcessModifier([fileLimit] {
+                ::signal(SIGXFSZ, SIG_IGN);
+                rlimit limit{fileLimit, fileLimit};
+                ::setrlimit(RLIMIT_FSIZE, &limit);
+            });
+        p.start(cli(), args);
+        if (!p.waitForFinished(600000)) {
+            p.kill();
+            p.waitForFinished();
+            return {false, -1, "timed out"};
+        }
+        return {p.exitStatus() == QProcess::CrashExit, p.exitCode(),
+                QString::fromUtf8(p.readAll())};
+    }
+
+    QString writeSpec(const QString& name, const nlohmann::json& spec) {
+        const QString path = tmp_.filePath(name + ".json");
+        fs::writeFileAtomic(path.toStdString(), spec.dump(2));
+        return path;
+    }
+
+    static std::int64_t runId(const QString& db, const std::string& name) {
+        store::Database d(db.toStdString());
+        for (const auto& r : store::RunStore(d).runs())
+            if (r.name == name) return r.id;
+        return 0;
+    }
+
+    static std::map<std::int64_t, double> losses(const QString& db, std::int64_t id,
+                                                 int* points = nullptr) {
+        store::Database d(db.toStdString());
+        std::map<std::int64_t, double> out;
+        auto metrics = store::RunStore(d).metrics(id, "loss");
+        for (const auto& m : metrics) out[m.step] = m.value;
+        if (points) *points = int(metrics.size());
+        return out;
+    }
+
+    // When each loss point was recorded, by step.
+    static std::map<std::int64_t, double> wallTimes(const QString& db, std::int64_t id) {
+        store::Database d(db.toStdString());
+        std::map<std::int64_t, double> out;
+        for (const auto& m : store::RunStore(d).metrics(id, "loss")) out[m.step] = m.wallTime;
+        return out;
+    }
+
+    // A copy of a database file (a finished teacher run in it), for one scenario each.
+    QString copyDb(const QString& from, const QString& name) {
+        const QString to = tmp_.filePath(name);
+        QFile::remove(to);
+        if (!QFile::copy(from, to)) qFatal("cannot copy %s", qPrintable(from));
+        return to;
+    }
+
+    // The uninterrupted run, then the same run killed at `fault` and resumed: the killed run's
+    // `latest` checkpoint is readable, the resume finishes, the losses are identical.
+    void killAndResume(const QString& data, const QString& baseDb, const nlohmann::json& spec,
+                       const QString& fault) {
+        const std::string name = spec.at("name");
+        const QString file = writeSpec(QString::fromStdString(name), spec);
+        const QString tag = QString::fromStdString(name) + "-" + QString(fault).replace('@', '-');
+        const QString refDb =
+            baseDb.isEmpty() ? tmp_.filePath(tag + "-ref.db") : copyDb(baseDb, tag + "-ref.db");
+        const QString cutDb =
+            baseDb.isEmpty() ? tmp_.filePath(tag + "-cut.db") : copyDb(baseDb, tag + "-cut.db");
+        auto ref = runCli(data, refDb, {"run", file});
+        QVERIFY2(!ref.killed && ref.exitCode == 0, qPrintable(ref.output));
+        int refPoints = 0;
+        const auto expected = losses(refDb, runId(refDb, name), &refPoints);
+        const auto steps = spec.contains("pretrain") ? spec["pretrain"]["steps"]
+                           : spec.contains("nmt")    ? spec["nmt"]["steps"]
+                                                     : spec["train"]["steps"];
+        QCOMPARE(refPoints, steps.get<int>());
+
+        auto cut = runCli(data, cutDb, {"run", file}, fault);
+        QVERIFY2(cut.killed, qPrintable("the fault " + fault + " did not fire:\n" + cut.output));
+        const auto id = runId(cutDb, name);
+        QVERIFY(id > 0);
+        const std::string checkpoints =
+            cutDb.toStdString() + ".runs/" + std::to_string(id) + "/checkpoints";
+        std::int64_t resumeStep = 0;
+        if (auto latest = model::latestCheckpoint(checkpoints)) {
+            // Sizes and SHA-256 of every file match the sidecar.
+            try {
+                resumeStep = model::readCheckpointMeta(*latest).step;
+            } catch (const std::exception& e) {
+                QFAIL(
+                    qPrintable(QString("the checkpoint left by the kill is broken: ") + e.what()));
+            }
+        }
+        // The loss points up to that checkpoint were stored before it was written.
+        const auto beforeResume = wallTimes(cutDb, id);
+        for (std::int64_t step = 1; step <= resumeStep; ++step)
+            QVERIFY2(beforeResume.count(step), qPrintable(QString("step %1 lost").arg(step)));
+        // Every fault here strikes after the first checkpoint: the resume starts from one.
+        QVERIFY2(resumeStep > 0, qPrintable(fault + " left no checkpoint to resume from"));
+        auto resumed = runCli(data, cutDb, {"resume", QString::number(id)});
+        QVERIFY2(!resumed.killed && resumed.exitCode == 0, qPrintable(resumed.output));
+        {
+            store::Database d(cutDb.toStdString());
+            QCOMPARE(store::RunStore(d).run(id)->status, store::RunStatus::Finished);
+        }
+        // It continued from that checkpoint: the steps up to it were not trained again.
+        const auto afterResume = wallTimes(cutDb, id);
+        for (std::int64_t step = 1; step <= resumeStep; ++step)
+            QVERIFY2(afterResume.at(step) == beforeResume.at(step),
+                     qPrintable(QString("%1: step %2 was trained again after the resume from "
+                                        "step %3")
+                                    .arg(fault)
+                                    .arg(step)
+                                    .arg(resumeStep)));
+        int points = 0;
+        const auto got = losses(cutDb, id, &points);
+        QCOMPARE(points, refPoints);  // every step once: none lost, none twice
+        for (const auto& [step, loss] : expected)
+            QVERIFY2(got.count(step) && got.at(step) == loss,
+                     qPrintable(QString("%1, step %2: %3 after the kill, %4 uninterrupted")
+                                    .arg(fault)
+                                    .arg(step)
+                                    .arg(got.count(step) ? got.at(step) : -1.0, 0, 'g', 17)
+                                    .arg(loss, 0, 'g', 17)));
+    }
+
+    nlohmann::json pretrainSpec() {
+        return {{"name", "mlm"},
+                {"method", "pretrain"},
+                {"seed", 5},
+                {"corpus",
+                 {{"languages", {"en-US", "om"}},
+                  {"split", {{"train", 0.5}, {"dev", 0.5}, {"test", 0.0}}}}},
+                {"model", {{"preset", "xs"}, {"threads", 1}, {"device", "cpu"}}},
+                {"tokenizer", {{"model", tokenizer_}}},
+                {"pretrain",
+                 {{"steps", 9},
+                  {"batch_size", 4},
+                  {"max_length", 32},
+                  {"warmup_steps", 2},
+                  {"checkpoint_every", 3},
+                  {"log_every", 1}}}};
+    }
+
+    nlohmann::json retrievalSpec(const std::string& name, const std::string& method, int steps) {
+        nlohmann::json j = {{"name", name},
+                            {"method", method},
+                            {"seed", 3},
+                            {"corpus", {{"languages", {"en-US", "om"}}}},
+                            {"model", {{"preset", "xs"}, {"threads", 1}, {"device", "cpu"}}},
+                            {"init", {{"checkpoint", encoder_}}},
+                            {"retrieval", {{"query_max_length", 16}, {"document_max_length", 32}}},
+                            {"evaluation", {{"query_sets", {"entries"}}}},
+                            {"train",
+                             {{"steps", steps},
+                              {"batch_size", 8},
+                              {"learning_rate", 3e-3},
+                              {"warmup_steps", 2},
+                              {"eval_every", 4},
+                              {"log_every", 2},
+                              {"dev_queries", 20},
+                              {"temperature", 0.1}}}};
+        if (method == "optical") {
+            j["init"] = {{"from", "teacher"}};
+            j["ot"] = {{"epsilon", 0.1}, {"alignment_pairs", 2}, {"align_every", 4}};
+        }
+        return j;
+    }
+
+    QString teacherDb_;
+
+  private slots:
+    void initTestCase() {
+        // The help fixture, built as a corpus, for pretraining.
+        helpData_ = tmp_.filePath("help-data");
+        qputenv("CLIRLAB_DATA", helpData_.toUtf8());
+        const std::string help = tmp_.filePath("help").toStdString();
+        testing::writeHelpFixture(help);
+        auto settings = data::CorpusSettings::defaults();
+        settings.languages = {"en-US", "om"};
+        settings.split = {0.5, 0.5, 0.0, 20240601};
+        data::buildCorpus(settings, {{"en-US", help, {}}, {"om", help, {}}},
+                          data::defaultCorpusDir(), jobs::JobContext{});
+        std::vector<std::string> text;
+        for (int i = 0; i < 300; ++i)
+            text.push_back("alpha beta gamma delta " + std::to_string(i % 17) +
+                           " fuula tokko lama sadii");
+        model::Tokenizer::train(text, 300, tmp_.filePath("tok/t").toStdString());
+        tokenizer_ = tmp_.filePath("tok/t.model").toStdString();
+
+        // The synthetic corpus and a "pretrained" encoder for retrieval and NMT.
+        synthData_ = tmp_.filePath("synth-data");
+        qputenv("CLIRLAB_DATA", synthData_.toUtf8());
+        testing::writeSyntheticCorpus(data::defaultCorpusDir());
+        std::vector<std::string> words;
+        for (int i = 0; i < 40; ++i)
+            for (const char* p : {"", "x"})
+                for (int k = 0; k < 3; ++k)
+                    words.push_back(std::string(p) + testing::word(i, k) + " " + p + "the " + p +
+                                    "program " + p + "shows " + p + "help " + p + "menu");
+        const std::string prefix = tmp_.filePath("tok/s").toStdString();
+        model::Tokenizer::train(words, 400, prefix);
+        model::Tokenizer tok(prefix + ".model");
+        torch::manual_seed(1);
+        model::XlmrEncoder enc(model::presetConfig("xs", tok.vocabSize()));
+        model::CheckpointMeta meta{enc->config(), tok.path(), tok.hash(), 0, "pretrain", {}};
+        encoder_ =
+            model::saveCheckpoint(tmp_.filePath("pretrained").toStdString(), *enc, nullptr, meta);
+        // The teacher OPTICAL distils from, trained once.
+        teacherDb_ = tmp_.filePath("teacher.db");
+        auto teacher =
+            runCli(synthData_, teacherDb_,
+                   {"run", writeSpec("teacher", retrievalSpec("teacher", "teacher", 12))});
+        QVERIFY2(!teacher.killed && teacher.exitCode == 0, qPrintable(teacher.output));
+    }
+
+    void killedPretrainingResumesExactly_data() {
+        QTest::addColumn<QString>("fault");
+        QTest::newRow("checkpoint.write") << "checkpoint.write@2";
+        QTest::newRow("checkpoint.publish") << "checkpoint.publish@2";
+        QTest::newRow("store.commit") << "store.commit@6";
+    }
+    void killedPretrainingResumesExactly() {
+        QFETCH(QString, fault);
+        killAndResume(helpData_, {}, pretrainSpec(), fault);
+    }
+
+    // OPTICAL writes "best" at step 0 and at each evaluation that improves dev MAP, before that
+    // step's checkpoint: the fourth write comes after step 4's checkpoint whatever dev does.
+    void killedOpticalResumesExactly_data() {
+        QTest::addColumn<QString>("fault");
+        QTest::newRow("checkpoint.write") << "checkpoint.write@4";
+        QTest::newRow("checkpoint.publish") << "checkpoint.publish@4";
+        QTest::newRow("store.commit") << "store.commit@6";
+    }
+    void killedOpticalResumesExactly() {
+        QFETCH(QString, fault);
+        killAndResume(synthData_, teacherDb_, retrievalSpec("optical", "optical", 12), fault);
+    }
+
+    void killedNmtResumesExactly_data() { killedPretrainingResumesExactly_data(); }
+    void killedNmtResumesExactly() {
+        QFETCH(QString, fault);
+        auto spec = testing::tinyNmtExperiment("nmt", 12);
+        spec["nmt"]["checkpoint_every"] = 4;
+        spec["nmt"]["log_every"] = 2;
+        killAndResume(synthData_, {}, spec, fault);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestFaults)
+#include "test_faults.moc"
