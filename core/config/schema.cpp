@@ -224,6 +224,9 @@ nlohmann::json parseJson(const std::string& textIn, const std::string& source) {
         throw ConfigError(
             source + ":" + std::to_string(line) + ":" + std::to_string(col) +
             ": invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+    } catch (const nlohmann::json::exception& e) {
+        // A number outside double's range (out_of_range.406) and the like: no byte position.
+        throw ConfigError(source + ": invalid JSON: " + e.what());
     }
 }
 
