@@ -8,6 +8,8 @@
 #include <torch/serialize/output-archive.h>
 
 #include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -22,16 +24,38 @@
 namespace clir::model {
 namespace stdfs = std::filesystem;
 
-namespace {
-
-void writeArchive(torch::serialize::OutputArchive& archive, const std::string& path) {
+// LibTorch's own file writer throws from its destructor when a write fails (a full disk ends
+// the process in std::terminate): the archive is streamed through this writer instead, which
+// remembers the first error, lets the archive finish in memory order, and reports it by name.
+void writeArchiveFile(torch::serialize::OutputArchive& archive, const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error(path + ": cannot write: " + std::strerror(errno));
+    int error = 0;
     try {
-        archive.save_to(path);
+        archive.save_to([&](const void* data, std::size_t size) -> std::size_t {
+            const char* p = static_cast<const char*>(data);
+            for (std::size_t left = size; left > 0 && error == 0;) {
+                const ssize_t n = ::write(fd, p, left);
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) {
+                    error = n < 0 ? errno : EIO;
+                    break;
+                }
+                p += n;
+                left -= std::size_t(n);
+            }
+            return size;
+        });
     } catch (const std::exception& e) {
-        throw std::runtime_error(path + ": cannot write checkpoint (disk full?): " +
-                                 std::string(e.what()).substr(0, 200));
+        ::close(fd);
+        throw std::runtime_error(path + ": cannot write: " + std::string(e.what()).substr(0, 200));
     }
+    if (error == 0 && ::fsync(fd) != 0) error = errno;
+    if (::close(fd) != 0 && error == 0) error = errno;
+    if (error != 0) throw std::runtime_error(path + ": cannot write: " + std::strerror(error));
 }
+
+namespace {
 
 at::Generator cpuGenerator() {
     return at::detail::getDefaultCPUGenerator();
@@ -49,6 +73,15 @@ std::string saveCheckpoint(const std::string& dir, torch::nn::Module& model,
     const auto previous = updateLatest ? latestCheckpoint(dir) : std::nullopt;
     stdfs::remove_all(tmp);
     stdfs::create_directories(tmp);
+    // A write that fails (a full disk) leaves no half checkpoint behind to hold the space.
+    struct RemoveUnlessPublished {
+        std::string path;
+        bool published = false;
+        ~RemoveUnlessPublished() {
+            std::error_code ignored;
+            if (!published) stdfs::remove_all(path, ignored);
+        }
+    } partial{tmp};
     {
         torch::serialize::OutputArchive archive;
         for (const auto& p : model.named_parameters()) archive.write(p.key(), p.value().detach());
@@ -58,12 +91,12 @@ std::string saveCheckpoint(const std::string& dir, torch::nn::Module& model,
             std::lock_guard<std::mutex> lock(gen.mutex());
             archive.write("__rng_cpu__", gen.get_state(), true);
         }
-        writeArchive(archive, tmp + "/model.pt");
+        writeArchiveFile(archive, tmp + "/model.pt");
     }
     if (optimizer) {
         torch::serialize::OutputArchive archive;
         optimizer->save(archive);
-        writeArchive(archive, tmp + "/optimizer.pt");
+        writeArchiveFile(archive, tmp + "/optimizer.pt");
     }
     fault::point("checkpoint.write");
     nlohmann::json files = nlohmann::json::object();
@@ -86,6 +119,7 @@ std::string saveCheckpoint(const std::string& dir, torch::nn::Module& model,
     fs::writeFileAtomic(tmp + "/checkpoint.json", sidecar.dump(2) + "\n");
     stdfs::remove_all(target);
     stdfs::rename(tmp, target);
+    partial.published = true;
     fault::point("checkpoint.publish");
     if (updateLatest) {
         fs::writeFileAtomic(dir + "/latest", name + "\n");

@@ -16,6 +16,9 @@
 namespace torch::optim {
 class Optimizer;
 }
+namespace torch::serialize {
+class OutputArchive;
+}
 
 namespace clir::model {
 
@@ -26,6 +29,11 @@ namespace clir::model {
 std::string saveCheckpoint(const std::string& dir, torch::nn::Module& module,
                            torch::optim::Optimizer* optimizer, const CheckpointMeta& meta,
                            const std::string& name = "", bool updateLatest = true);
+
+// Writes a LibTorch archive to `path` and syncs it; a failed write (a full disk) throws naming the
+// file and the system's reason. (LibTorch's own file writer ends the process in std::terminate
+// then, throwing from its destructor.)
+void writeArchiveFile(torch::serialize::OutputArchive& archive, const std::string& path);
 
 // The folder <dir>/latest points at, if any.
 std::optional<std::string> latestCheckpoint(const std::string& dir);

@@ -10,7 +10,11 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "core/model/checkpoint.h"
 #include "core/model/retrieval_model.h"
+#include "core/util/fs.h"
+#include "core/util/sha256.h"
+#include "core/util/text.h"
 
 namespace clir::retrieval {
 namespace {
@@ -245,7 +249,12 @@ PageIndex encodePagesCached(const std::string& cacheFile, const TokenEncoder& to
 
 PageIndex cachedPageIndex(const std::string& cacheFile, std::int64_t n, bool keepTokens,
                           const std::function<PageIndex()>& build) {
-    if (std::filesystem::exists(cacheFile)) {
+    // The cache is used only when its SHA-256 matches the one recorded when it was written: a
+    // truncated or altered file (a bit flip that still loads) is rebuilt, never silently used.
+    const std::string hashFile = cacheFile + ".sha256";
+    std::error_code ignored;
+    if (std::filesystem::exists(cacheFile) && std::filesystem::exists(hashFile) &&
+        text::trim(fs::readFile(hashFile)) == Sha256::hexOfFile(cacheFile)) {
         try {
             std::vector<at::Tensor> saved;
             torch::load(saved, cacheFile);
@@ -281,8 +290,19 @@ PageIndex cachedPageIndex(const std::string& cacheFile, std::int64_t n, bool kee
         keepTokens ? index.ids : none,
         keepTokens ? index.offsets : none,
         at::tensor(std::vector<std::int64_t>{index.pageTokens}, at::kLong)};
-    torch::save(saved, tmp);
+    {
+        torch::serialize::OutputArchive archive;  // the layout torch::save gives a vector
+        for (std::size_t i = 0; i < saved.size(); ++i) archive.write(std::to_string(i), saved[i]);
+        try {
+            model::writeArchiveFile(archive, tmp);
+        } catch (...) {
+            std::filesystem::remove(tmp, ignored);
+            throw;
+        }
+    }
+    std::filesystem::remove(hashFile, ignored);  // no stale hash beside the new file
     std::filesystem::rename(tmp, cacheFile);
+    fs::writeFileAtomic(hashFile, Sha256::hexOfFile(cacheFile) + "\n");
     return index;
 }
 

@@ -14,8 +14,14 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 15000;  // how long a writer waits for another process's lock
 
+// Errors name the database file ("runs.db: SQL failed [...]: database or disk is full").
+std::string fileOf(sqlite3* db) {
+    const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+    return file && *file ? std::string(file) + ": " : std::string();
+}
+
 [[noreturn]] void fail(sqlite3* db, const std::string& context) {
-    std::string msg = context + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+    std::string msg = fileOf(db) + context + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
     throw DatabaseError(msg);
 }
 
@@ -121,7 +127,8 @@ Database::Database(const std::string& path, const std::vector<Migration>& migrat
     } catch (const DatabaseError& e) {
         sqlite3_close(db_);
         db_ = nullptr;
-        throw DatabaseError(path + ": " + e.what());
+        const std::string what = e.what();
+        throw DatabaseError(what.find(path) == std::string::npos ? path + ": " + what : what);
     }
 }
 
@@ -138,7 +145,7 @@ int Database::schemaVersion() {
 void Database::exec(const std::string& sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-        std::string msg = err ? err : sqlite3_errmsg(db_);
+        std::string msg = fileOf(db_) + (err ? err : sqlite3_errmsg(db_));
         sqlite3_free(err);
         throw DatabaseError(msg);
     }

@@ -9,6 +9,8 @@
 
 #include <QtTest>
 
+#include <QDir>
+#include <QFileInfo>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <filesystem>
@@ -161,7 +163,8 @@ class TestFaults : public QObject {
         QVERIFY2(!resumed.killed && resumed.exitCode == 0, qPrintable(resumed.output));
         {
             store::Database d(cutDb.toStdString());
-            QCOMPARE(store::RunStore(d).run(id)->status, store::RunStatus::Finished);
+            // (QCOMPARE would hand store::toString's literal to QTest, which frees it.)
+            QVERIFY(store::RunStore(d).run(id)->status == store::RunStatus::Finished);
         }
         // It continued from that checkpoint: the steps up to it were not trained again.
         const auto afterResume = wallTimes(cutDb, id);
@@ -228,6 +231,72 @@ class TestFaults : public QObject {
     }
 
     QString teacherDb_;
+    QStringList namespaceCommand_;  // how this machine makes a private mount; empty: it cannot
+
+    // Runs the CLI with a fresh tmpfs of `bytes` mounted at `mountDir` (a small disk that fills
+    // up, in a private mount namespace); before the process ends the tmpfs's files are copied to
+    // `keep` for the checks. With `seedDb`, the database file is first copied onto the tmpfs
+    // (the database itself on the full disk) and copied back afterwards.
+    CliResult runOnSmallDisk(const QString& data, const QString& db, const QString& mountDir,
+                             qint64 bytes, const QString& keep, const QStringList& args,
+                             const QString& seedDb = {}) {
+        QDir().mkpath(mountDir);
+        QDir().mkpath(keep);
+        const QString script =
+            "set -u; mount -t tmpfs -o size=$1 none \"$2\" || exit 90; "
+            "if [ -n \"$5\" ]; then cp \"$5\" \"$4\" || exit 91; fi; "
+            "shift 5; \"$@\"; rc=$?; cp -a \"$MNT/.\" \"$KEEP/\"; exit $rc";
+        QProcess p;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("CLIRLAB_DATA", data);
+        env.insert("CLIRLAB_DB", db);
+        env.insert("MNT", mountDir);
+        env.insert("KEEP", keep);
+        env.remove("CLIRLAB_FAULT");
+        p.setProcessEnvironment(env);
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        QStringList command = namespaceCommand_;
+        command << "sh"
+                << "-c" << script << "sh" << QString::number(bytes) << mountDir << keep << db
+                << seedDb << cli() << args;
+        p.start(command.takeFirst(), command);
+        if (!p.waitForFinished(600000)) {
+            p.kill();
+            p.waitForFinished();
+            return {false, -1, "timed out"};
+        }
+        return {p.exitStatus() == QProcess::CrashExit, p.exitCode(),
+                QString::fromUtf8(p.readAll())};
+    }
+
+    // The run's status and stored error, read from `db`.
+    static std::pair<store::RunStatus, std::string> outcome(const QString& db,
+                                                            const std::string& name) {
+        store::Database d(db.toStdString());
+        for (const auto& r : store::RunStore(d).runs())
+            if (r.name == name) return {r.status, r.error};
+        return {store::RunStatus::Queued, "no run named " + name};
+    }
+
+    static void verifyIntact(const QString& db) {
+        store::Database d(db.toStdString());
+        auto check = d.prepare("PRAGMA integrity_check");
+        QVERIFY(check.step());
+        QCOMPARE(check.text(0), std::string("ok"));
+        // The earlier run and its results are all there.
+        store::RunStore runs(d);
+        bool teacher = false;
+        for (const auto& r : runs.runs())
+            if (r.name == "teacher") {
+                teacher = r.status == store::RunStatus::Finished && !runs.results(r.id).empty();
+            }
+        QVERIFY2(teacher, "the earlier finished run or its results were lost");
+    }
+
+    void requireSmallDisks() {
+        if (namespaceCommand_.isEmpty())
+            QSKIP("this machine cannot mount a private tmpfs (unshare --user --mount refused)");
+    }
 
   private slots:
     void initTestCase() {
@@ -272,6 +341,115 @@ class TestFaults : public QObject {
             runCli(synthData_, teacherDb_,
                    {"run", writeSpec("teacher", retrievalSpec("teacher", "teacher", 12))});
         QVERIFY2(!teacher.killed && teacher.exitCode == 0, qPrintable(teacher.output));
+        // Small disks: a private mount namespace, as an unprivileged user or as root.
+        for (const QStringList& prefix :
+             {QStringList{"unshare", "--user", "--map-root-user", "--mount"},
+              QStringList{"unshare", "--mount"}}) {
+            QStringList probe = prefix;
+            probe << "sh"
+                  << "-c"
+                  << "mount -t tmpfs -o size=4096 none \"$1\""
+                  << "sh" << tmp_.path();
+            if (QProcess::execute(probe.takeFirst(), probe) == 0) {
+                namespaceCommand_ = prefix;
+                break;
+            }
+        }
+    }
+
+    // A disk that fills up while a checkpoint is written: the first checkpoint fits, the second
+    // does not. The run fails naming the file and the disk's complaint; its first checkpoint
+    // stays whole and `latest` still names it.
+    void fullDiskWritingACheckpoint() {
+        requireSmallDisks();
+        const QString file = writeSpec("mlm-full", pretrainSpec());
+        auto spec = pretrainSpec();
+        // One checkpoint's size, from a run with room.
+        const QString roomy = tmp_.filePath("mlm-size.db");
+        auto sized = runCli(helpData_, roomy, {"run", writeSpec("mlm", spec)});
+        QVERIFY2(!sized.killed && sized.exitCode == 0, qPrintable(sized.output));
+        qint64 checkpointBytes = 0;
+        for (const auto& f : stdfs::recursive_directory_iterator(roomy.toStdString() +
+                                                                 ".runs/1/checkpoints/step-9"))
+            if (f.is_regular_file()) checkpointBytes += qint64(f.file_size());
+        QVERIFY(checkpointBytes > 100000);
+
+        const QString db = copyDb(teacherDb_, "mlm-full.db");
+        const QString runs = db + ".runs", keep = tmp_.filePath("mlm-full-kept");
+        auto full =
+            runOnSmallDisk(helpData_, db, runs, checkpointBytes * 3 / 2, keep, {"run", file});
+        QVERIFY2(!full.killed && full.exitCode != 0, qPrintable(full.output));
+        const auto [status, error] = outcome(db, "mlm");
+        QVERIFY2(status == store::RunStatus::Failed, qPrintable(full.output));
+        QVERIFY2(QString::fromStdString(error).contains("No space left on device") &&
+                     QString::fromStdString(error).contains("/checkpoints/step-6"),
+                 error.c_str());
+        QVERIFY2(full.output.contains("No space left on device"), qPrintable(full.output));
+        verifyIntact(db);
+        auto latest = model::latestCheckpoint(keep.toStdString() + "/2/checkpoints");
+        QVERIFY2(latest.has_value(), "latest no longer names a checkpoint");
+        QCOMPARE(model::readCheckpointMeta(*latest).step, std::int64_t(3));
+    }
+
+    // A TREC run that does not fit: BM25 on a run folder of 8 KiB.
+    void fullDiskWritingATrecRun() {
+        requireSmallDisks();
+        nlohmann::json spec = {{"name", "bm25"},
+                               {"method", "bm25"},
+                               {"corpus", {{"languages", {"en-US", "om"}}}},
+                               {"bm25", {{"depth", 1000}}},
+                               {"translation", {{"system", "none"}}},
+                               {"evaluation", {{"query_sets", {"entries"}}}}};
+        const QString db = copyDb(teacherDb_, "bm25-full.db");
+        auto full =
+            runOnSmallDisk(synthData_, db, db + ".runs", 8192, tmp_.filePath("bm25-full-kept"),
+                           {"run", writeSpec("bm25", spec)});
+        QVERIFY2(!full.killed && full.exitCode != 0, qPrintable(full.output));
+        const auto [status, error] = outcome(db, "bm25");
+        QVERIFY2(status == store::RunStatus::Failed, qPrintable(full.output));
+        QVERIFY2(QString::fromStdString(error).contains(".trec") &&
+                     QString::fromStdString(error).contains("No space left on device"),
+                 error.c_str());
+        verifyIntact(db);
+    }
+
+    // The cache of encoded pages does not fit (a zero-shot evaluation of the teacher).
+    void fullDiskWritingPageVectors() {
+        requireSmallDisks();
+        auto spec = retrievalSpec("zero", "zero-shot", 0);
+        spec.erase("train");
+        spec["init"] = {{"from", "teacher"}};
+        const QString db = copyDb(teacherDb_, "zero-full.db");
+        std::string neural;
+        for (const auto& d : stdfs::directory_iterator(synthData_.toStdString() + "/indexes"))
+            if (stdfs::exists(d.path() / "neural")) neural = (d.path() / "neural").string();
+        QVERIFY2(!neural.empty(), "the teacher run cached no page vectors");
+        auto full =
+            runOnSmallDisk(synthData_, db, QString::fromStdString(neural), 4096,
+                           tmp_.filePath("zero-full-kept"), {"run", writeSpec("zero", spec)});
+        QVERIFY2(!full.killed && full.exitCode != 0, qPrintable(full.output));
+        const auto [status, error] = outcome(db, "zero");
+        QVERIFY2(status == store::RunStatus::Failed, qPrintable(full.output));
+        QVERIFY2(QString::fromStdString(error).contains("/neural/") &&
+                     QString::fromStdString(error).contains("No space left on device"),
+                 error.c_str());
+        verifyIntact(db);
+    }
+
+    // The database's own disk fills up during a training run: the error says so and names the
+    // database; nothing stored before is lost or corrupted.
+    void fullDiskUnderTheDatabase() {
+        requireSmallDisks();
+        const QString dir = tmp_.filePath("dbdisk"), keep = tmp_.filePath("dbdisk-kept");
+        const QString db = dir + "/runs.db";
+        const qint64 bytes = QFileInfo(teacherDb_).size() + 64 * 1024;
+        auto full = runOnSmallDisk(
+            synthData_, db, dir, bytes, keep,
+            {"run", writeSpec("optical", retrievalSpec("optical", "optical", 12))}, teacherDb_);
+        QVERIFY2(!full.killed && full.exitCode != 0, qPrintable(full.output));
+        QVERIFY2(full.output.contains("database or disk is full") && full.output.contains(db),
+                 qPrintable(full.output));
+        verifyIntact(keep + "/runs.db");
     }
 
     void killedPretrainingResumesExactly_data() {
