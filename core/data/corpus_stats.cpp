@@ -3,11 +3,14 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <sstream>
 
 #include "core/config/schema.h"
 #include "core/data/corpus_settings.h"
 #include "core/util/fs.h"
+#include "core/util/sha256.h"
 
 namespace clir::data {
 
@@ -21,6 +24,34 @@ nlohmann::json loadManifest(const std::string& corpusDir) {
         throw std::runtime_error("no corpus at " + corpusDir +
                                  "; run: clirlab data fetch && clirlab data build");
     return config::parseJson(fs::readFile(path), path);
+}
+
+void verifyCorpus(const std::string& corpusDir, const nlohmann::json& manifest) {
+    static std::mutex mutex;
+    static std::set<std::string> verified;  // "<dir> <hash>"
+    const std::string key = corpusDir + " " + manifest.value("hash", "");
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (verified.count(key)) return;
+    }
+    if (!manifest.contains("files") || !manifest.at("files").is_object())
+        throw std::runtime_error(corpusDir +
+                                 "/manifest.json: no file hashes; rebuild the corpus "
+                                 "with: clirlab data build");
+    for (const auto& [name, hash] : manifest.at("files").items()) {
+        const std::string path = corpusDir + "/" + name;
+        if (!std::filesystem::exists(path))
+            throw std::runtime_error(path +
+                                     ": missing from the corpus; rebuild it with: clirlab "
+                                     "data build");
+        if (!hash.is_string() || Sha256::hexOfFile(path) != hash.get<std::string>())
+            throw std::runtime_error(path +
+                                     ": corrupt or altered (its SHA-256 differs from "
+                                     "manifest.json); rebuild the corpus with: clirlab "
+                                     "data build");
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    verified.insert(key);
 }
 
 std::string formatStatsTable(const nlohmann::json& manifest) {

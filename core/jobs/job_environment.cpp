@@ -15,6 +15,7 @@ JobEnvironment JobEnvironment::prepare(const data::CorpusSettings& corpus,
     env.corpusDir = data::defaultCorpusDir(corpus.name);
     env.manifest = data::loadManifest(env.corpusDir);
     env.corpusHash = env.manifest.at("hash").get<std::string>();
+    data::verifyCorpus(env.corpusDir, env.manifest);
     env.outputDir = context.outputDir;
     env.checkpointDir = context.outputDir + "/checkpoints";  // made by the first checkpoint
     std::filesystem::create_directories(env.outputDir);

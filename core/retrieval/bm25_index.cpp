@@ -56,8 +56,15 @@ Bm25Index::Bm25Index(const std::string& dir, const std::string& corpusHash,
     std::string stamp = std::to_string(kIndexVersion) + " " + corpusHash + " " + language + " " +
                         stemmerFor(language) + " " + std::to_string(docs.size());
     std::string stampPath = dir + "/" + kStampFile;
-    bool fresh = std::filesystem::exists(stampPath) && text::trim(fs::readFile(stampPath)) == stamp;
-    if (!fresh) {
+    // The stamp's second line is the SHA-256 of the index files: a truncated or altered index is
+    // rebuilt, never searched.
+    auto fresh = [&] {
+        if (!std::filesystem::exists(stampPath)) return false;
+        const auto lines = text::split(text::trim(fs::readFile(stampPath)), '\n');
+        return lines.size() == 2 && lines[0] == stamp &&
+               lines[1] == fs::treeSha256(dir, {kStampFile});
+    };
+    if (!fresh()) {
         std::string tmp = dir + ".partial";
         std::filesystem::remove_all(tmp);
         std::filesystem::create_directories(tmp);
@@ -77,7 +84,8 @@ Bm25Index::Bm25Index(const std::string& dir, const std::string& corpusHash,
             w.commit_transaction();
             w.close();
         }
-        fs::writeFileAtomic(tmp + "/" + kStampFile, stamp + "\n");
+        fs::writeFileAtomic(tmp + "/" + kStampFile,
+                            stamp + "\n" + fs::treeSha256(tmp, {kStampFile}) + "\n");
         std::filesystem::remove_all(dir);
         std::filesystem::rename(tmp, dir);
         built_ = true;

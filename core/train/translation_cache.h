@@ -10,6 +10,8 @@
 #include "core/model/checkpoint.h"
 #include "core/model/nmt_model.h"
 #include "core/util/fs.h"
+#include "core/util/sha256.h"
+#include "core/util/text.h"
 
 namespace clir::train {
 
@@ -25,6 +27,12 @@ class TranslationCache {
              << o.lengthSlack << ".json";
         path_ = fs::dataDir() + "/translations/" + name.str();
         if (!std::filesystem::exists(path_)) return;
+        // The file is used only when its SHA-256 matches the one written beside it: a truncated
+        // or edited cache (even valid JSON) is rebuilt, never trusted.
+        const std::string hashPath = path_ + ".sha256";
+        if (!std::filesystem::exists(hashPath) ||
+            text::trim(fs::readFile(hashPath)) != Sha256::hexOfFile(path_))
+            return;
         try {
             entries_ = nlohmann::json::parse(fs::readFile(path_));
         } catch (const std::exception&) {
@@ -56,7 +64,9 @@ class TranslationCache {
             byLang[missing[k]] = fresh[k];
         }
         std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
-        fs::writeFileAtomic(path_, entries_.dump());
+        const std::string text = entries_.dump();
+        fs::writeFileAtomic(path_, text);
+        fs::writeFileAtomic(path_ + ".sha256", Sha256::hex(text) + "\n");
         return out;
     }
 

@@ -1,12 +1,15 @@
 // File-system helpers (see fs.h).
 #include "core/util/fs.h"
 
+#include "core/util/sha256.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -64,6 +67,25 @@ void writeFileAtomic(const std::string& path, const std::string& content) {
         ::unlink(tmp.c_str());
         throw std::runtime_error(path + ": cannot replace: " + std::strerror(err));
     }
+}
+
+std::string treeSha256(const std::string& dir, const std::vector<std::string>& exclude) {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) {
+            auto name = std::filesystem::relative(e.path(), dir).generic_string();
+            if (std::find(exclude.begin(), exclude.end(), name) == exclude.end())
+                names.push_back(std::move(name));
+        }
+    std::sort(names.begin(), names.end());
+    Sha256 tree;
+    for (const auto& name : names) {
+        tree.update(name);
+        tree.update(std::string_view("\0", 1));
+        tree.update(Sha256::hexOfFile(dir + "/" + name));
+        tree.update("\n");
+    }
+    return tree.hexDigest();
 }
 
 std::string dataDir() {

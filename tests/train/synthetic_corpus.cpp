@@ -8,6 +8,8 @@
 #include <sstream>
 #include <vector>
 
+#include "core/util/sha256.h"
+
 namespace clir::testing {
 namespace {
 
@@ -86,9 +88,22 @@ void writeSyntheticCorpus(const std::string& dir) {
         put(dir + "/bitext/om." + std::string(splits[s]) + ".tsv", bitext[s]["om"]);
         put(dir + "/bitext/om." + std::string(splits[s]) + ".ids", ids[s]["om"]);
     }
-    put(dir + "/manifest.json",
-        nlohmann::json({{"hash", std::string(64, 'c')}, {"settings", {{"languages", langs}}}})
-            .dump());
+    std::filesystem::remove(dir + "/manifest.json");
+    sealCorpus(dir);
+}
+
+void sealCorpus(const std::string& dir) {
+    // Every file's SHA-256, as the corpus builder records them (jobs verify them).
+    nlohmann::json files = nlohmann::json::object();
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+        const auto name = std::filesystem::relative(e.path(), dir).generic_string();
+        if (e.is_regular_file() && name != "manifest.json")
+            files[name] = Sha256::hexOfFile(e.path().string());
+    }
+    put(dir + "/manifest.json", nlohmann::json({{"hash", std::string(64, 'c')},
+                                                {"settings", {{"languages", {"en-US", "om"}}}},
+                                                {"files", files}})
+                                    .dump());
 }
 
 nlohmann::json tinyNmtExperiment(const std::string& name, int steps) {

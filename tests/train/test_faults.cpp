@@ -26,6 +26,8 @@
 #include "core/store/database.h"
 #include "core/store/run_store.h"
 #include "core/util/fs.h"
+#include "core/util/sha256.h"
+#include "core/util/text.h"
 #include "tests/core/help_fixture.h"
 #include "tests/train/synthetic_corpus.h"
 
@@ -99,6 +101,27 @@ class TestFaults : public QObject {
         for (const auto& m : metrics) out[m.step] = m.value;
         if (points) *points = int(metrics.size());
         return out;
+    }
+
+    // Test MAP of every run in `db` on the entries queries: "<run> <language>".
+    static std::map<std::string, double> maps(const QString& db) {
+        store::Database d(db.toStdString());
+        store::RunStore runs(d);
+        std::map<std::string, double> out;
+        for (const auto& r : runs.runs())
+            for (const auto& row : runs.results(r.id))
+                if (row.measure == "map" && row.querySet == "entries")
+                    out[r.name + " " + row.language] = row.value;
+        return out;
+    }
+
+    static nlohmann::json bm25Spec() {
+        return {{"name", "bm25"},
+                {"method", "bm25"},
+                {"corpus", {{"languages", {"en-US", "om"}}}},
+                {"bm25", {{"depth", 1000}}},
+                {"translation", {{"system", "none"}}},
+                {"evaluation", {{"query_sets", {"entries"}}}}};
     }
 
     // When each loss point was recorded, by step.
@@ -394,12 +417,7 @@ class TestFaults : public QObject {
     // A TREC run that does not fit: BM25 on a run folder of 8 KiB.
     void fullDiskWritingATrecRun() {
         requireSmallDisks();
-        nlohmann::json spec = {{"name", "bm25"},
-                               {"method", "bm25"},
-                               {"corpus", {{"languages", {"en-US", "om"}}}},
-                               {"bm25", {{"depth", 1000}}},
-                               {"translation", {{"system", "none"}}},
-                               {"evaluation", {{"query_sets", {"entries"}}}}};
+        const auto spec = bm25Spec();
         const QString db = copyDb(teacherDb_, "bm25-full.db");
         auto full =
             runOnSmallDisk(synthData_, db, db + ".runs", 8192, tmp_.filePath("bm25-full-kept"),
@@ -450,6 +468,69 @@ class TestFaults : public QObject {
         QVERIFY2(full.output.contains("database or disk is full") && full.output.contains(db),
                  qPrintable(full.output));
         verifyIntact(keep + "/runs.db");
+    }
+
+    // A corpus file altered after the build: every job refuses the corpus, naming the file.
+    void corruptCorpusFileIsNamed() {
+        const QString data = tmp_.filePath("altered-data");
+        const std::string corpus = data.toStdString() + "/corpora/libreoffice-help-7.4";
+        stdfs::create_directories(corpus);
+        stdfs::copy(synthData_.toStdString() + "/corpora/libreoffice-help-7.4", corpus,
+                    stdfs::copy_options::recursive);
+        std::string docs = fs::readFile(corpus + "/docs/om.jsonl");
+        docs[docs.size() / 2] = docs[docs.size() / 2] == 'a' ? 'b' : 'a';
+        fs::writeFileAtomic(corpus + "/docs/om.jsonl", docs);
+        auto spec = bm25Spec();
+        auto r = runCli(data, tmp_.filePath("altered.db"), {"run", writeSpec("bm25", spec)});
+        QVERIFY(!r.killed && r.exitCode != 0);
+        QVERIFY2(r.output.contains("docs/om.jsonl: corrupt or altered") &&
+                     r.output.contains("clirlab data build"),
+                 qPrintable(r.output));
+    }
+
+    // Caches altered on disk in a way that still loads: the BM25 index and the encoded pages are
+    // rebuilt (their SHA-256 no longer matches), and the numbers equal the intact run's.
+    void corruptCachesAreRebuilt() {
+        const QString intactDb = copyDb(teacherDb_, "caches-intact.db");
+        auto bm25 = runCli(synthData_, intactDb, {"run", writeSpec("bm25", bm25Spec())});
+        QVERIFY2(!bm25.killed && bm25.exitCode == 0, qPrintable(bm25.output));
+        const auto intact = maps(intactDb);
+        std::string cache;
+        for (const auto& d : stdfs::directory_iterator(synthData_.toStdString() + "/indexes"))
+            cache = d.path().string();
+        // Every file of the BM25 indexes and every page-vector file: bytes in the middle flipped.
+        std::vector<std::string> altered;
+        for (const auto& e : stdfs::recursive_directory_iterator(cache)) {
+            const auto path = e.path().string();
+            if (!e.is_regular_file() || e.file_size() < 64 || path.find(".sha256") != path.npos ||
+                path.find("stamp") != path.npos)
+                continue;
+            std::string bytes = fs::readFile(path);
+            for (std::size_t i = bytes.size() / 2; i < bytes.size() / 2 + 8; ++i) bytes[i] ^= 0x40;
+            fs::writeFileAtomic(path, bytes);
+            altered.push_back(path);
+        }
+        QVERIFY(altered.size() >= 2);
+        const QString againDb = copyDb(teacherDb_, "caches-again.db");
+        auto again = runCli(synthData_, againDb, {"run", writeSpec("bm25", bm25Spec())});
+        QVERIFY2(!again.killed && again.exitCode == 0, qPrintable(again.output));
+        auto zero = retrievalSpec("zero", "zero-shot", 0);
+        zero.erase("train");
+        zero["init"] = {{"from", "teacher"}};
+        auto z = runCli(synthData_, againDb, {"run", writeSpec("zero", zero)});
+        QVERIFY2(!z.killed && z.exitCode == 0, qPrintable(z.output));
+        const auto rebuilt = maps(againDb);
+        QCOMPARE(rebuilt.at("bm25 om"), intact.at("bm25 om"));
+        QCOMPARE(rebuilt.at("bm25 en-US"), intact.at("bm25 en-US"));
+        QCOMPARE(rebuilt.at("zero om"), rebuilt.at("teacher om"));  // as the teacher ranked
+        QCOMPARE(rebuilt.at("zero en-US"), rebuilt.at("teacher en-US"));
+        // The altered files were replaced.
+        for (const auto& path : altered) {
+            if (!stdfs::exists(path)) continue;  // an index file the rebuild no longer has
+            const std::string hashFile = path + ".sha256";
+            if (stdfs::exists(hashFile))
+                QCOMPARE(text::trim(fs::readFile(hashFile)), Sha256::hexOfFile(path));
+        }
     }
 
     void killedPretrainingResumesExactly_data() {

@@ -627,6 +627,7 @@ class TestRetrieval : public QObject {
                            word(i, k + 1) + " " + word(24 + i % 8, 1) + " " + word(32 + i % 8, 2) +
                            " " + word((i + 1) % 24, 1) + "\n";
         fs::writeFileAtomic(dir + "/queries/en-US.entries.train.tsv", queries);
+        testing::sealCorpus(dir);
         auto j = experiment("hn", "teacher", "", 1);
         j["init"] = {{"checkpoint", encoderCheckpoint_}};
         j["corpus"]["name"] = name;
@@ -672,6 +673,7 @@ class TestRetrieval : public QObject {
                            (i % 2 ? "How  do I use " : "how do i use ") + word(i - i % 2, k + 1) +
                            "\n";
         fs::writeFileAtomic(dir + "/queries/en-US.entries.train.tsv", queries);
+        testing::sealCorpus(dir);
         auto j = experiment("se", "teacher", "", 1);
         j["init"] = {{"checkpoint", encoderCheckpoint_}};
         j["corpus"]["name"] = name;

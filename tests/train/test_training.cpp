@@ -568,8 +568,17 @@ class TestTraining : public QObject {
     void translationCache() {
         qputenv("CLIRLAB_DATA", tmp_.filePath("data").toUtf8());
         const std::string ckpt = tmp_.filePath("nmt-ckpt").toStdString();
-        fs::writeFileAtomic(ckpt + "/checkpoint.json",
-                            R"({"files":{"model.pt":{"sha256":"0123456789abcdef0123"}}})");
+        // A sidecar as saveCheckpoint writes it (the weights' SHA-256 keys the cache).
+        nlohmann::json sidecar = {
+            {"format", 1},
+            {"kind", "nmt"},
+            {"encoder", model::presetConfig("xs", 400).toJson()},
+            {"tokenizer", {{"path", "t.model"}, {"sha256", std::string(64, 'a')}}},
+            {"step", 4},
+            {"files",
+             {{"model.pt",
+               {{"bytes", 1}, {"sha256", "0123456789abcdef" + std::string(48, '0')}}}}}};
+        fs::writeFileAtomic(ckpt + "/checkpoint.json", sidecar.dump());
         model::DecodeOptions greedy;
         std::vector<std::vector<std::string>> decoded;
         auto decode = [&](const std::vector<std::string>& texts) {
@@ -601,14 +610,17 @@ class TestTraining : public QObject {
         TranslationCache other(ckpt, beam);  // another setting: another cache
         other.translate("om", {"a"}, decode);
         QCOMPARE(decoded.size(), std::size_t(1));
-        // A damaged cache file is rebuilt, never trusted.
-        for (const auto& e :
-             std::filesystem::directory_iterator(tmp_.filePath("data/translations").toStdString()))
-            fs::writeFileAtomic(e.path().string(), "{not json");
-        decoded.clear();
-        TranslationCache damaged(ckpt, greedy);
-        QCOMPARE(damaged.translate("om", {"a"}, decode), std::vector<std::string>{"en:a"});
-        QCOMPARE(decoded.size(), std::size_t(1));
+        // A damaged cache file is rebuilt, never trusted: broken JSON, and valid JSON whose
+        // content was altered (its SHA-256 no longer matches).
+        for (const char* damage : {"{not json", R"({"om":{"a":"tampered"}})"}) {
+            for (const auto& e : std::filesystem::directory_iterator(
+                     tmp_.filePath("data/translations").toStdString()))
+                if (e.path().extension() == ".json") fs::writeFileAtomic(e.path().string(), damage);
+            decoded.clear();
+            TranslationCache damaged(ckpt, greedy);
+            QCOMPARE(damaged.translate("om", {"a"}, decode), std::vector<std::string>{"en:a"});
+            QCOMPARE(decoded.size(), std::size_t(1));
+        }
     }
 };
 
