@@ -92,13 +92,17 @@ MainWindow::MainWindow(const QString& databasePath, bool restoreLayout, QWidget*
             });
     // Curves of running runs grow while they train (this process's queue or another's).
     live_ = new QTimer(this);
+    // One more refresh after the last selected run stops: the points it flushed as it ended.
     connect(live_, &QTimer::timeout, this, [this] {
         store::RunStore runs(*db_);
+        bool running = false;
         for (auto id : browser_->selectedRuns())
             if (auto r = runs.run(id); r && r->status == store::RunStatus::Running) {
-                curves_->refresh();
+                running = true;
                 break;
             }
+        if (running || wasRunning_) curves_->refresh();
+        wasRunning_ = running;
         jobs_->update();
     });
     live_->start(kLiveMs);

@@ -74,6 +74,7 @@ class MainWindow : public QMainWindow {
     PerQueryView* perQuery_;
     QMap<QString, QDockWidget*> docks_;
     QTimer* live_;
+    bool wasRunning_ = false;  // a selected run was running at the last live tick
 };
 
 }  // namespace clir::workbench

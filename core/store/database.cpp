@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <unistd.h>
 
 namespace clir::store {
 namespace {
@@ -111,9 +112,18 @@ Database::Database(const std::string& path, const std::vector<Migration>& migrat
         std::error_code ec;
         std::filesystem::create_directories(p.parent_path(), ec);
     }
+    // Why a database cannot be opened or written when the cause is its place on disk.
+    auto readOnlyHint = [&]() -> std::string {
+        const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+        if (::access(dir.c_str(), W_OK) != 0 ||
+            (std::filesystem::exists(p) && ::access(path.c_str(), W_OK) != 0))
+            return " (the database or its folder is read-only: clirlab writes the database and "
+                   "its -wal and -shm files beside it; copy it somewhere writable)";
+        return "";
+    };
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
         SQLITE_OK) {
-        std::string msg = path + ": cannot open database: " + sqlite3_errmsg(db_);
+        std::string msg = path + ": cannot open database: " + sqlite3_errmsg(db_) + readOnlyHint();
         sqlite3_close(db_);
         throw DatabaseError(msg);
     }
@@ -127,7 +137,7 @@ Database::Database(const std::string& path, const std::vector<Migration>& migrat
     } catch (const DatabaseError& e) {
         sqlite3_close(db_);
         db_ = nullptr;
-        const std::string what = e.what();
+        const std::string what = e.what() + readOnlyHint();
         throw DatabaseError(what.find(path) == std::string::npos ? path + ": " + what : what);
     }
 }

@@ -10,6 +10,7 @@
 #include <QtTest>
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -531,6 +532,55 @@ class TestFaults : public QObject {
             if (stdfs::exists(hashFile))
                 QCOMPARE(text::trim(fs::readFile(hashFile)), Sha256::hexOfFile(path));
         }
+    }
+
+    // Another process holds the database's write lock: a run waits the busy timeout, then fails
+    // with an error naming the database; nothing is half-written.
+    void lockedDatabaseIsNamedAfterTheBusyTimeout() {
+        const QString db = copyDb(teacherDb_, "locked.db");
+        store::Database holder(db.toStdString());
+        holder.exec("BEGIN EXCLUSIVE");
+        QElapsedTimer clock;
+        clock.start();
+        auto r = runCli(synthData_, db, {"run", writeSpec("bm25", bm25Spec())});
+        const qint64 waited = clock.elapsed();
+        holder.exec("ROLLBACK");
+        QVERIFY(!r.killed && r.exitCode != 0);
+        QVERIFY2(r.output.contains("database is locked") && r.output.contains(db),
+                 qPrintable(r.output));
+        QVERIFY2(waited >= 14000, qPrintable(QString("gave up after %1 ms").arg(waited)));
+        verifyIntact(db);
+        QCOMPARE(maps(db).count("bm25 om"), std::size_t(0));
+    }
+
+    // A database on a read-only filesystem: any command fails at once naming it and the cause.
+    void readOnlyDatabaseIsNamed() {
+        requireSmallDisks();
+        const QString dir = tmp_.filePath("rodisk"), keep = tmp_.filePath("rodisk-kept");
+        const QString db = dir + "/runs.db";
+        QDir().mkpath(dir);
+        QDir().mkpath(keep);
+        // The tmpfs is filled with the database, then remounted read-only.
+        const QString script =
+            "mount -t tmpfs -o size=64m none \"$1\" && cp \"$2\" \"$3\" && "
+            "mount -o remount,ro \"$1\" || exit 90; shift 3; exec \"$CLI\" \"$@\"";
+        QProcess p;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("CLIRLAB_DATA", synthData_);
+        env.insert("CLIRLAB_DB", db);
+        env.insert("CLI", cli());
+        p.setProcessEnvironment(env);
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        QStringList command = namespaceCommand_;
+        command << "sh"
+                << "-c" << script << "sh" << dir << teacherDb_ << db << "run"
+                << writeSpec("bm25", bm25Spec());
+        p.start(command.takeFirst(), command);
+        QVERIFY(p.waitForFinished(120000));
+        const QString out = QString::fromUtf8(p.readAll());
+        QVERIFY2(p.exitCode() != 90, qPrintable(out));
+        QVERIFY2(p.exitCode() != 0 && out.contains(db) && out.contains("read-only"),
+                 qPrintable(out));
     }
 
     void killedPretrainingResumesExactly_data() {
