@@ -78,6 +78,9 @@ class TestConfig : public QObject {
         QTest::addColumn<QString>("message");
         QTest::newRow("syntax") << "{\"name\": \"q\",\n \"method\": }"
                                 << "x.json:2:12: invalid JSON: parse error";
+        QTest::newRow("number overflow")  // found by fuzz_experiment
+            << R"({"name":"q","method":"corpus","seed":1e999})"
+            << "x.json: invalid JSON: [json.exception.out_of_range.406] number overflow";
         QTest::newRow("unknown key") << R"({"name":"q","method":"corpus","sed":1})"
                                      << "x.json: field 'sed': unknown key (did you mean 'seed'?)";
         QTest::newRow("nested unknown key")

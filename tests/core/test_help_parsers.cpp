@@ -2,7 +2,15 @@
 #include <QtTest>
 
 #include "core/data/bookmarks_parser.h"
+#include "core/data/corpus_reader.h"
 #include "core/data/help_page_parser.h"
+#include "core/data/pins.h"
+#include "core/model/checkpoint_meta.h"
+#include "core/model/safetensors.h"
+#include "core/util/fs.h"
+
+#include <QTemporaryDir>
+#include <cstdint>
 
 using namespace clir::data;
 
@@ -113,5 +121,101 @@ class TestHelpParsers : public QObject {
     }
 };
 
-QTEST_APPLESS_MAIN(TestHelpParsers)
+// The other input files a job reads, each with the message a malformed one gets (the README's
+// bad-input table).
+class TestInputFiles : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp_;
+
+    template <typename F>
+    static std::string errorOf(F&& f) {
+        try {
+            f();
+        } catch (const std::exception& e) {
+            return e.what();
+        }
+        return "(accepted)";
+    }
+
+  private slots:
+    void namedErrors_data() {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("queries no tab") << "queries" << QByteArray("q1\tfine\nq2 no tab\n")
+                                        << "queries/de.entries.test.tsv:2: expected qid<TAB>text";
+        QTest::newRow("queries duplicate") << "queries" << QByteArray("q1\ta\nq1\tb\n")
+                                           << "queries/de.entries.test.tsv:2: duplicate qid 'q1'";
+        QTest::newRow("bitext no tab") << "bitext" << QByteArray("one\ttwo\nnothing\n")
+                                       << "bitext/eu.train.tsv:2: expected "
+                                          "English<TAB>translation";
+        QTest::newRow("bitext short ids") << "bitext-short" << QByteArray("one\ttwo\nthree\tfour\n")
+                                          << "bitext/eu.train.ids: fewer lines than";
+        QTest::newRow("pins digest")
+            << "pins"
+            << QByteArray(R"({"version":"1","packages":{"de":{"package":"p","sha256":"ab"}}})")
+            << "pins.json: packages.de.sha256 is not a SHA-256 hex digest";
+        QTest::newRow("sidecar heads")
+            << "sidecar" << QByteArray(R"({"format":1,"encoder":{"preset":"xs",
+            "vocab_size":10,"hidden":8,"layers":1,"heads":0,"ffn":8,"max_positions":8,
+            "type_vocab_size":1,"dropout":0,"layer_norm_eps":1e-5,"pad_id":1},
+            "tokenizer":{},"step":1,"files":{}})")
+            << "checkpoint.json: not a clirlab checkpoint sidecar: "
+               "encoder config: heads is 0 (must be positive)";
+        QTest::newRow("sidecar path")
+            << "sidecar" << QByteArray(R"({"format":1,"encoder":{"preset":"xs",
+            "vocab_size":10,"hidden":8,"layers":1,"heads":2,"ffn":8,"max_positions":8,
+            "type_vocab_size":1,"dropout":0,"layer_norm_eps":1e-5,"pad_id":1},
+            "tokenizer":{},"step":1,"files":{"../x":{"bytes":1,"sha256":"a"}}})")
+            << "checkpoint.json: not a clirlab checkpoint sidecar: file "
+               "name '../x' is not a plain file name";
+        // 8-byte length, header, data: offsets past the end of the 4 data bytes.
+        const std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+        QByteArray st(8, 0);
+        st[0] = char(header.size());
+        st += QByteArray::fromStdString(header) + QByteArray(4, 0);
+        QTest::newRow("safetensors offsets")
+            << "safetensors" << st
+            << "w.safetensors: tensor 'a' has data offsets that do not match its shape within "
+               "the file";
+        QTest::newRow("safetensors header size")
+            << "safetensors" << QByteArray("\xff\xff\xff\xff\x00\x00\x00\x00{}", 10)
+            << "w.safetensors: not a safetensors file (header size 4294967295)";
+    }
+
+    void namedErrors() {
+        QFETCH(QString, kind);
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, message);
+        const std::string dir = tmp_.filePath(QTest::currentDataTag()).toStdString();
+        const std::string text = bytes.toStdString();
+        std::string error;
+        if (kind == "queries") {
+            clir::fs::writeFileAtomic(dir + "/queries/de.entries.test.tsv", text);
+            error = errorOf([&] { clir::data::readQueries(dir, "de", "entries", "test"); });
+        } else if (kind.startsWith("bitext")) {
+            clir::fs::writeFileAtomic(dir + "/bitext/eu.train.tsv", text);
+            clir::fs::writeFileAtomic(dir + "/bitext/eu.train.ids",
+                                      kind == "bitext" ? "a\nb\n" : "a\n");
+            error = errorOf([&] { clir::data::readBitext(dir, "eu", "train"); });
+        } else if (kind == "pins") {
+            error = errorOf([&] { clir::data::parsePins(text, dir + "/pins.json"); });
+        } else if (kind == "sidecar") {
+            error = errorOf(
+                [&] { clir::model::parseCheckpointSidecar(text, dir + "/checkpoint.json"); });
+        } else {
+            clir::fs::writeFileAtomic(dir + "/w.safetensors", text);
+            error = errorOf([&] { clir::model::readSafetensorsHeader(dir + "/w.safetensors"); });
+        }
+        // Each message starts with the file's path, then says what is wrong.
+        QVERIFY2(error.rfind(dir + "/", 0) == 0, error.c_str());
+        QVERIFY2(error.find(message.toStdString()) != std::string::npos, error.c_str());
+    }
+};
+
+int main(int argc, char** argv) {
+    TestHelpParsers parsers;
+    TestInputFiles files;
+    return QTest::qExec(&parsers, argc, argv) | QTest::qExec(&files, argc, argv);
+}
 #include "test_help_parsers.moc"
