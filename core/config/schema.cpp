@@ -1,6 +1,8 @@
 // Schema validation (see schema.h).
 #include "core/config/schema.h"
 
+#include <limits>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -212,6 +214,15 @@ void validate(nlohmann::json& value, const SchemaNode& schema, const std::string
         if (schema.maximum && v > *schema.maximum)
             fail(path, "must be <= " + show(*schema.maximum) + ", got " + value.dump());
     }
+}
+
+std::int64_t integerValue(const nlohmann::json& value, const std::string& what) {
+    if (value.is_number_unsigned() &&
+        value.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+        throw ConfigError(what + ": " + value.dump() + " is too large");
+    if (!value.is_number_integer())
+        throw ConfigError(what + ": expected an integer, got " + value.dump().substr(0, 40));
+    return value.get<std::int64_t>();
 }
 
 nlohmann::json parseJson(const std::string& textIn, const std::string& source) {

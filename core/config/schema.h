@@ -56,4 +56,8 @@ void validate(nlohmann::json& value, const SchemaNode& schema, const std::string
 // Parses JSON text; a syntax error becomes ConfigError "<source>:<line>:<col>: ...".
 nlohmann::json parseJson(const std::string& text, const std::string& source);
 
+// An integer JSON value as int64. A float (nlohmann's get<int64_t> would truncate 1.5 and leave
+// 1e61 undefined), a string or an integer beyond int64 throws ConfigError naming `what`.
+std::int64_t integerValue(const nlohmann::json& value, const std::string& what);
+
 }  // namespace clir::config

@@ -46,7 +46,9 @@ PinSet parsePins(const std::string& text, const std::string& path) {
             pin.package = p.at("package").get<std::string>();
             pin.version = p.value("version", pins.version);
             pin.sha256 = p.at("sha256").get<std::string>();
-            pin.size = p.value("size", std::int64_t(0));
+            pin.size = p.contains("size")
+                           ? config::integerValue(p.at("size"), "packages." + lang + ".size")
+                           : 0;
             if (pin.sha256.size() != 64)
                 throw std::runtime_error("packages." + lang +
                                          ".sha256 is not a SHA-256 hex digest");

@@ -25,7 +25,7 @@ CheckpointSidecar parseCheckpointSidecar(const std::string& text, const std::str
         const auto& tokenizer = j.at("tokenizer");
         meta.tokenizerPath = tokenizer.value("path", "");
         meta.tokenizerHash = tokenizer.value("sha256", "");
-        meta.step = j.at("step").get<std::int64_t>();
+        meta.step = config::integerValue(j.at("step"), "step");
         if (meta.step < 0) fail("negative step " + std::to_string(meta.step));
         meta.configHash = j.value("config_hash", "");
         meta.training = j.value("training", nlohmann::json::object());
@@ -35,7 +35,9 @@ CheckpointSidecar parseCheckpointSidecar(const std::string& text, const std::str
             if (name.empty() || name == "." || name == ".." ||
                 name.find_first_of("/\\") != std::string::npos || name.find('\0') != name.npos)
                 fail("file name '" + name + "' is not a plain file name");
-            CheckpointFileRecord record{name, info.at("bytes").get<std::uintmax_t>(),
+            const auto bytes = config::integerValue(info.at("bytes"), "files." + name + ".bytes");
+            if (bytes < 0) fail("files." + name + ".bytes is negative");
+            CheckpointFileRecord record{name, std::uintmax_t(bytes),
                                         info.at("sha256").get<std::string>()};
             if (record.sha256.size() != 64 ||
                 record.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
@@ -45,6 +47,8 @@ CheckpointSidecar parseCheckpointSidecar(const std::string& text, const std::str
     } catch (const nlohmann::json::exception& e) {
         fail(e.what());
     } catch (const std::invalid_argument& e) {  // the encoder block
+        fail(e.what());
+    } catch (const config::ConfigError& e) {  // a mistyped integer
         fail(e.what());
     }
     return out;

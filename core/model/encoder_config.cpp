@@ -2,6 +2,8 @@
 // published checkpoints (Conneau et al. 2020, Table 7; Goyal et al. 2021 for XL).
 #include "core/model/encoder_config.h"
 
+#include "core/config/schema.h"
+
 #include <map>
 #include <stdexcept>
 
@@ -127,21 +129,28 @@ EncoderConfig EncoderConfig::fromJson(const nlohmann::json& j) {
     EncoderConfig c;
     try {
         c.preset = j.at("preset").get<std::string>();
-        c.vocabSize = j.at("vocab_size").get<std::int64_t>();
-        c.hidden = j.at("hidden").get<std::int64_t>();
-        c.layers = j.at("layers").get<std::int64_t>();
-        c.heads = j.at("heads").get<std::int64_t>();
-        c.ffn = j.at("ffn").get<std::int64_t>();
-        c.maxPositions = j.at("max_positions").get<std::int64_t>();
-        c.typeVocabSize = j.at("type_vocab_size").get<std::int64_t>();
+        c.vocabSize = config::integerValue(j.at("vocab_size"), "encoder config: vocab_size");
+        c.hidden = config::integerValue(j.at("hidden"), "encoder config: hidden");
+        c.layers = config::integerValue(j.at("layers"), "encoder config: layers");
+        c.heads = config::integerValue(j.at("heads"), "encoder config: heads");
+        c.ffn = config::integerValue(j.at("ffn"), "encoder config: ffn");
+        c.maxPositions =
+            config::integerValue(j.at("max_positions"), "encoder config: max_positions");
+        c.typeVocabSize =
+            config::integerValue(j.at("type_vocab_size"), "encoder config: type_vocab_size");
         c.dropout = j.at("dropout").get<double>();
         c.layerNormEps = j.at("layer_norm_eps").get<double>();
-        c.padId = j.at("pad_id").get<std::int64_t>();
+        c.padId = config::integerValue(j.at("pad_id"), "encoder config: pad_id");
         // Absent from checkpoints written before lexical encoders: XLM-R's post-LN, no n-grams.
         c.norm = j.value("norm", std::string("post"));
-        c.charNgramBuckets = j.value("char_ngram_buckets", std::int64_t(0));
+        c.charNgramBuckets = j.contains("char_ngram_buckets")
+                                 ? config::integerValue(j.at("char_ngram_buckets"),
+                                                        "encoder config: char_ngram_buckets")
+                                 : 0;
     } catch (const nlohmann::json::exception& e) {
         throw std::invalid_argument(std::string("encoder config: ") + e.what());
+    } catch (const config::ConfigError& e) {
+        throw std::invalid_argument(e.what());
     }
     if (c.norm != "post" && c.norm != "pre")
         throw std::invalid_argument("encoder config: norm '" + c.norm + "' (post or pre)");
