@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "core/config/schema.h"
+
 namespace clir::model {
 
 namespace {
@@ -58,9 +60,17 @@ std::vector<SafetensorsTensor> readSafetensorsHeader(const std::string& path) {
         try {
             if (!info.is_object()) throw bad("is not described by an object");
             t.dtype = info.at("dtype").get<std::string>();
-            t.shape = info.at("shape").get<std::vector<std::int64_t>>();
-            offsets = info.at("data_offsets").get<std::vector<std::uint64_t>>();
+            // Integers only: nlohmann's get<int64_t> on 1e61 is undefined behaviour.
+            for (const auto& d : info.at("shape").get<std::vector<nlohmann::json>>())
+                t.shape.push_back(config::integerValue(d, "a dimension"));
+            for (const auto& o : info.at("data_offsets").get<std::vector<nlohmann::json>>()) {
+                const auto offset = config::integerValue(o, "a data offset");
+                if (offset < 0) throw bad("has a negative data offset");
+                offsets.push_back(std::uint64_t(offset));
+            }
         } catch (const nlohmann::json::exception& e) {
+            throw bad(std::string("is malformed: ") + e.what());
+        } catch (const config::ConfigError& e) {
             throw bad(std::string("is malformed: ") + e.what());
         }
         t.elementBytes = elementBytes(t.dtype);
