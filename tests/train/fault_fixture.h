@@ -44,6 +44,18 @@ class FaultFixture {
 
     QString cli() { return qEnvironmentVariable("CLIRLAB_BIN_DIR") + "/clirlab"; }
 
+    // Starts `program`, waits up to 10 minutes, and says how it ended.
+    static CliResult finish(QProcess& p, const QString& program, const QStringList& args) {
+        p.start(program, args);
+        if (!p.waitForFinished(600000)) {
+            p.kill();
+            p.waitForFinished();
+            return {false, -1, "timed out"};
+        }
+        return {p.exitStatus() == QProcess::CrashExit, p.exitCode(),
+                QString::fromUtf8(p.readAll())};
+    }
+
     // Runs the CLI on `db`; `fault` arms CLIRLAB_FAULT.
     CliResult runCli(const QString& data, const QString& db, const QStringList& args,
                      const QString& fault = {}) {
@@ -55,14 +67,7 @@ class FaultFixture {
         if (!fault.isEmpty()) env.insert("CLIRLAB_FAULT", fault);
         p.setProcessEnvironment(env);
         p.setProcessChannelMode(QProcess::MergedChannels);
-        p.start(cli(), args);
-        if (!p.waitForFinished(600000)) {
-            p.kill();
-            p.waitForFinished();
-            return {false, -1, "timed out"};
-        }
-        return {p.exitStatus() == QProcess::CrashExit, p.exitCode(),
-                QString::fromUtf8(p.readAll())};
+        return finish(p, cli(), args);
     }
 
     QString writeSpec(const QString& name, const nlohmann::json& spec) {
@@ -194,14 +199,8 @@ class FaultFixture {
         command << "sh"
                 << "-c" << script << "sh" << QString::number(bytes) << mountDir << keep << db
                 << seedDb << cli() << args;
-        p.start(command.takeFirst(), command);
-        if (!p.waitForFinished(600000)) {
-            p.kill();
-            p.waitForFinished();
-            return {false, -1, "timed out"};
-        }
-        return {p.exitStatus() == QProcess::CrashExit, p.exitCode(),
-                QString::fromUtf8(p.readAll())};
+        const QString program = command.takeFirst();
+        return finish(p, program, command);
     }
 
     // The run's status and stored error, read from `db`.
