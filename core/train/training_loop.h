@@ -51,6 +51,16 @@ bool isLexicalTable(const std::string& parameterName);
 std::unique_ptr<torch::optim::Optimizer> makeAdamW(torch::nn::Module& module,
                                                    const AdamWSettings& settings);
 
+// torch::nn::utils::clip_grad_norm_ with its results, faster on sparse gradients: returns the
+// global L2 norm of the gradients of `params` and, when it exceeds maxNorm (infinity: measured
+// only), scales the dense gradients by maxNorm / (norm + 1e-6). Sparse gradients (the lexical
+// tables) count in the norm but keep their scale, as in PyTorch 1.13 (Python and C++), where
+// the scaling of a sparse gradient through .data()/.detach() never reaches it: every run
+// stored so far and the Python references train that way, and lazy Adam's update is nearly
+// invariant to the scale. They are coalesced in place, once, so their norm is that of their
+// values and LexicalAdamW's step reuses the coalesced rows (torch coalesced them twice).
+double clipGradNorm(const std::vector<at::Tensor>& params, double maxNorm);
+
 struct LoopSettings {
     std::int64_t steps = 0;
     std::int64_t warmupSteps = 0;

@@ -5,6 +5,7 @@
 #include <torch/nn/module.h>  // LibTorch before Qt
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/embedding.h>
+#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/optimizer.h>
 #include <torch/serialize/archive.h>
@@ -391,6 +392,59 @@ class TestTraining : public QObject {
         for (const auto& [dense, lexical] : rates)
             QVERIFY2(std::fabs(lexical - 20.0 * dense) < 1e-12,
                      qPrintable(QString("%1 vs %2").arg(lexical).arg(dense)));
+    }
+
+    void clippingEqualsTorchOnDenseAndSparseGradients_data() {
+        QTest::addColumn<double>("maxNorm");
+        QTest::newRow("clipped") << 0.5;
+        QTest::newRow("within the norm") << 1e6;
+    }
+    void clippingEqualsTorchOnDenseAndSparseGradients() {
+        // Reference: torch::nn::utils::clip_grad_norm_ on the same gradients. clipGradNorm
+        // coalesces the sparse ones in place (once, for LexicalAdamW to reuse) and must give
+        // the same norm and the same gradients: the dense ones scaled, the sparse ones not.
+        QFETCH(double, maxNorm);
+        torch::manual_seed(5);
+        auto table = torch::nn::Embedding(torch::nn::EmbeddingOptions(50, 4).sparse(true));
+        auto bags = torch::nn::EmbeddingBag(
+            torch::nn::EmbeddingBagOptions(40, 4).mode(torch::kMean).sparse(true));
+        auto lin = torch::nn::Linear(4, 3);
+        auto ids = torch::tensor({3, 7, 3, 3, 9, 7}, torch::kLong);  // repeated rows
+        auto lossOf = [&] {
+            auto x = table(ids) + bags(torch::tensor({1, 5, 5, 8, 2, 1, 1, 30}, torch::kLong),
+                                       torch::tensor({0, 3, 3, 5, 6, 7}, torch::kLong));
+            return lin(x).pow(2).sum();
+        };
+        std::vector<at::Tensor> params = {table->weight, bags->weight, lin->weight, lin->bias};
+        lossOf().backward();
+        QVERIFY(!table->weight.grad().is_coalesced());
+        std::vector<at::Tensor> expected;
+        for (auto& p : params) expected.push_back(p.grad().clone());
+        for (auto& p : params) p.mutable_grad() = at::Tensor();
+        lossOf().backward();
+        // torch's own clipping on copies of the gradients.
+        std::vector<at::Tensor> copies;
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            auto c = params[i].detach().clone().set_requires_grad(true);
+            c.mutable_grad() = expected[i];
+            copies.push_back(c);
+        }
+        const double torchNorm = torch::nn::utils::clip_grad_norm_(copies, maxNorm);
+        const double denseBefore = at::norm(lin->weight.grad()).item<double>();
+        const double ours = clipGradNorm(params, maxNorm);
+        const double shrink = at::norm(lin->weight.grad()).item<double>() / denseBefore;
+        QVERIFY(std::fabs(shrink - std::min(1.0, maxNorm / torchNorm)) < 1e-5);
+        QVERIFY2(std::fabs(ours - torchNorm) <= 1e-6 * torchNorm,
+                 qPrintable(QString("%1 vs %2").arg(ours).arg(torchNorm)));
+        QVERIFY(table->weight.grad().is_coalesced() && bags->weight.grad().is_coalesced());
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            auto got = params[i].grad(), want = copies[i].grad();
+            if (got.is_sparse()) got = got.to_dense();
+            if (want.is_sparse()) want = want.to_dense();
+            QVERIFY2(torch::allclose(got, want, 1e-6, 1e-7),
+                     qPrintable(QString("param %1").arg(i)));
+        }
+        if (maxNorm < torchNorm) QVERIFY(ours > maxNorm);  // the norm before clipping
     }
 
     void lazyRowsEqualAdamWOnTouchedRowsAndLeaveTheOthers() {
