@@ -197,11 +197,12 @@ SinkhornResult sinkhorn(const at::Tensor& cost, const at::Tensor& rowMask,
     SinkhornResult r;
     r.plan = o.differentiate ? plan : plan.detach();
     // Padding may hold any cost (NaN too): it is zeroed, not multiplied by the plan's zeros.
-    // <P, C> per pair as a batched dot product (no [B, n, m] temporary); differentiable in C.
+    // <P, C> per pair, differentiable in C. An element-wise product and a sum: bmm of
+    // [B, 1, nm] x [B, nm, 1] took 20x as long (1.8 ms against 0.09 ms at B 64, n = m = 128).
     auto masked = padded
                       ? cost.masked_fill((rows.unsqueeze(2) & cols.unsqueeze(1)).logical_not(), 0.0)
                       : cost;
-    r.cost = at::bmm(r.plan.reshape({B, 1, n * m}), masked.reshape({B, n * m, 1})).reshape({B});
+    r.cost = (r.plan * masked).sum({1, 2});
     r.iterations = iterations;
     r.marginalError = error;
     r.converged = error.lt(o.tolerance);
