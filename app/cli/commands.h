@@ -13,6 +13,7 @@ struct GlobalOptions {
 
 int dataFetch(const GlobalOptions& g, const std::vector<std::string>& args);
 int dataBuild(const GlobalOptions& g, const std::vector<std::string>& args);
+int dataImport(const GlobalOptions& g, const std::vector<std::string>& args);
 int dataStats(const GlobalOptions& g, const std::vector<std::string>& args);
 // The light clirlab: the command line that run, resume, model info, translate and align hand to
 // clirlab-torch (app/cli/forward.cpp).

@@ -23,6 +23,7 @@ const char* kUsage =
     "commands:\n"
     "  data fetch     download and verify the pinned libreoffice-help packages\n"
     "  data build     build the CLIR corpus (documents, bitext, queries, qrels, splits)\n"
+    "  data import    import your own collection (documents, queries, qrels, bitext)\n"
     "  data stats     corpus statistics per language and split (--json)\n"
     "  run FILE       run an experiment file (experiments/*.json)\n"
     "  list           list runs\n"
@@ -81,15 +82,25 @@ int main(int argc, char** argv) {
         if (args.empty()) throw clir::cli::UsageError("no command given");
 
         static const std::map<std::string, Command> commands = {
-            {"data fetch", clir::cli::dataFetch},   {"data build", clir::cli::dataBuild},
-            {"data stats", clir::cli::dataStats},   {"run", clir::cli::runExperiment},
-            {"list", clir::cli::listRuns},          {"show", clir::cli::showRun},
-            {"eval", clir::cli::evalRun},           {"export", clir::cli::exportRun},
-            {"compare", clir::cli::compareRuns},    {"resume", clir::cli::resumeRun},
-            {"model info", clir::cli::modelInfo},   {"translate", clir::cli::translateCommand},
-            {"align", clir::cli::alignCommand},     {"reeval", clir::cli::reevalRuns},
-            {"schema", clir::cli::schemaReference}, {"report", clir::cli::reportCommand},
-            {"archive", clir::cli::archiveCommand}, {"restore", clir::cli::restoreCommand}};
+            {"data fetch", clir::cli::dataFetch},
+            {"data build", clir::cli::dataBuild},
+            {"data import", clir::cli::dataImport},
+            {"data stats", clir::cli::dataStats},
+            {"run", clir::cli::runExperiment},
+            {"list", clir::cli::listRuns},
+            {"show", clir::cli::showRun},
+            {"eval", clir::cli::evalRun},
+            {"export", clir::cli::exportRun},
+            {"compare", clir::cli::compareRuns},
+            {"resume", clir::cli::resumeRun},
+            {"model info", clir::cli::modelInfo},
+            {"translate", clir::cli::translateCommand},
+            {"align", clir::cli::alignCommand},
+            {"reeval", clir::cli::reevalRuns},
+            {"schema", clir::cli::schemaReference},
+            {"report", clir::cli::reportCommand},
+            {"archive", clir::cli::archiveCommand},
+            {"restore", clir::cli::restoreCommand}};
         std::string name = args[0];
         std::size_t consumed = 1;
         if (name == "data" || name == "model") {

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/data/corpus_writer.h"
 #include "core/data/index_queries.h"
 #include "core/data/splitter.h"
 #include "core/util/fs.h"
@@ -72,19 +73,7 @@ std::string joinParagraphs(const std::vector<HelpParagraph>& ps) {
     return out;
 }
 
-class Writer {
-  public:
-    explicit Writer(std::string dir) : dir_(std::move(dir)) {}
-    void write(const std::string& rel, const std::string& content) {
-        fs::writeFileAtomic(dir_ + "/" + rel, content);
-        hashes_[rel] = Sha256::hex(content);
-    }
-    const std::map<std::string, std::string>& hashes() const { return hashes_; }
-
-  private:
-    std::string dir_;
-    std::map<std::string, std::string> hashes_;
-};
+using Writer = CorpusWriter;
 
 bool lengthOk(const std::string& a, const std::string& b, const BitextSettings& s) {
     double la = double(text::codePointCount(a)), lb = double(text::codePointCount(b));
@@ -239,10 +228,7 @@ CorpusBuildResult buildCorpus(const CorpusSettings& settings,
     if (englishSrc == sources.end())
         throw std::runtime_error("corpus needs the pivot language " + pivot);
 
-    std::string tmpDir = outDir + ".partial";
-    stdfs::remove_all(tmpDir);
-    stdfs::create_directories(tmpDir);
-    Writer out(tmpDir);
+    Writer out(outDir);
     nlohmann::json stats = nlohmann::json::object(), dropped = nlohmann::json::object();
     const double perLang = 1.0 / double(sources.size() + 1);
 
@@ -314,17 +300,8 @@ CorpusBuildResult buildCorpus(const CorpusSettings& settings,
                                {"split_seed", settings.split.seed},
                                {"sources", sourcesJson},
                                {"stats", stats},
-                               {"dropped", dropped},
-                               {"files", out.hashes()}};
-    std::string hash = Sha256::hex(manifest.dump());
-    manifest["hash"] = hash;
-    fs::writeFileAtomic(tmpDir + "/manifest.json", manifest.dump(2) + "\n");
-
-    std::string oldDir = outDir + ".old";
-    stdfs::remove_all(oldDir);
-    if (stdfs::exists(outDir)) stdfs::rename(outDir, oldDir);
-    stdfs::rename(tmpDir, outDir);
-    stdfs::remove_all(oldDir);
+                               {"dropped", dropped}};
+    const std::string hash = out.publish(manifest);
     ctx.report(1.0, "corpus written to " + outDir);
     return {outDir, hash, manifest};
 }

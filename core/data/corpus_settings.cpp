@@ -2,7 +2,10 @@
 #include "core/data/corpus_settings.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+
+#include "core/util/text.h"
 
 namespace clir::data {
 
@@ -12,6 +15,21 @@ const std::vector<std::string>& helpLanguages() {
         "fr", "gl",    "hi", "hu", "id", "it", "ja",    "km",    "ko",    "nl",   "om", "pl",
         "pt", "pt-BR", "ru", "sk", "sl", "sv", "tr",    "vi",    "zh-CN", "zh-TW"};
     return langs;
+}
+
+bool isLanguageTag(const std::string& s) {
+    // BCP 47's shape as the help folders use it: 2-3 letters, then -subtags of 2-8 alphanumerics.
+    std::size_t i = 0;
+    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+    if (i < 2 || i > 3) return false;
+    while (i < s.size()) {
+        if (s[i] != '-') return false;
+        std::size_t j = ++i;
+        while (j < s.size() && std::isalnum(static_cast<unsigned char>(s[j]))) ++j;
+        if (j - i < 2 || j - i > 8) return false;
+        i = j;
+    }
+    return true;
 }
 
 const std::string& pivotLanguage() {
@@ -49,10 +67,14 @@ const config::Fields<CorpusSettings>& CorpusSettings::fields() {
                 .text("name", &S::name, "corpus folder name under $CLIRLAB_DATA/corpora",
                       "libreoffice-help-7.4")
                 .texts("languages", &S::languages,
-                       "languages to build (SPEC 2: low-resource om, km, dz, eu; "
-                       "high-resource de, fr, es; pivot en-US, always added)",
-                       {"en-US", "om", "km", "dz", "eu", "de", "fr", "es"}, helpLanguages(), true,
-                       "a LibreOffice help language", 1)
+                       "languages to build or read (SPEC 2: low-resource om, km, dz, eu; "
+                       "high-resource de, fr, es; pivot en-US, always added): LibreOffice help "
+                       "languages, or those of a collection brought in with clirlab data import",
+                       {"en-US", "om", "km", "dz", "eu", "de", "fr", "es"}, {}, true,
+                       "a language tag: a LibreOffice help language (" +
+                           text::join(helpLanguages(), ", ") +
+                           ") or one of an imported collection (clirlab data import)",
+                       1)
                 .block("split", &S::split, SplitSettings::fields())
                 .block("bitext", &S::bitext, BitextSettings::fields());
         return languages;
@@ -62,6 +84,10 @@ const config::Fields<CorpusSettings>& CorpusSettings::fields() {
 
 CorpusSettings CorpusSettings::fromJson(const nlohmann::json& j) {
     CorpusSettings s = fields().read(j);
+    for (const auto& l : s.languages)
+        if (!isLanguageTag(l))
+            throw config::ConfigError("field 'corpus.languages': '" + l +
+                                      "' is not a language tag (like om, pt-BR or zh-CN)");
     if (std::find(s.languages.begin(), s.languages.end(), pivotLanguage()) == s.languages.end())
         s.languages.insert(s.languages.begin(), pivotLanguage());
     double sum = s.split.train + s.split.dev + s.split.test;

@@ -14,6 +14,9 @@ namespace clir::data {
 // The 35 languages Debian ships LibreOffice help for, as the help's folder names.
 const std::vector<std::string>& helpLanguages();
 const std::string& pivotLanguage();  // "en-US"
+// Whether `s` has the shape of a language tag as the help folders and imports use them: 2-3
+// letters, then "-" subtags of 2-8 letters or digits (om, pt-BR, zh-CN).
+bool isLanguageTag(const std::string& s);
 
 struct SplitSettings {
     double train, dev, test;  // shares of pages, summing to 1

@@ -11,6 +11,7 @@
 #include "core/data/corpus_settings.h"
 #include "core/util/fs.h"
 #include "core/util/sha256.h"
+#include "core/util/text.h"
 
 namespace clir::data {
 
@@ -54,7 +55,43 @@ void verifyCorpus(const std::string& corpusDir, const nlohmann::json& manifest) 
     verified.insert(key);
 }
 
+namespace {
+
+// An imported collection: its own query sets, and what the import dropped.
+std::string formatImportedStats(const nlohmann::json& manifest) {
+    std::ostringstream out;
+    const auto sets = manifest.at("query_sets").get<std::vector<std::string>>();
+    out << "| language | split | documents | passages | bitext pairs |";
+    for (const auto& set : sets) out << " queries (" << set << ") | qrels (" << set << ") |";
+    out << "\n|---|---|---:|---:|---:|";
+    for (std::size_t i = 0; i < sets.size(); ++i) out << "---:|---:|";
+    out << "\n";
+    const auto& stats = manifest.at("stats");
+    for (const auto& lang : manifest.at("settings").at("languages")) {
+        const auto l = lang.get<std::string>();
+        for (const char* split : {"train", "dev", "test"}) {
+            const auto& s = stats.at(l).at(split);
+            out << "| " << l << " | " << split << " | " << s.at("documents") << " | "
+                << s.at("passages") << " | "
+                << (l == pivotLanguage() ? std::string("–") : s.at("bitext_pairs").dump()) << " |";
+            for (const auto& set : sets)
+                out << " " << s.at("queries_" + set) << " | " << s.at("qrels_" + set) << " |";
+            out << "\n";
+        }
+    }
+    out << "\n| language | dropped |\n|---|---|\n";
+    for (const auto& [l, d] : manifest.at("dropped").items()) {
+        std::vector<std::string> parts;
+        for (const auto& [what, n] : d.items()) parts.push_back(what + " " + n.dump());
+        out << "| " << l << " | " << (parts.empty() ? "–" : text::join(parts, ", ")) << " |\n";
+    }
+    return out.str();
+}
+
+}  // namespace
+
 std::string formatStatsTable(const nlohmann::json& manifest) {
+    if (manifest.contains("query_sets")) return formatImportedStats(manifest);
     std::ostringstream out;
     out << "| language | split | documents | passages | bitext pairs | entry queries | "
            "heading queries | qrels (entries) | qrels (headings) |\n";

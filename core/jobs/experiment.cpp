@@ -130,6 +130,15 @@ ExperimentSpec parseExperiment(const std::string& text, const std::string& sourc
         }
         auto corpus = data::CorpusSettings::fromJson(j.at("corpus"));  // cross-field checks
         const std::string method = j.at("method").get<std::string>();
+        if (method == "corpus") {  // built from the pinned packages: help languages only
+            const auto& help = data::helpLanguages();
+            for (std::size_t i = 0; i < corpus.languages.size(); ++i)
+                if (std::find(help.begin(), help.end(), corpus.languages[i]) == help.end())
+                    throw ConfigError("field 'corpus.languages': '" + corpus.languages[i] +
+                                      "' is not a LibreOffice help language (" +
+                                      text::join(help, ", ") +
+                                      "); bring other collections with clirlab data import");
+        }
         if (method == "suite" && j.at("suite").at("experiments").empty())
             throw ConfigError("field 'suite.experiments': name at least one experiment file");
         if (method == "nmt") {

@@ -24,7 +24,7 @@ const config::Fields<NmtSettings>& NmtSettings::fields() {
             "source-language tag before each source")
             .texts("languages", &S::languages,
                    "source languages X (into English); empty: every corpus language but English",
-                   {}, data::helpLanguages(), true, "a language")
+                   {}, {}, true, "a language of corpus.languages")
             .integer("layers", &S::layers, "encoder layers (and as many decoder layers)", 2, 1.0,
                      24.0)
             .integer("hidden", &S::hidden, "model width", 128, 8.0, 4096.0)

@@ -55,11 +55,10 @@ const config::Fields<TokenizerSettings>& TokenizerSettings::fields() {
 namespace {
 
 void readProfile(PretrainSettings& s, const nlohmann::json& j) {
-    const auto& langs = data::helpLanguages();
     for (const auto& [lang, size] : j.items()) {
-        if (std::find(langs.begin(), langs.end(), lang) == langs.end())
+        if (!data::isLanguageTag(lang))
             throw config::ConfigError("field 'pretrain.resource_profile." + lang +
-                                      "': unknown language");
+                                      "': not a language tag (like om, pt-BR or zh-CN)");
         if (!size.is_number() || size.get<double>() < 0)
             throw config::ConfigError("field 'pretrain.resource_profile." + lang +
                                       "': expected a size >= 0 (GiB), got " + size.dump());

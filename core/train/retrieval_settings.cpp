@@ -102,7 +102,7 @@ const config::Fields<TrainSettings>& TrainSettings::fields() {
                      200, 1.0)
             .texts("languages", &S::languages,
                    "languages X trained on (query side); empty: every corpus language but English",
-                   {}, data::helpLanguages(), true, "a language");
+                   {}, {}, true, "a language of corpus.languages");
     return f;
 }
 

@@ -80,8 +80,10 @@ class TestCli : public QObject {
         QTest::newRow("bad run id")
             << QStringList{"show", "abc"} << "run id must be a positive integer";
         QTest::newRow("bad status") << QStringList{"list", "--status", "done"} << "";
-        QTest::newRow("bad language")
-            << QStringList{"data", "fetch", "--lang", "xx"} << "unknown value 'xx'";
+        QTest::newRow("bad language") << QStringList{"data", "fetch", "--lang", "xx"}
+                                      << "--lang xx: no pinned libreoffice-help package for it";
+        QTest::newRow("not a language tag")
+            << QStringList{"data", "build", "--lang", "x y"} << "'x y' is not a language tag";
         QTest::newRow("align bad eps")
             << QStringList{"align", "1", "a", "b", "--eps", "-1"} << "--eps must be a positive";
     }

@@ -104,7 +104,10 @@ class TestConfig : public QObject {
                                   << "x.json: field 'seed': must be >= 0, got -1";
         QTest::newRow("unknown language")
             << R"({"name":"q","method":"corpus","corpus":{"languages":["om","xx"]}})"
-            << "x.json: field 'corpus.languages[1]': unknown value 'xx'";
+            << "x.json: field 'corpus.languages': 'xx' is not a LibreOffice help language";
+        QTest::newRow("not a language tag")
+            << R"({"name":"q","method":"bm25","corpus":{"languages":["om","o_m"]}})"
+            << "x.json: field 'corpus.languages': 'o_m' is not a language tag";
         QTest::newRow("duplicate language")
             << R"({"name":"q","method":"corpus","corpus":{"languages":["om","om"]}})"
             << "x.json: field 'corpus.languages[1]': duplicate value \"om\"";
