@@ -27,7 +27,9 @@ data::CorpusSettings settingsFrom(const ParsedArgs& a) {
         j["languages"] = a.values("--lang");
         config::validate(j, data::corpusSchema(), "");
         settings.languages = data::CorpusSettings::fromJson(j).languages;
+        settings.name = data::helpCorpusName(settings.languages);
     }
+    if (a.has("--name")) settings.name = a.value("--name");
     const auto pins = data::loadPins();
     std::vector<std::string> pinned;
     for (const auto& [language, _] : pins.byLanguage) pinned.push_back(language);
@@ -62,12 +64,17 @@ int dataFetch(const GlobalOptions&, const std::vector<std::string>& args) {
 }
 
 int dataBuild(const GlobalOptions& g, const std::vector<std::string>& args) {
-    CommandSpec spec{"data build",
-                     "clirlab data build [--lang L]...",
-                     "Build the CLIR corpus from the fetched packages: documents, passages, "
-                     "bitext, query sets, qrels and splits, into\n  " +
-                         data::defaultCorpusDir() + "\nand register it in the database.",
-                     {kLangOption}};
+    CommandSpec spec{
+        "data build",
+        "clirlab data build [--lang L]... [--name NAME]",
+        "Build the CLIR corpus from the fetched packages: documents, passages, bitext, query "
+        "sets, qrels and splits, into\n  " +
+            data::defaultCorpusDir() +
+            "\nfor the study's languages, and register it in the database. Other languages "
+            "(--lang ja) go into a corpus of their own, named after them "
+            "(libreoffice-help-7.4-ja), which experiments select with corpus.name (clirlab run "
+            "FILE --lang L does it for you).",
+        {kLangOption, {"--name", true, false, "corpus folder name (default: see above)"}}};
     auto a = parseArgs(spec, args);
     if (a.has("--help")) return std::cout << spec.helpText(), 0;
     auto settings = settingsFrom(a);

@@ -12,6 +12,10 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
 #include "core/config/experiment_spec.h"
+#include "core/data/corpus_job.h"
+#include "core/data/corpus_stats.h"
+#include "core/data/fetcher.h"
+#include "core/data/pins.h"
 #include "core/jobs/experiment.h"
 #include "core/eval/comparison.h"
 #include "core/jobs/job_factory.h"
@@ -142,6 +146,28 @@ int runSuite(const GlobalOptions& g, const config::ExperimentSpec& suite,
 
 }  // namespace
 
+// The corpus of the study's English and `language` (run --lang): fetched and built when it is
+// not there yet, and registered in the database.
+static void ensureHelpCorpus(const GlobalOptions& g, const std::string& language) {
+    data::CorpusSettings settings = data::CorpusSettings::defaults();
+    settings.languages = {data::pivotLanguage(), language};
+    settings.name = data::helpCorpusName({language});
+    if (std::filesystem::exists(data::defaultCorpusDir(settings.name) + "/manifest.json")) return;
+    data::PackageCache cache(fs::dataDir(), data::loadPins());
+    cache.pins().forLanguage(language);  // an unpinned language fails here, naming the pins
+    std::fprintf(stderr, "corpus %s is not built yet: fetching and building it\n",
+                 settings.name.c_str());
+    cache.fetch(settings.languages,
+                [](const std::string& m) { std::fprintf(stderr, "fetch: %s\n", m.c_str()); });
+    ProgressPrinter printer;
+    jobs::JobContext ctx;
+    ctx.progress = [&](const jobs::Progress& p) { printer.update(p); };
+    auto built = data::buildCorpusFromCache(settings, ctx);
+    printer.finish();
+    store::Database db(g.databasePath);
+    store::RunStore(db).upsertCorpus(data::corpusRecord(built, settings));
+}
+
 int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) {
     CommandSpec spec{"run",
                      "clirlab run <experiment.json> [--archive DIR]",
@@ -151,12 +177,31 @@ int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) 
                      "configuration (one restored from an archive too).",
                      {{"--archive", true, false,
                        "write each finished run into DIR as it finishes (clirlab archive's "
-                       "files; clirlab restore DIR continues elsewhere)"}},
+                       "files; clirlab restore DIR continues elsewhere)"},
+                      {"--lang", true, false,
+                       "run it on another LibreOffice help language L instead of its own: its "
+                       "corpus (libreoffice-help-7.4-L, fetched and built when missing), "
+                       "corpus.languages [en-US, L], the sweep's language axis [L]; a teacher "
+                       "named by init.from is reused"}},
                      1,
                      1};
     auto a = parseArgs(spec, args);
     if (a.has("--help")) return std::cout << spec.helpText(), 0;
-    auto experiments = jobs::loadExperiments(a.positionals[0]);  // before touching the store
+    std::vector<config::ExperimentSpec> experiments;  // before touching the store
+    if (a.has("--lang")) {
+        const std::string &file = a.positionals[0], lang = a.value("--lang");
+        std::string text;
+        try {
+            text = fs::readFile(file);
+        } catch (const std::exception& e) {
+            throw config::ConfigError(e.what());
+        }
+        experiments =
+            jobs::expandExperiment(jobs::withLanguage(text, file, lang), file + " --lang " + lang);
+        ensureHelpCorpus(g, lang);
+    } else {
+        experiments = jobs::loadExperiments(a.positionals[0]);
+    }
     if (experiments.size() > 1) {  // a sweep: its runs, then their table (seeds pooled)
         if (experiments.front().method == "suite")
             throw config::ConfigError(a.positionals[0] + ": field 'sweep': a suite cannot sweep");

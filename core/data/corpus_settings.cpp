@@ -99,6 +99,22 @@ CorpusSettings CorpusSettings::fromJson(const nlohmann::json& j) {
     return s;
 }
 
+std::string helpCorpusName(std::vector<std::string> languages) {
+    const auto defaults = CorpusSettings::defaults();
+    auto sorted = [](std::vector<std::string> v) {
+        std::sort(v.begin(), v.end());
+        v.erase(std::unique(v.begin(), v.end()), v.end());
+        return v;
+    };
+    languages.push_back(pivotLanguage());
+    languages = sorted(languages);
+    if (languages == sorted(defaults.languages)) return defaults.name;
+    std::string name = defaults.name;
+    for (const auto& l : languages)
+        if (l != pivotLanguage()) name += "-" + l;
+    return name;
+}
+
 CorpusSettings CorpusSettings::defaults() {
     nlohmann::json j = nlohmann::json::object();
     config::validate(j, corpusSchema(), "corpus");

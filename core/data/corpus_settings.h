@@ -18,6 +18,11 @@ const std::string& pivotLanguage();  // "en-US"
 // letters, then "-" subtags of 2-8 letters or digits (om, pt-BR, zh-CN).
 bool isLanguageTag(const std::string& s);
 
+// The folder name of a LibreOffice help corpus of `languages` (the pivot added): the default
+// study's name for its own languages, else that name with the other languages appended
+// ("libreoffice-help-7.4-ja"), so building another language never replaces the study's corpus.
+std::string helpCorpusName(std::vector<std::string> languages);
+
 struct SplitSettings {
     double train, dev, test;  // shares of pages, summing to 1
     std::uint64_t seed;       // of the page hash

@@ -313,6 +313,32 @@ std::vector<ExperimentSpec> loadExperiments(const std::string& path) {
     return expandExperiment(readExperimentFile(path), path);
 }
 
+std::string withLanguage(const std::string& text, const std::string& source,
+                         const std::string& language) {
+    nlohmann::json j = config::parseJson(text, source);
+    const std::string pivot = data::pivotLanguage();
+    if (!j.is_object()) throw ConfigError(source + ": expected an experiment object");
+    if (j.value("method", "") == "suite")
+        throw ConfigError(source + ": --lang applies to an experiment or a sweep, not a suite");
+    if (!data::isLanguageTag(language) || language == pivot)
+        throw ConfigError("--lang " + language + ": expected a language other than " + pivot +
+                          " (like ja or pt-BR)");
+    j["corpus"]["name"] = data::helpCorpusName({language});
+    j["corpus"]["languages"] = nlohmann::json::array({pivot, language});
+    const auto only = nlohmann::json::array({language});
+    if (j.contains("sweep") && j.at("sweep").is_object() && j.at("sweep").contains("language")) {
+        j["sweep"]["language"] = only;  // the sweep names each run [language=L,...]
+    } else {
+        if (j.contains("train") && j.at("train").is_object() && j.at("train").contains("languages"))
+            j["train"]["languages"] = only;
+        if (j.contains("name") && j.at("name").is_string())
+            j["name"] = j.at("name").get<std::string>() + "[language=" + language + "]";
+    }
+    if (j.contains("nmt") && j.at("nmt").is_object() && j.at("nmt").contains("languages"))
+        j["nmt"]["languages"] = only;
+    return j.dump();
+}
+
 std::vector<ExperimentSpec> loadSuiteExperiments(const ExperimentSpec& suite) {
     if (suite.method != "suite")
         throw ConfigError(suite.source + ": field 'method': a suite is expected, got '" +

@@ -29,6 +29,16 @@ ExperimentSpec loadExperiment(const std::string& path);
 // file of its own, errors naming the combination. A document without a sweep gives itself.
 std::vector<ExperimentSpec> expandExperiment(const std::string& text, const std::string& source);
 std::vector<ExperimentSpec> loadExperiments(const std::string& path);
+// `clirlab run FILE --lang L`: the experiment (or sweep) text with one LibreOffice help language
+// L in place of its own: corpus {"name": helpCorpusName([L]), "languages": [en-US, L]}, the
+// sweep's language axis [L] (else train.languages [L] where given, and the name suffixed
+// "[language=L]"), nmt.languages [L] where given. Inputs
+// named by init.from still resolve by name, so a teacher trained on the study's corpus (the
+// same English pages) is reused. Throws ConfigError naming `source` for a suite, a language
+// that is not a tag, or the pivot itself.
+std::string withLanguage(const std::string& text, const std::string& source,
+                         const std::string& language);
+
 // The experiments of a suite (method "suite"): its files in order, relative to the suite's
 // folder, each expanded (a sweep gives its every run). A suite inside a suite is refused.
 std::vector<ExperimentSpec> loadSuiteExperiments(const ExperimentSpec& suite);

@@ -82,6 +82,9 @@ class TestCli : public QObject {
         QTest::newRow("bad status") << QStringList{"list", "--status", "done"} << "";
         QTest::newRow("bad language") << QStringList{"data", "fetch", "--lang", "xx"}
                                       << "--lang xx: no pinned libreoffice-help package for it";
+        QTest::newRow("run --lang unpinned")
+            << QStringList{"run", CLIRLAB_SOURCE_DIR "/experiments/bm25.json", "--lang", "xx"}
+            << "no pinned package for language 'xx'";
         QTest::newRow("not a language tag")
             << QStringList{"data", "build", "--lang", "x y"} << "'x y' is not a language tag";
         QTest::newRow("align bad eps")

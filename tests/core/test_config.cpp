@@ -393,6 +393,57 @@ class TestConfig : public QObject {
                                    "x.json"));
     }
 
+    // `clirlab run FILE --lang L`: the same experiment on another help language, in a corpus of
+    // its own; the teacher is still named by init.from.
+    void anotherLanguageWithOneFlag() {
+        QCOMPARE(data::helpCorpusName({"ja"}), std::string("libreoffice-help-7.4-ja"));
+        QCOMPARE(data::helpCorpusName({"om", "km", "en-US"}),
+                 std::string("libreoffice-help-7.4-km-om"));
+        QCOMPARE(data::helpCorpusName({"om", "km", "dz", "eu", "de", "fr", "es"}),
+                 std::string("libreoffice-help-7.4"));  // the study's own corpus
+        const std::string sweep =
+            R"({"name":"opt","method":"optical","init":{"from":"teacher-static"},
+                "corpus":{"languages":["en-US","om"]},"train":{"languages":["om"],"steps":5},
+                "sweep":{"language":["om","km"],"seed":[13,14]}})";
+        auto runs = jobs::expandExperiment(jobs::withLanguage(sweep, "opt.json", "ja"), "opt.json");
+        QCOMPARE(runs.size(), std::size_t(2));  // the language axis is [ja]; the seeds stay
+        QCOMPARE(runs[1].name, std::string("opt[language=ja,seed=14]"));
+        for (const auto& r : runs) {
+            QCOMPARE(r.config.at("corpus").at("name").get<std::string>(),
+                     std::string("libreoffice-help-7.4-ja"));
+            QCOMPARE(r.config.at("corpus").at("languages"), nlohmann::json({"en-US", "ja"}));
+            QCOMPARE(r.config.at("train").at("languages"), nlohmann::json({"ja"}));
+            QCOMPARE(r.config.at("init").at("from").get<std::string>(),
+                     std::string("teacher-static"));
+        }
+        // Without a sweep: train.languages replaced and the name marked; a method without
+        // training blocks only changes its corpus.
+        auto one = jobs::parseExperiment(
+            jobs::withLanguage(
+                R"({"name":"opt-om","method":"optical","init":{"from":"t"},"train":{"languages":["om"]}})",
+                "o.json", "fi"),
+            "o.json");
+        QCOMPARE(one.name, std::string("opt-om[language=fi]"));
+        QCOMPARE(one.config.at("train").at("languages"), nlohmann::json({"fi"}));
+        auto bm25 = jobs::parseExperiment(
+            jobs::withLanguage(R"({"name":"b","method":"bm25"})", "b.json", "fi"), "b.json");
+        QCOMPARE(bm25.config.at("corpus").at("languages"), nlohmann::json({"en-US", "fi"}));
+        QVERIFY(!bm25.config.contains("train"));
+        // A suite, the pivot and a non-tag are refused, naming the file or flag.
+        auto refused = [](const std::string& text, const std::string& lang) {
+            try {
+                jobs::withLanguage(text, "s.json", lang);
+            } catch (const config::ConfigError& e) {
+                return std::string(e.what());
+            }
+            return std::string();
+        };
+        QVERIFY(refused(R"({"name":"s","method":"suite"})", "ja").find("s.json: --lang applies") ==
+                0);
+        QVERIFY(refused(R"({"name":"b","method":"bm25"})", "en-US").find("--lang en-US") == 0);
+        QVERIFY(refused(R"({"name":"b","method":"bm25"})", "j a").find("--lang j a") == 0);
+    }
+
     // A list of objects: each value sets several fields together (a model size with the
     // teacher of that size), named by its label; the group keeps the axis, not the seed.
     void jointSweepAxisSetsFieldsTogether() {
