@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "core/data/corpus_builder.h"
+#include "core/data/corpus_settings.h"
+
 namespace clir::cli {
 
 struct GlobalOptions {
@@ -14,6 +17,10 @@ struct GlobalOptions {
 int dataFetch(const GlobalOptions& g, const std::vector<std::string>& args);
 int dataBuild(const GlobalOptions& g, const std::vector<std::string>& args);
 int dataImport(const GlobalOptions& g, const std::vector<std::string>& args);
+// Builds the corpus of `settings` from the package cache with a progress bar and registers it in
+// the database (data build, run --lang).
+data::CorpusBuildResult buildAndRegisterCorpus(const GlobalOptions& g,
+                                               const data::CorpusSettings& settings);
 int dataStats(const GlobalOptions& g, const std::vector<std::string>& args);
 // The light clirlab: the command line that run, resume, model info, translate and align hand to
 // clirlab-torch (app/cli/forward.cpp).

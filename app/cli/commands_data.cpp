@@ -44,6 +44,18 @@ data::CorpusSettings settingsFrom(const ParsedArgs& a) {
 
 }  // namespace
 
+data::CorpusBuildResult buildAndRegisterCorpus(const GlobalOptions& g,
+                                               const data::CorpusSettings& settings) {
+    ProgressPrinter printer;
+    jobs::JobContext ctx;
+    ctx.progress = [&](const jobs::Progress& p) { printer.update(p); };
+    auto built = data::buildCorpusFromCache(settings, ctx);
+    printer.finish();
+    store::Database db(g.databasePath);
+    store::RunStore(db).upsertCorpus(data::corpusRecord(built, settings));
+    return built;
+}
+
 int dataFetch(const GlobalOptions&, const std::vector<std::string>& args) {
     CommandSpec spec{"data fetch",
                      "clirlab data fetch [--lang L]...",
@@ -77,14 +89,7 @@ int dataBuild(const GlobalOptions& g, const std::vector<std::string>& args) {
         {kLangOption, {"--name", true, false, "corpus folder name (default: see above)"}}};
     auto a = parseArgs(spec, args);
     if (a.has("--help")) return std::cout << spec.helpText(), 0;
-    auto settings = settingsFrom(a);
-    ProgressPrinter printer;
-    jobs::JobContext ctx;
-    ctx.progress = [&](const jobs::Progress& p) { printer.update(p); };
-    auto built = data::buildCorpusFromCache(settings, ctx);
-    printer.finish();
-    store::Database db(g.databasePath);
-    store::RunStore(db).upsertCorpus(data::corpusRecord(built, settings));
+    auto built = buildAndRegisterCorpus(g, settingsFrom(a));
     std::printf("corpus %s\n  hash %s\n", built.directory.c_str(), built.hash.c_str());
     return 0;
 }

@@ -159,13 +159,7 @@ static void ensureHelpCorpus(const GlobalOptions& g, const std::string& language
                  settings.name.c_str());
     cache.fetch(settings.languages,
                 [](const std::string& m) { std::fprintf(stderr, "fetch: %s\n", m.c_str()); });
-    ProgressPrinter printer;
-    jobs::JobContext ctx;
-    ctx.progress = [&](const jobs::Progress& p) { printer.update(p); };
-    auto built = data::buildCorpusFromCache(settings, ctx);
-    printer.finish();
-    store::Database db(g.databasePath);
-    store::RunStore(db).upsertCorpus(data::corpusRecord(built, settings));
+    buildAndRegisterCorpus(g, settings);
 }
 
 int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) {
