@@ -4,12 +4,14 @@
 #include <csignal>
 #include <filesystem>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <set>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/parallel_launch.h"
 #include "app/cli/progress_printer.h"
 #include "core/config/experiment_spec.h"
 #include "core/data/corpus_job.h"
@@ -36,27 +38,57 @@ extern "C" void onInterrupt(int) {
 
 // Runs (or resumes) a stored run in the foreground: Ctrl-C cancels, progress on the terminal,
 // the outcome printed. Returns the exit code.
+// With `parallel`, this process is rank 0 of a data-parallel group: the workers learn the run.
 int executeInForeground(store::Database& db, std::int64_t id,
-                        const config::ExperimentSpec& experiment, jobs::Job& job, bool resume) {
+                        const config::ExperimentSpec& experiment, jobs::Job& job, bool resume,
+                        ParallelLaunch* parallel = nullptr) {
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
     ProgressPrinter printer;
     jobs::RunnerListener listener;
     listener.progress = [&](std::int64_t, const jobs::Progress& p) { printer.update(p); };
-    auto outcome = jobs::JobRunner(db).execute(id, experiment, job, &gCancel, listener, resume);
+    jobs::JobRunner runner(db);
+    if (parallel) {
+        parallel->announce(id);
+        runner.parallel = &parallel->group();
+    }
+    auto outcome = runner.execute(id, experiment, job, &gCancel, listener, resume);
     printer.finish();
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
+    const bool finished = outcome.status == store::RunStatus::Finished;
     std::printf("run %lld %s%s%s\n", static_cast<long long>(id), store::toString(outcome.status),
                 outcome.error.empty() ? "" : ": ", outcome.error.c_str());
-    return outcome.status == store::RunStatus::Finished ? 0 : 1;
+    if (parallel)
+        if (auto workers = parallel->finish(finished); !workers.empty())
+            std::fprintf(stderr, "%s\n", workers.c_str());
+    return finished ? 0 : 1;
 }
+
+// --nproc N (1 when absent).
+int nprocOf(const ParsedArgs& a) {
+    if (!a.has("--nproc")) return 1;
+    const std::string v = a.value("--nproc");
+    char* end = nullptr;
+    const long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < 1 || n > 256)
+        throw UsageError("--nproc '" + v + "': expected a number of processes from 1 to 256");
+    return int(n);
+}
+
+const OptionSpec kNprocOption{
+    "--nproc", true, false,
+    "train data-parallel in N local processes (the retrieval methods that train): each takes "
+    "an equal share of every batch, gradients are averaged over c10d/Gloo, rank 0 writes the "
+    "store and checkpoints. Under a launcher's RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT the "
+    "command joins that group instead (the same database path on every machine)"};
 
 // Resolves, queues and runs one experiment; returns the run id and the exit code. With reuse, a
 // finished run of the same name and resolved configuration is taken instead of running again
 // (with needFiles, only one whose checkpoint is here: a later experiment starts from it).
 std::pair<std::int64_t, int> runOne(store::Database& db, config::ExperimentSpec& experiment,
-                                    bool reuse, bool needFiles = false) {
+                                    bool reuse, bool needFiles = false,
+                                    ParallelLaunch* parallel = nullptr) {
     store::RunStore runs(db);
     runs.recoverInterrupted();
     jobs::JobRunner runner(db);
@@ -75,7 +107,7 @@ std::pair<std::int64_t, int> runOne(store::Database& db, config::ExperimentSpec&
     std::int64_t id = runner.enqueue(experiment);
     std::fprintf(stderr, "run %lld: %s (%s)\n", static_cast<long long>(id), experiment.name.c_str(),
                  experiment.method.c_str());
-    return {id, executeInForeground(db, id, experiment, *job, false)};
+    return {id, executeInForeground(db, id, experiment, *job, false, parallel)};
 }
 
 // Runs experiments in order (each reusing an identical finished run), then prints the
@@ -176,11 +208,13 @@ int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) 
                        "run it on another LibreOffice help language L instead of its own: its "
                        "corpus (libreoffice-help-7.4-L, fetched and built when missing), "
                        "corpus.languages [en-US, L], the sweep's language axis [L]; a teacher "
-                       "named by init.from is reused"}},
+                       "named by init.from is reused"},
+                      kNprocOption},
                      1,
                      1};
     auto a = parseArgs(spec, args);
     if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    if (isParallelWorker()) return runParallelWorker(g);
     std::vector<config::ExperimentSpec> experiments;  // before touching the store
     if (a.has("--lang")) {
         const std::string &file = a.positionals[0], lang = a.value("--lang");
@@ -196,6 +230,12 @@ int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) 
     } else {
         experiments = jobs::loadExperiments(a.positionals[0]);
     }
+    const int nproc = nprocOf(a);
+    if (experiments.size() > 1 &&
+        (nproc > 1 || train::LaunchEnvironment::fromEnvironment().distributed()))
+        throw UsageError(a.positionals[0] +
+                         ": data-parallel training takes one experiment at a time, not a "
+                         "sweep or suite");
     if (experiments.size() > 1) {  // a sweep: its runs, then their table (seeds pooled)
         if (experiments.front().method == "suite")
             throw config::ConfigError(a.positionals[0] + ": field 'sweep': a suite cannot sweep");
@@ -209,7 +249,8 @@ int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) 
     // A bad setting fails before the store is touched (init.from needs the store to resolve).
     if (!experiment.config.contains("init")) jobs::makeJob(experiment);
     store::Database db(g.databasePath);
-    auto [id, code] = runOne(db, experiment, false);
+    auto parallel = ParallelLaunch::start(nproc, experiment.method);
+    auto [id, code] = runOne(db, experiment, false, false, parallel.get());
     if (code == 0 && a.has("--archive")) store::writeRunArchive(db, id, a.value("--archive"));
     return code;
 }
@@ -219,11 +260,12 @@ int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args) {
                      "clirlab resume RUN",
                      "Continue an interrupted, failed or cancelled run from its last checkpoint, "
                      "with the configuration stored with it.",
-                     {},
+                     {kNprocOption},
                      1,
                      1};
     auto a = parseArgs(spec, args);
     if (a.has("--help")) return std::cout << spec.helpText(), 0;
+    if (isParallelWorker()) return runParallelWorker(g);
     std::int64_t id = parseRunId("resume", a.positionals[0]);
     store::Database db(g.databasePath);
     store::RunStore runs(db);
@@ -235,7 +277,8 @@ int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args) {
                                  "; only interrupted, failed or cancelled runs resume");
     auto experiment = jobs::experimentOfRun(*r);
     auto job = jobs::makeJob(experiment);
-    return executeInForeground(db, id, experiment, *job, true);
+    auto parallel = ParallelLaunch::start(nprocOf(a), experiment.method);
+    return executeInForeground(db, id, experiment, *job, true, parallel.get());
 }
 
 }  // namespace clir::cli

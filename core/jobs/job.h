@@ -12,6 +12,10 @@
 
 #include "core/store/records.h"
 
+namespace clir::train {
+class DataParallel;
+}
+
 namespace clir::jobs {
 
 struct Progress {
@@ -34,6 +38,12 @@ struct JobContext {
     // Writes every metric recorded so far to the store. A job calls it before it writes a
     // checkpoint, so a run killed later and resumed from that checkpoint has lost no step.
     std::function<void()> persist;
+    // Data-parallel training (clirlab run --nproc): this process's group, null when it trains
+    // alone. Rank 0 writes the store, checkpoints and evaluations; the other ranks train their
+    // share of each batch, write nothing and end with training.
+    train::DataParallel* parallel = nullptr;
+    int rank = 0;
+    bool primary() const { return rank == 0; }
 
     void report(double fraction, const std::string& message) const {
         if (progress) progress({fraction, message});

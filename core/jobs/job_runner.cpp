@@ -229,6 +229,7 @@ RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& 
 
     JobContext ctx;
     ctx.cancel = cancel;
+    ctx.parallel = parallel;
     // Files live beside the database they belong to; a leftover folder with this id can only
     // come from a deleted database that had the same ids.
     ctx.outputDir = db_.path() + ".runs/" + std::to_string(runId);

@@ -73,6 +73,8 @@ class JobRunner {
                        const std::atomic<bool>* cancel = nullptr,
                        const RunnerListener& listener = {}, bool resume = false);
 
+    // The group of a data-parallel run; this process is its rank 0 (JobContext::parallel).
+    train::DataParallel* parallel = nullptr;
     double metricFlushSeconds = 1.0;    // longest a metric waits in memory
     double progressWriteSeconds = 0.5;  // store writes of progress are throttled to this
 

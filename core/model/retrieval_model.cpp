@@ -11,9 +11,10 @@
 
 namespace clir::model {
 
-TokenBatch padBatch(const std::vector<std::vector<std::int64_t>>& sequences, std::int64_t padId) {
+TokenBatch padBatch(const std::vector<std::vector<std::int64_t>>& sequences, std::int64_t padId,
+                    std::int64_t minLength) {
     if (sequences.empty()) throw std::invalid_argument("an empty batch");
-    std::size_t longest = 0;
+    std::size_t longest = std::size_t(std::max<std::int64_t>(0, minLength));
     for (const auto& s : sequences) {
         if (s.empty()) throw std::invalid_argument("an empty sequence cannot be encoded");
         longest = std::max(longest, s.size());

@@ -19,9 +19,10 @@ struct TokenBatch {
     at::Tensor mask;  // [B, T] int64, 1 for real tokens
 };
 
-// Pads sequences (each non-empty) into one batch; throws std::invalid_argument on an empty one.
-TokenBatch padBatch(const std::vector<std::vector<std::int64_t>>& sequences,
-                    std::int64_t padId = 1);
+// Pads sequences (each non-empty) into one batch, at least minLength long; throws
+// std::invalid_argument on an empty one.
+TokenBatch padBatch(const std::vector<std::vector<std::int64_t>>& sequences, std::int64_t padId = 1,
+                    std::int64_t minLength = 0);
 
 class RetrievalModelImpl : public torch::nn::Module {
   public:

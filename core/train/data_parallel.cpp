@@ -4,6 +4,9 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -19,6 +22,18 @@ int integerVariable(const char* name, int fallback, int lowest) {
         throw std::runtime_error(std::string("environment variable ") + name + "='" + v +
                                  "': expected an integer >= " + std::to_string(lowest));
     return int(x);
+}
+
+// Waits for a collective; a peer that stopped (its process killed, its machine gone) surfaces
+// here as Gloo's "connection closed", named for what it means to a run.
+void await(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
+    try {
+        work->wait();
+    } catch (const std::exception& e) {
+        throw std::runtime_error(std::string("data-parallel ") + what +
+                                 " failed: another rank stopped or cannot be reached (" + e.what() +
+                                 ")");
+    }
 }
 
 }  // namespace
@@ -40,7 +55,8 @@ struct DataParallel::Impl {
     c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
 };
 
-DataParallel::DataParallel(const LaunchEnvironment& env, std::chrono::milliseconds timeout)
+DataParallel::DataParallel(const LaunchEnvironment& env, std::chrono::milliseconds rendezvous,
+                           std::chrono::milliseconds operations)
     : impl_(std::make_unique<Impl>()) {
     const std::string where = env.masterAddress + ":" + std::to_string(env.masterPort);
     try {
@@ -49,9 +65,9 @@ DataParallel::DataParallel(const LaunchEnvironment& env, std::chrono::millisecon
         o.isServer = env.rank == 0;
         o.numWorkers = std::size_t(env.worldSize);
         o.waitWorkers = true;
-        o.timeout = timeout;
+        o.timeout = rendezvous;
         impl_->store = c10::make_intrusive<c10d::TCPStore>(env.masterAddress, o);
-        auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+        auto options = c10d::ProcessGroupGloo::Options::create(operations);
         options->devices.push_back(
             c10d::ProcessGroupGloo::createDeviceForHostname(env.masterAddress));
         impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, env.rank,
@@ -80,13 +96,12 @@ void DataParallel::averageGradients(const std::vector<at::Tensor>& params) {
         auto& grad = const_cast<at::Tensor&>(p).mutable_grad();
         if (grad.is_sparse()) {
             // Gloo's sparse all-reduce gathers every rank's rows; the result replaces ours.
-            std::vector<at::Tensor> t = {grad.coalesce()};
-            impl_->group->allreduce(t)->wait();
-            grad = t[0].coalesce();
+            std::vector<at::Tensor> t = {grad.coalesce().cpu()};
+            await(impl_->group->allreduce(t), "gradient all-reduce");
+            grad = t[0].coalesce().to(grad.device());
             grad._values().div_(world);
         } else {
-            std::vector<at::Tensor> t = {grad};
-            impl_->group->allreduce(t)->wait();
+            allReduceSum(grad);
             grad.div_(world);
         }
     }
@@ -98,12 +113,78 @@ void DataParallel::broadcast(const std::vector<at::Tensor>& tensors, int root) {
         std::vector<at::Tensor> one = {t.detach()};
         c10d::BroadcastOptions o;
         o.rootRank = root;
-        impl_->group->broadcast(one, o)->wait();
+        await(impl_->group->broadcast(one, o), "broadcast");
     }
 }
 
 void DataParallel::barrier() {
-    impl_->group->barrier()->wait();
+    await(impl_->group->barrier(), "barrier");
+}
+
+void DataParallel::allReduceSum(at::Tensor& t) {
+    at::NoGradGuard noGrad;
+    std::vector<at::Tensor> one = {t.device().is_cpu() ? t : t.cpu()};
+    await(impl_->group->allreduce(one), "all-reduce");
+    if (!t.device().is_cpu()) t.copy_(one[0]);
+}
+
+std::vector<double> DataParallel::average(const std::vector<double>& values) {
+    if (values.empty()) return {};
+    auto t = at::tensor(values, at::kDouble);
+    allReduceSum(t);
+    t.div_(double(worldSize()));
+    return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
+}
+
+bool DataParallel::broadcastFlag(bool value) {
+    auto t = at::full({1}, value ? 1 : 0, at::kInt);
+    broadcast({t});
+    return t.item<int>() != 0;
+}
+
+namespace {
+
+// gatherRows as an autograd function: forward all-gathers, backward sums the incoming
+// gradients over the ranks and keeps this rank's rows.
+class GatherRows : public torch::autograd::Function<GatherRows> {
+  public:
+    static at::Tensor forward(torch::autograd::AutogradContext* ctx, at::Tensor local,
+                              c10d::ProcessGroupGloo* group) {
+        ctx->saved_data["group"] = std::int64_t(reinterpret_cast<std::intptr_t>(group));
+        ctx->saved_data["rows"] = local.size(0);
+        auto cpu = local.detach().cpu().contiguous();
+        std::vector<at::Tensor> inputs = {cpu};
+        std::vector<std::vector<at::Tensor>> outputs(1);
+        for (int r = 0; r < group->getSize(); ++r) outputs[0].push_back(at::empty_like(cpu));
+        await(group->allgather(outputs, inputs), "all-gather");
+        return at::cat(outputs[0], 0).to(local.device());
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        auto* group = reinterpret_cast<c10d::ProcessGroupGloo*>(
+            std::intptr_t(ctx->saved_data["group"].toInt()));
+        const auto rows = ctx->saved_data["rows"].toInt();
+        auto g = grads[0].cpu().contiguous().clone();
+        std::vector<at::Tensor> one = {g};
+        await(group->allreduce(one), "all-gather backward");
+        return {one[0].narrow(0, group->getRank() * rows, rows).to(grads[0].device()),
+                at::Tensor()};
+    }
+};
+
+}  // namespace
+
+at::Tensor DataParallel::gatherRows(const at::Tensor& local) {
+    return GatherRows::apply(local, impl_->group.get());
+}
+
+void DataParallel::publish(const std::string& key, const std::string& value) {
+    impl_->store->set(key, std::vector<std::uint8_t>(value.begin(), value.end()));
+}
+
+std::string DataParallel::lookup(const std::string& key) {
+    auto v = impl_->store->get(key);
+    return {v.begin(), v.end()};
 }
 
 }  // namespace clir::train

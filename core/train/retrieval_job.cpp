@@ -174,6 +174,10 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     auto env = jobs::JobEnvironment::prepare(corpus_, ctx);
     const c10::Device device = setUpCompute(model_.threads, model_.device);
     const auto wiring = MethodWiring::of(method_, corpus_, train_, ot_);
+    if (ctx.parallel && !wiring.trains)
+        throw config::ConfigError("--nproc: " + method_ +
+                                  " trains nothing here (zero-shot, or train.steps 0); run it "
+                                  "in one process");
 
     ctx.report(0.0, "loading " + init_.checkpoint);
     auto start = loadStart(wiring, init_, model_, ot_, device, seed_);
@@ -217,6 +221,7 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
                       seed_,  device};
         best = trainRetrieval(ctx, env, recipe, wiring, net, tok, ranking, pages, metaTemplate,
                               summary);
+        if (!ctx.primary()) return {};  // a data-parallel worker: rank 0 evaluates
         model::loadCheckpoint(best, *net, start.meta.encoder, "retrieval", nullptr,
                               {model_.preset, tok.hash()});
         result.artifacts.push_back({"best_checkpoint", best});

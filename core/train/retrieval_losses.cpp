@@ -2,6 +2,7 @@
 #include "core/train/retrieval_losses.h"
 
 #include "core/model/retrieval_model.h"
+#include "core/train/data_parallel.h"
 
 namespace clir::train {
 
@@ -11,12 +12,30 @@ using model::contentMask;
 
 at::Tensor infoNce(const TokenEncoder& queryTower, const TokenEncoder& docTower,
                    const ContrastiveBatch& b, const std::string& scoring, double temperature,
-                   c10::Device device, const retrieval::TermWeigher& queryWeigher) {
-    auto qb = model::padBatch(b.queries), db = model::padBatch(b.docs);
-    auto qIds = qb.ids.to(device), dIds = db.ids.to(device);
-    auto qMask = qb.mask.to(device), dMask = db.mask.to(device);
+                   c10::Device device, const retrieval::TermWeigher& queryWeigher,
+                   DataParallel* parallel) {
+    const auto rows = std::int64_t(b.queries.size()), cols = std::int64_t(b.docs.size());
+    const int world = parallel ? parallel->worldSize() : 1, rank = parallel ? parallel->rank() : 0;
+    if (rows % world != 0)
+        throw std::logic_error("infoNce: " + std::to_string(rows) + " queries over " +
+                               std::to_string(world) + " ranks");
+    // This rank's queries, and its documents: an equal share of the columns, the last share
+    // filled up with copies of the first document (dropped after the gather).
+    const std::int64_t perRank = rows / world, first = rank * perRank;
+    const std::int64_t docsPerRank = (cols + world - 1) / world;
+    const auto docBegin = std::min(cols, rank * docsPerRank);
+    const auto docEnd = std::min(cols, docBegin + docsPerRank);
+    const std::vector<Ids> queries(b.queries.begin() + first, b.queries.begin() + first + perRank);
+    std::vector<Ids> docs(b.docs.begin() + docBegin, b.docs.begin() + docEnd);
+    while (std::int64_t(docs.size()) < docsPerRank) docs.push_back(b.docs.front());
+    // Every rank's documents padded to the whole batch's length, so the shares stack.
+    auto all = model::padBatch(b.docs);
+    auto qb = model::padBatch(queries), db = model::padBatch(docs, 1, all.ids.size(1));
+    auto qIds = qb.ids.to(device), qMask = qb.mask.to(device);
     auto q = queryTower(qIds, qMask);
-    auto d = docTower(dIds, dMask);
+    auto d = docTower(db.ids.to(device), db.mask.to(device));
+    if (world > 1) d = parallel->gatherRows(d).narrow(0, 0, cols);
+    auto dIds = all.ids.to(device), dMask = all.mask.to(device);
     at::Tensor scores;
     if (scoring == "maxsim") {
         // As ranking scores: content tokens only, query tokens weighted.
@@ -28,20 +47,21 @@ at::Tensor infoNce(const TokenEncoder& queryTower, const TokenEncoder& docTower,
     }
     scores = scores / temperature;
     // Another query's positive that is also relevant here is not a negative.
-    const auto rows = std::int64_t(b.queries.size()), cols = std::int64_t(b.docs.size());
-    auto falseNegative = at::zeros({rows, cols}, at::kBool);
+    auto falseNegative = at::zeros({perRank, cols}, at::kBool);
     auto acc = falseNegative.accessor<bool, 2>();
-    for (std::int64_t i = 0; i < rows; ++i)
+    for (std::int64_t i = 0; i < perRank; ++i)
         for (std::int64_t j = 0; j < cols; ++j)
-            if (j != i && b.relevant[std::size_t(i)].count(b.docKeys[std::size_t(j)]))
+            if (j != first + i &&
+                b.relevant[std::size_t(first + i)].count(b.docKeys[std::size_t(j)]))
                 acc[i][j] = true;
     scores = scores.masked_fill(falseNegative.to(device), -1e9);
-    return at::cross_entropy_loss(scores, at::arange(rows, at::kLong).to(device));
+    return at::cross_entropy_loss(scores, at::arange(first, first + perRank, at::kLong).to(device));
 }
 
 OtOutput otLoss(const TokenEncoder& teacher, const TokenEncoder& student,
                 const std::vector<Ids>& english, const std::vector<Ids>& other,
-                const ot::SinkhornOptions& options, c10::Device device, bool anchor) {
+                const ot::SinkhornOptions& options, c10::Device device, bool anchor,
+                double anchorTokens) {
     auto eb = model::padBatch(english), ob = model::padBatch(other);
     auto eMask = eb.mask.to(device), oMask = ob.mask.to(device);
     at::Tensor ht;
@@ -58,7 +78,8 @@ OtOutput otLoss(const TokenEncoder& teacher, const TokenEncoder& student,
     if (anchor) {
         auto own = student(eb.ids.to(device), eMask).to(at::kFloat);
         auto weight = rowMask.to(at::kFloat);
-        out.anchor = ((1.0 - (own * ht).sum(-1)) * weight).sum() / weight.sum().clamp_min(1.0);
+        auto sum = ((1.0 - (own * ht).sum(-1)) * weight).sum();
+        out.anchor = anchorTokens > 0 ? sum / anchorTokens : sum / weight.sum().clamp_min(1.0);
     }
     torch::NoGradGuard noGrad;
     // Entropy of each plan over its real cells, relative to the uniform plan's log(n * m).

@@ -17,6 +17,7 @@
 
 namespace clir::train {
 
+class DataParallel;
 using Ids = std::vector<std::int64_t>;
 
 struct ContrastiveBatch {
@@ -27,10 +28,14 @@ struct ContrastiveBatch {
 
 // Mean cross-entropy of each query against its positive (column i) among all batch documents.
 // maxsim scores content tokens only, query tokens weighted by queryWeigher (uniform if empty).
+// With `parallel` (every rank passing the same whole batch), a rank encodes an equal share of
+// the queries and of the documents, gathers every rank's documents (differentiably) and returns
+// the mean over its queries: the ranks' mean is the whole batch's loss and gradient.
 at::Tensor infoNce(const retrieval::TokenEncoder& queryTower,
                    const retrieval::TokenEncoder& docTower, const ContrastiveBatch& b,
                    const std::string& scoring, double temperature, c10::Device device,
-                   const retrieval::TermWeigher& queryWeigher = {});
+                   const retrieval::TermWeigher& queryWeigher = {},
+                   DataParallel* parallel = nullptr);
 
 struct OtOutput {
     at::Tensor loss;  // mean <P, C> over the batch
@@ -46,9 +51,12 @@ struct OtOutput {
 };
 
 // English side through the (frozen) teacher, X side through the student; C = 1 - cos.
+// anchorTokens: what the anchor's sum is divided by (the content tokens of the whole batch when
+// this is one rank's share, times the ranks); 0: this batch's own content tokens.
 OtOutput otLoss(const retrieval::TokenEncoder& teacher, const retrieval::TokenEncoder& student,
                 const std::vector<Ids>& english, const std::vector<Ids>& other,
-                const ot::SinkhornOptions& options, c10::Device device, bool anchor = false);
+                const ot::SinkhornOptions& options, c10::Device device, bool anchor = false,
+                double anchorTokens = 0);
 
 // OPTICAL's transported query-term weights: each X content token's weight is the plan-weighted
 // mean of the teacher's weights of the English tokens it is shipped to, summed per X piece over

@@ -9,6 +9,7 @@
 
 #include "core/config/schema.h"
 #include "core/ot/sinkhorn.h"
+#include "core/train/data_parallel.h"
 #include "core/train/retrieval_losses.h"
 #include "core/train/training_common.h"
 #include "core/train/training_loop.h"
@@ -33,9 +34,12 @@ std::int64_t contrastivePairs(const TrainSettings& t, const MethodWiring& wiring
 
 // One step's loss for the method: hybrid or plain InfoNCE on a drawn batch, OPTICAL's <P, C> on
 // drawn bitext, or both, weighted.
+// Data-parallel: every rank draws the same whole batch (the same sampler state) and trains its
+// share of it.
 StepOutput methodStep(const Recipe& recipe, const MethodWiring& wiring, RetrievalBatches& batches,
                       const RetrievalRanking& ranking, const ot::SinkhornOptions& sinkhorn,
-                      std::mt19937_64& rng, c10::Device device, TransportedWeights* transported) {
+                      std::mt19937_64& rng, c10::Device device, TransportedWeights* transported,
+                      DataParallel* parallel) {
     const TrainSettings& t = recipe.train;
     StepOutput out;
     out.loss = at::zeros({}, at::kFloat).to(device);
@@ -44,15 +48,28 @@ StepOutput methodStep(const Recipe& recipe, const MethodWiring& wiring, Retrieva
         // OPTICAL + hybrid: the student encodes queries, the frozen teacher pages.
         auto c = infoNce(ranking.trained(), wiring.optical ? ranking.teacher() : ranking.trained(),
                          batches.draw(contrastivePairs(t, wiring), rng), recipe.scoring,
-                         t.temperature, device, ranking.trainedWeights());
+                         t.temperature, device, ranking.trainedWeights(), parallel);
         out.parts.push_back({"loss/contrastive", c.item<double>()});
         out.loss = out.loss + (wiring.optical ? t.contrastiveWeight : 1.0) * c;
     }
     if (wiring.optical) {
         std::vector<Ids> english, other;
         batches.drawBitext(t.batchSize, rng, english, other);
+        double anchorTokens = 0;  // alone: the batch's own
+        if (parallel) {
+            // The pairs are independent: a rank's share, its mean <P, C> averaged over ranks.
+            const auto world = std::size_t(parallel->worldSize()), share = english.size() / world;
+            const auto first = std::size_t(parallel->rank()) * share;
+            if (recipe.ot.anchorWeight > 0) {
+                auto eb = model::padBatch(english);
+                anchorTokens =
+                    model::contentMask(eb.ids, eb.mask).sum().item<double>() / double(world);
+            }
+            english = {english.begin() + long(first), english.begin() + long(first + share)};
+            other = {other.begin() + long(first), other.begin() + long(first + share)};
+        }
         auto o = otLoss(ranking.teacher(), ranking.trained(), english, other, sinkhorn, device,
-                        recipe.ot.anchorWeight > 0);
+                        recipe.ot.anchorWeight > 0, anchorTokens);
         out.parts.push_back({"loss/ot", o.loss.item<double>()});
         if (transported) {
             torch::NoGradGuard noGrad;
@@ -96,7 +113,22 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
                                       double(train_.batchSize))));
     summary["train_steps"] = train_.steps;
     if (wiring.contrastive) summary["contrastive_batch"] = contrastivePairs(train_, wiring);
-    ranking.sampleDev(train_.devQueries, recipe.seed, ctx.outputDir);
+    DataParallel* parallel = ctx.parallel;
+    if (parallel) {
+        // Each rank trains an equal share of every batch.
+        const auto world = std::int64_t(parallel->worldSize());
+        std::vector<std::pair<std::string, std::int64_t>> sizes = {
+            {"train.batch_size", train_.batchSize}};
+        if (wiring.contrastive)
+            sizes.push_back({"train.contrastive_batch", contrastivePairs(train_, wiring)});
+        for (const auto& [field, size] : sizes)
+            if (size % world != 0)
+                throw config::ConfigError("field '" + field + "': " + std::to_string(size) +
+                                          " pairs do not split into equal shares for " +
+                                          std::to_string(world) + " workers (--nproc)");
+    }
+    const bool primary = ctx.primary();  // evaluates, saves and writes alignments
+    if (primary) ranking.sampleDev(train_.devQueries, recipe.seed, ctx.outputDir);
     const auto sinkhorn = sinkhornOptionsOf(ot_);
     const c10::Device device = recipe.device;
     auto saveAlignments = [&](std::int64_t step) {
@@ -151,7 +183,7 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
     }
     hooks.step = [&](std::int64_t) {
         return methodStep(recipe, wiring, batches, ranking, sinkhorn, rng, device,
-                          transported.get());
+                          transported.get(), parallel);
     };
     hooks.load = [&](const std::string& path) {
         return model::loadCheckpoint(path, *net, metaTemplate.encoder, "retrieval", optimizer.get(),
@@ -162,12 +194,20 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
         return save(step, state, "", true);
     };
     hooks.evaluate = [&](std::int64_t done) {
-        if (transported) {  // the X pieces' weights from the plans so far
+        if (transported) {  // the X pieces' weights from the plans so far (every rank's)
+            TransportedWeights all(0);
+            all.sum = transported->sum.clone();
+            all.count = transported->count.clone();
+            if (parallel) {
+                parallel->allReduceSum(all.sum);
+                parallel->allReduceSum(all.count);
+            }
             auto current = at::softplus(net->term_weights.detach()).to(at::kCPU, at::kDouble);
             std::vector<double> w(current.data_ptr<double>(),
                                   current.data_ptr<double>() + current.numel());
-            net->setTermWeights(transported->applyTo(std::move(w)));
+            net->setTermWeights(all.applyTo(std::move(w)));
         }
+        if (!primary) return;
         net->eval();
         double dev = ranking.evaluateDev(ctx, done);
         net->train();
@@ -178,7 +218,7 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
         }
     };
     hooks.afterStep = [&](std::int64_t done) {
-        if (wiring.optical && ot_.alignEvery > 0 && done % ot_.alignEvery == 0 &&
+        if (primary && wiring.optical && ot_.alignEvery > 0 && done % ot_.alignEvery == 0 &&
             done != train_.steps)
             saveAlignments(done);
     };
@@ -188,7 +228,7 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
     if (startStep > 0) {
         bestDev = trainer.resumedState().value("best_dev", -1.0);
         bestStep = trainer.resumedState().value("best_step", std::int64_t(-1));
-    } else {
+    } else if (primary) {
         if (wiring.optical && !batches.alignmentSample().empty()) saveAlignments(0);
         // The starting point is a candidate too: training that only hurts keeps it.
         ctx.report(0.04, "step 0: dev evaluation");
@@ -200,6 +240,7 @@ std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironme
     }
     net->train();
     trainer.run();
+    if (!primary) return {};
     if (wiring.optical && !batches.alignmentSample().empty()) saveAlignments(train_.steps);
     summary["best_dev_map"] = bestDev;
     summary["best_step"] = bestStep;

@@ -28,7 +28,8 @@ struct Recipe {
     c10::Device device;
 };
 
-// Trains the method on the loop; returns the best checkpoint by dev MAP (step 0 included).
+// Trains the method on the loop; returns the best checkpoint by dev MAP (step 0 included). On a
+// data-parallel rank other than 0 it trains its shares and returns an empty path.
 std::string trainRetrieval(const jobs::JobContext& ctx, const jobs::JobEnvironment& env,
                            const Recipe& recipe, const MethodWiring& wiring,
                            model::RetrievalModel& net, const model::Tokenizer& tok,

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <random>
 #include <sstream>
@@ -39,10 +40,14 @@ inline c10::Device pickDevice(const std::string& wanted) {
     return c10::kCPU;
 }
 
-// model.threads (0: every core) for LibTorch's intra-op pool, then the device of model.device.
+// model.threads (0: the cores, shared by the LOCAL_WORLD_SIZE data-parallel processes of this
+// machine) for LibTorch's intra-op pool, then the device of model.device.
 inline c10::Device setUpCompute(int threads, const std::string& device) {
-    at::set_num_threads(threads > 0 ? threads
-                                    : int(std::max(1u, std::thread::hardware_concurrency())));
+    int local = 1;
+    if (const char* v = std::getenv("LOCAL_WORLD_SIZE"); v && std::atoi(v) > 0)
+        local = std::atoi(v);
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(threads > 0 ? threads : std::max(1, cores / local));
     return pickDevice(device);
 }
 

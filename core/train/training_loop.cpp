@@ -10,7 +10,9 @@
 #include <limits>
 #include <stdexcept>
 
+#include "core/train/data_parallel.h"
 #include "core/train/lexical_adamw.h"
+#include "core/util/fault.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/training_common.h"
 
@@ -66,6 +68,24 @@ double clipGradNorm(const std::vector<at::Tensor>& params, double maxNorm) {
     return total.item<double>();
 }
 
+namespace {
+
+// A data-parallel step's loss and recorded parts: each rank's value is the mean over its share
+// of the batch, so the mean over ranks is the whole batch's (every rank records and checks the
+// same numbers).
+void averageOverRanks(DataParallel& parallel, double& loss, StepOutput& out) {
+    std::vector<double> values = {loss};
+    for (const auto& part : out.parts) values.push_back(part.second);
+    for (const auto& w : out.window) values.push_back(w.second);
+    values = parallel.average(values);
+    loss = values[0];
+    std::size_t i = 1;
+    for (auto& part : out.parts) part.second = values[i++];
+    for (auto& w : out.window) w.second = values[i++];
+}
+
+}  // namespace
+
 TrainingLoop::TrainingLoop(const jobs::JobContext& context, torch::optim::Optimizer& optimizer,
                            std::mt19937_64& samplerRng, LoopSettings settings, LoopHooks hooks)
     : ctx_(context),
@@ -110,6 +130,15 @@ std::string TrainingLoop::run() {
     const double clip = s.clipNorm > 0 ? s.clipNorm : std::numeric_limits<double>::infinity();
 
     if (resumed_.contains("stopped_at")) return resumedPath_;  // it stopped early: done
+    DataParallel* parallel = ctx_.parallel;
+    const bool primary = ctx_.primary();
+    if (parallel) {
+        // The other ranks start their job once rank 0 is here (its data, caches, step-0
+        // evaluation and any checkpoint to resume from are on disk), then train from rank 0's
+        // weights.
+        if (primary) parallel->barrier();
+        parallel->broadcast(trained);
+    }
     std::string lastCheckpoint;
     auto windowStart = Clock::now();
     double windowUnits = 0;
@@ -129,10 +158,15 @@ std::string TrainingLoop::run() {
             optimizer_.param_groups()[g].options().set_lr(lr * rateScale_[g]);
 
         StepOutput out = hooks_.step(step);
-        const double lossValue = out.loss.item<double>();
+        double lossValue = out.loss.item<double>();
+        if (parallel) averageOverRanks(*parallel, lossValue, out);
         requireFiniteLoss(lossValue, done);
         optimizer_.zero_grad();
         out.loss.backward();
+        if (parallel) {
+            if (!primary) fault::point("parallel.worker");
+            parallel->averageGradients(trained);
+        }
         const double gradNorm = clipGradNorm(trained, clip);
         optimizer_.step();
         windowUnits += out.units;
@@ -155,17 +189,22 @@ std::string TrainingLoop::run() {
         bool paused = false;  // evaluation and checkpoints do not count toward the rate
         if (hooks_.evaluate && ((s.evalEvery > 0 && done % s.evalEvery == 0) || last)) {
             ctx_.report(fraction, "step " + std::to_string(done) + ": evaluation");
-            hooks_.evaluate(done);
+            hooks_.evaluate(done);  // every rank: the job's hook evaluates on rank 0 alone
             paused = true;
-            if (hooks_.stop && !last && hooks_.stop(done)) {
-                ctx_.persistMetrics();
-                auto st = state();
-                st["stopped_at"] = done;
-                ctx_.report(s.progressTo, "stopped early at step " + std::to_string(done));
-                return hooks_.save(done, st);
+            if (hooks_.stop && !last) {
+                bool stop = primary && hooks_.stop(done);  // rank 0 decides for all
+                if (parallel) stop = parallel->broadcastFlag(stop);
+                if (stop) {
+                    if (!primary) return {};
+                    ctx_.persistMetrics();
+                    auto st = state();
+                    st["stopped_at"] = done;
+                    ctx_.report(s.progressTo, "stopped early at step " + std::to_string(done));
+                    return hooks_.save(done, st);
+                }
             }
         }
-        if ((s.checkpointEvery > 0 && done % s.checkpointEvery == 0) || last) {
+        if (((s.checkpointEvery > 0 && done % s.checkpointEvery == 0) || last) && primary) {
             ctx_.persistMetrics();  // the store holds every step up to the checkpoint
             lastCheckpoint = hooks_.save(done, state());
             paused = true;
@@ -174,7 +213,7 @@ std::string TrainingLoop::run() {
         ctx_.report(fraction, "step " + std::to_string(done) + "/" + std::to_string(s.steps) +
                                   "  loss " + std::to_string(lossValue).substr(0, 6));
     }
-    if (lastCheckpoint.empty()) {
+    if (lastCheckpoint.empty() && primary) {
         // Resumed at the last step: the newest checkpoint already is the final one.
         lastCheckpoint = hooks_.save(s.steps, state());
     }

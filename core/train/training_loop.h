@@ -2,7 +2,9 @@
 // retrieval methods and the NMT baseline supply a step function that builds the loss and a few
 // hooks; the loop owns resume, the learning-rate schedule, the finite-loss stop, gradient
 // clipping over every trained parameter, the metric window, periodic evaluation, checkpoints,
-// progress and cancel. A fix here reaches every method at once. LibTorch parts only.
+// progress and cancel. A fix here reaches every method at once. Data-parallel (JobContext::
+// parallel): each rank's loss and parts averaged over the ranks, gradients averaged before
+// clipping, rank 0 alone checkpoints and decides early stops. LibTorch parts only.
 #pragma once
 
 #include <ATen/ATen.h>

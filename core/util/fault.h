@@ -5,6 +5,8 @@
 // Points: checkpoint.write  (a checkpoint's tensors written, its sidecar not yet, nothing renamed)
 //         checkpoint.publish (the new checkpoint folder in place, `latest` not yet moved to it)
 //         store.commit      (a transaction's statements run, COMMIT not yet issued)
+//         parallel.worker   (a data-parallel worker, rank > 0, between its backward and the
+//                            gradient all-reduce: a worker lost mid-step)
 #pragma once
 
 namespace clir::fault {
