@@ -78,7 +78,8 @@ int nprocOf(const ParsedArgs& a) {
 
 const OptionSpec kNprocOption{
     "--nproc", true, false,
-    "train data-parallel in N local processes (the retrieval methods that train): each takes "
+    "train data-parallel in N local processes (pretrain, nmt and the retrieval methods that "
+    "train): each takes "
     "an equal share of every batch, gradients are averaged over c10d/Gloo, rank 0 writes the "
     "store and checkpoints. Under a launcher's RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT the "
     "command joins that group instead (the same database path on every machine)"};

@@ -113,10 +113,12 @@ std::unique_ptr<ParallelLaunch> ParallelLaunch::start(int nproc, const std::stri
                          std::to_string(env.worldSize) + ": use one or the other");
     if (nproc == 1 && !env.distributed()) return nullptr;
     const auto& info = jobs::methodInfo(method);
-    if (info.kind != jobs::JobKind::Retrieval || !info.retrieval.trains)
+    const bool trains = info.kind == jobs::JobKind::Pretrain || info.kind == jobs::JobKind::Nmt ||
+                        (info.kind == jobs::JobKind::Retrieval && info.retrieval.trains);
+    if (!trains)
         throw config::ConfigError(
-            "data-parallel training (--nproc, WORLD_SIZE) covers the retrieval methods that "
-            "train (teacher, fine-tune, hybrid, optical, optical+hybrid); '" +
+            "data-parallel training (--nproc, WORLD_SIZE) covers the methods that train "
+            "(pretrain, teacher, fine-tune, hybrid, optical, optical+hybrid, nmt); '" +
             method + "' runs in one process");
     auto launch = std::unique_ptr<ParallelLaunch>(new ParallelLaunch());
     if (nproc > 1) {

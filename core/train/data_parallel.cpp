@@ -6,6 +6,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
@@ -140,6 +141,15 @@ bool DataParallel::broadcastFlag(bool value) {
     auto t = at::full({1}, value ? 1 : 0, at::kInt);
     broadcast({t});
     return t.item<int>() != 0;
+}
+
+void DataParallel::broadcastText(std::string& text) {
+    auto length = at::full({1}, std::int64_t(text.size()), at::kLong);
+    broadcast({length});
+    auto bytes = at::zeros({length.item<std::int64_t>()}, at::kByte);
+    if (rank() == 0) std::copy(text.begin(), text.end(), bytes.data_ptr<std::uint8_t>());
+    broadcast({bytes});
+    text.assign(bytes.data_ptr<std::uint8_t>(), bytes.data_ptr<std::uint8_t>() + bytes.numel());
 }
 
 namespace {

@@ -54,6 +54,7 @@ class DataParallel {
     std::vector<double> average(const std::vector<double>& values);
     // Rank 0's value on every rank.
     bool broadcastFlag(bool value);
+    void broadcastText(std::string& text);
     // The ranks' `local` tensors (the same shape on every rank) stacked along dim 0 in rank
     // order, differentiable: the gradient of each rank's rows is the sum over ranks of the
     // gradients flowing into them, so a loss that reads other ranks' rows trains them too.

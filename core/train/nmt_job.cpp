@@ -21,6 +21,7 @@
 #include "core/retrieval/neural_search.h"
 #include "core/retrieval/test_evaluation.h"
 #include "core/train/training_common.h"
+#include "core/train/data_parallel.h"
 #include "core/train/training_loop.h"
 #include "core/train/nmt_translation.h"
 #include "core/train/translation_cache.h"
@@ -91,6 +92,11 @@ std::string trainNmt(const jobs::JobContext& ctx, const jobs::JobEnvironment& en
         nmt_.evalEvery, nmt_.checkpointEvery, "tokens_per_second", 0.02,          0.62};
     const auto maxLen = std::size_t(nmt_.maxLength);
     LoopHooks hooks;
+    DataParallel* parallel = ctx.parallel;
+    if (parallel && nmt_.batchSize % parallel->worldSize() != 0)
+        throw config::ConfigError("field 'nmt.batch_size': " + std::to_string(nmt_.batchSize) +
+                                  " pairs do not split into equal shares for " +
+                                  std::to_string(parallel->worldSize()) + " workers (--nproc)");
     hooks.step = [&](std::int64_t) {
         std::vector<Ids> src, tgt;
         double tokens = 0;
@@ -102,14 +108,28 @@ std::string trainNmt(const jobs::JobContext& ctx, const jobs::JobEnvironment& en
             tgt.push_back(tok.encode(p.english, maxLen));
             tokens += double(tgt.back().size());
         }
+        double predicted = 0;  // target positions of the whole batch (after <s>)
+        for (const auto& ids : tgt) predicted += double(ids.size() - 1);
+        if (parallel) {  // this rank's pairs of the whole batch
+            const auto share = src.size() / std::size_t(parallel->worldSize());
+            const auto first = std::size_t(parallel->rank()) * share;
+            src = {src.begin() + long(first), src.begin() + long(first + share)};
+            tgt = {tgt.begin() + long(first), tgt.begin() + long(first + share)};
+        }
         auto s = model::padBatch(src).ids.to(device);
         auto t = model::padBatch(tgt).ids.to(device);
         auto tgtIn = t.narrow(1, 0, t.size(1) - 1), tgtOut = t.narrow(1, 1, t.size(1) - 1);
         // Only real target positions reach the vocabulary projection (most of the cost).
         auto real = tgtOut.ne(model::Tokenizer::kPad);
         auto logits = net->project(net->forward(s, tgtIn).index({real}));
-        auto loss = at::cross_entropy_loss(logits, tgtOut.index({real}), {}, at::Reduction::Mean,
-                                           model::Tokenizer::kPad, nmt_.labelSmoothing);
+        // Data-parallel: the rank's share of the whole batch's mean, times the ranks (the loop
+        // averages).
+        auto loss =
+            parallel ? at::cross_entropy_loss(logits, tgtOut.index({real}), {}, at::Reduction::Sum,
+                                              model::Tokenizer::kPad, nmt_.labelSmoothing) *
+                           double(parallel->worldSize()) / std::max(predicted, 1.0)
+                     : at::cross_entropy_loss(logits, tgtOut.index({real}), {}, at::Reduction::Mean,
+                                              model::Tokenizer::kPad, nmt_.labelSmoothing);
         return StepOutput{loss, {}, {}, tokens};
     };
     hooks.load = [&](const std::string& path) {
@@ -144,6 +164,7 @@ std::string trainNmt(const jobs::JobContext& ctx, const jobs::JobEnvironment& en
     const TrainingLoop* loopState = nullptr;
     if (nmt_.evalEvery > 0) {
         hooks.evaluate = [&](std::int64_t done) {
+            if (!ctx.primary()) return;  // rank 0 alone translates dev and decides
             torch::NoGradGuard noGrad;
             net->eval();
             model::DecodeOptions greedy;
@@ -311,8 +332,13 @@ jobs::JobResult NmtJob::run(const jobs::JobContext& ctx) {
     result.corpus = env.corpusRecord();
     nlohmann::json summary = {{"retriever", nmt_.retriever}, {"languages", xLanguages}};
     std::string checkpoint = nmt_.modelCheckpoint;
+    if (ctx.parallel && !checkpoint.empty())
+        throw config::ConfigError(
+            "--nproc: this nmt run reuses the model of nmt.model_from and "
+            "trains nothing; run it in one process");
     if (checkpoint.empty())
         checkpoint = trainNmt(ctx, env, nmt_, seed_, configHash_, xLanguages, device);
+    if (!ctx.primary()) return {};  // a data-parallel worker: rank 0 translates and stores
     result.artifacts.push_back({"nmt_checkpoint", checkpoint});
     summary["checkpoint"] = checkpoint;
 

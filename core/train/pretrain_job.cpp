@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "core/config/schema.h"
 #include "core/data/corpus_reader.h"
 #include "core/jobs/job_environment.h"
 #include "core/model/checkpoint.h"
@@ -14,6 +15,7 @@
 #include "core/train/resource_profile.h"
 #include "core/util/blas_threads.h"
 #include "core/train/training_common.h"
+#include "core/train/data_parallel.h"
 #include "core/train/training_loop.h"
 
 namespace clir::train {
@@ -173,19 +175,37 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
                             0.05,
                             0.95};
     LoopHooks hooks;
+    DataParallel* parallel = ctx.parallel;
+    if (parallel && pretrain_.batchSize % parallel->worldSize() != 0)
+        throw config::ConfigError(
+            "field 'pretrain.batch_size': " + std::to_string(pretrain_.batchSize) +
+            " sequences do not split into equal shares for " +
+            std::to_string(parallel->worldSize()) + " workers (--nproc)");
     hooks.step = [&](std::int64_t) {
         std::vector<std::vector<std::int64_t>> seqs;
         for (std::int64_t i = 0; i < pretrain_.batchSize; ++i)
             seqs.push_back(sample(sampler, text, &LanguageText::trainIds, rng));
         auto batch = makeMlmBatch(seqs, masking, rng);
-        auto labels = batch.labels.to(device);
-        auto hidden = net->forward(batch.ids.to(device), batch.mask.to(device));
+        at::Tensor ids = batch.ids, mask = batch.mask, labels = batch.labels;
+        if (parallel) {  // this rank's rows of the whole batch
+            const auto share = ids.size(0) / parallel->worldSize();
+            const auto first = parallel->rank() * share;
+            ids = ids.narrow(0, first, share);
+            mask = mask.narrow(0, first, share);
+            labels = labels.narrow(0, first, share);
+        }
+        labels = labels.to(device);
+        auto hidden = net->forward(ids.to(device), mask.to(device));
         auto picked = labels.ne(-100);
         auto logits = net->mlmLogits(hidden.index({picked}));
-        return StepOutput{at::cross_entropy_loss(logits, labels.index({picked})),
-                          {},
-                          {},
-                          double(batch.realTokens)};
+        // Data-parallel: the rank's share of the whole batch's mean over masked tokens, times
+        // the ranks (the loop averages).
+        auto loss = parallel ? at::cross_entropy_loss(logits, labels.index({picked}), {},
+                                                      at::Reduction::Sum) *
+                                   double(parallel->worldSize()) /
+                                   double(std::max<std::int64_t>(batch.maskedTokens, 1))
+                             : at::cross_entropy_loss(logits, labels.index({picked}));
+        return StepOutput{loss, {}, {}, double(batch.realTokens)};
     };
     hooks.load = [&](const std::string& path) {
         return model::loadCheckpoint(path, *net, optimizer.get(), {model_.preset, tok.hash()},
@@ -199,6 +219,7 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
     trainer.resume(env.checkpointDir, configHash_);
     net->train();
     const std::string final = trainer.run();
+    if (!ctx.primary()) return {};  // a data-parallel worker: rank 0 evaluates and stores
 
     // Held-out MLM accuracy per language, with a fixed masking seed so runs compare.
     ctx.report(0.96, "held-out MLM accuracy");

@@ -138,6 +138,11 @@ std::string TrainingLoop::run() {
         // weights.
         if (primary) parallel->barrier();
         parallel->broadcast(trained);
+        // Rank 0's sampler: a job may have drawn from it before (NMT's tokenizer sample, which
+        // a worker finds already trained), and every rank must draw the same whole batches.
+        std::string sampler = rngState(rng_);
+        parallel->broadcastText(sampler);
+        setRngState(rng_, sampler);
     }
     std::string lastCheckpoint;
     auto windowStart = Clock::now();

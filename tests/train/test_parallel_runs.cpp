@@ -1,9 +1,10 @@
 // Data-parallel training through the command line (issue 17): `clirlab run --nproc 2` over
 // loopback gives the losses of one process on the same (whole) batch, for the teacher (InfoNCE
-// with in-batch and hard negatives, documents gathered across ranks) and OPTICAL (<P, C> with
-// the English anchor); a worker killed mid-run fails the run, and `clirlab resume --nproc 2`
-// continues it to the uninterrupted run's losses. The encoder has no dropout, so a rank's share
-// computes exactly what the one process computes for those rows.
+// with in-batch and hard negatives, documents gathered across ranks), OPTICAL (<P, C> with the
+// English anchor) and NMT; a worker killed mid-run fails the run, and `clirlab resume --nproc 2`
+// continues it to the uninterrupted run's losses. The encoders have no dropout, so a rank's
+// share computes exactly what the one process computes for those rows; MLM pretraining (the
+// preset's dropout) agrees in level.
 #include "tests/train/fault_fixture.h"
 
 using namespace clir;
@@ -72,6 +73,22 @@ class TestParallelRuns : public QObject, protected testing::FaultFixture {
         model::CheckpointMeta meta{enc->config(), tok.path(), tok.hash(), 0, "pretrain", {}};
         encoder_ =
             model::saveCheckpoint(tmp_.filePath("pretrained").toStdString(), *enc, nullptr, meta);
+        // The help fixture as a corpus (passages) and its tokenizer, for pretraining.
+        helpData_ = tmp_.filePath("help-data");
+        qputenv("CLIRLAB_DATA", helpData_.toUtf8());
+        const std::string help = tmp_.filePath("help").toStdString();
+        testing::writeHelpFixture(help);
+        auto settings = data::CorpusSettings::defaults();
+        settings.languages = {"en-US", "om"};
+        settings.split = {0.5, 0.5, 0.0, 20240601};
+        data::buildCorpus(settings, {{"en-US", help, {}}, {"om", help, {}}},
+                          data::defaultCorpusDir(), jobs::JobContext{});
+        std::vector<std::string> text;
+        for (int i = 0; i < 300; ++i)
+            text.push_back("alpha beta gamma delta " + std::to_string(i % 17) +
+                           " fuula tokko lama sadii");
+        model::Tokenizer::train(text, 300, tmp_.filePath("tok/t").toStdString());
+        tokenizer_ = tmp_.filePath("tok/t.model").toStdString();
         aloneDb_ = tmp_.filePath("alone.db");
         parallelDb_ = tmp_.filePath("parallel.db");
     }
@@ -133,6 +150,44 @@ class TestParallelRuns : public QObject, protected testing::FaultFixture {
             QVERIFY2(before.count(step) && after.at(step) == before.at(step),
                      qPrintable(QString("step %1 trained again").arg(step)));
         compareCurves(reference, cut, "optical", "loss", 1e-5, 12);
+    }
+
+    // NMT with dropout 0: the same losses as one process.
+    void nmtWithTwoWorkersEqualsOneProcess() {
+        auto spec = testing::tinyNmtExperiment("nmt", 6);
+        spec["nmt"]["dropout"] = 0.0;
+        spec["nmt"]["log_every"] = 1;
+        spec["nmt"]["learning_rate"] = 1e-4;
+        const QString file = writeSpec("nmt", spec);
+        const QString alone = tmp_.filePath("nmt-alone.db"), two = tmp_.filePath("nmt-two.db");
+        auto a = runCli(synthData_, alone, {"run", file});
+        QVERIFY2(a.exitCode == 0, qPrintable(a.output));
+        auto p = runCli(synthData_, two, {"run", file, "--nproc", "2"});
+        QVERIFY2(!p.killed && p.exitCode == 0, qPrintable(p.output));
+        compareCurves(alone, two, "nmt", "loss", 1e-5, 6);
+        compareCurves(alone, two, "nmt", "grad_norm", 1e-5, 6);
+    }
+
+    // MLM pretraining: the encoder's dropout draws other masks in each process, so the curves
+    // agree in level, not digit for digit.
+    void pretrainingWithTwoWorkersTrains() {
+        auto spec = pretrainSpec();
+        spec["pretrain"]["steps"] = 6;
+        const QString file = writeSpec("mlm", spec);
+        const QString alone = tmp_.filePath("mlm-alone.db"), two = tmp_.filePath("mlm-two.db");
+        auto a = runCli(helpData_, alone, {"run", file});
+        QVERIFY2(a.exitCode == 0, qPrintable(a.output));
+        auto p = runCli(helpData_, two, {"run", file, "--nproc", "2"});
+        QVERIFY2(!p.killed && p.exitCode == 0, qPrintable(p.output));
+        const auto la = metric(alone, "mlm", "loss"), lp = metric(two, "mlm", "loss");
+        QCOMPARE(lp.size(), std::size_t(6));
+        QCOMPARE(la.size(), std::size_t(6));
+        for (const auto& [step, value] : la)  // measured: within 1%
+            QVERIFY2(lp.count(step) && std::abs(lp.at(step) - value) < 0.02 * value,
+                     qPrintable(QString("MLM loss at step %1: %2 with 2 workers, %3 alone")
+                                    .arg(step)
+                                    .arg(lp.count(step) ? lp.at(step) : -1.0)
+                                    .arg(value)));
     }
 
     void badShareAndMethodsAreRefused() {
