@@ -56,13 +56,17 @@ int listRuns(const GlobalOptions& g, const std::vector<std::string>& args) {
 
 int showRun(const GlobalOptions& g, const std::vector<std::string>& args) {
     CommandSpec spec{"show",
-                     "clirlab show <run> [--json] [--translations [--lang L]]",
+                     "clirlab show <run> [--json] [--translations [--lang L]] [--metric NAME]",
                      "Show one run: status, provenance (config, code version, corpus), metrics "
                      "and results; or the query translations it stored (tab-separated: language, "
-                     "query set, qid, system, source, translation, error).",
+                     "query set, qid, system, source, translation, error); or one metric's "
+                     "curve (tab-separated: step, value).",
                      {{"--json", false, false, "print JSON"},
                       {"--translations", false, false, "print the stored query translations"},
-                      {"--lang", true, false, "with --translations: only this language"}},
+                      {"--lang", true, false, "with --translations: only this language"},
+                      {"--metric", true, false,
+                       "print every recorded point of this metric (loss, grad_norm, "
+                       "dev_map, ...), step and value, 17 significant digits"}},
                      1,
                      1};
     auto a = parseArgs(spec, args);
@@ -88,6 +92,17 @@ int showRun(const GlobalOptions& g, const std::vector<std::string>& args) {
             if (!a.has("--lang") || t.language == a.value("--lang"))
                 std::cout << t.language << '\t' << t.querySet << '\t' << t.qid << '\t' << t.system
                           << '\t' << t.source << '\t' << t.target << '\t' << t.error << '\n';
+        return 0;
+    }
+    if (a.has("--metric")) {
+        auto points = runs.metrics(id, a.value("--metric"));
+        if (points.empty()) {
+            std::fprintf(stderr, "clirlab: run %lld recorded no metric '%s'\n",
+                         static_cast<long long>(id), a.value("--metric").c_str());
+            return 1;
+        }
+        for (const auto& m : points)
+            std::printf("%lld\t%.17g\n", static_cast<long long>(m.step), m.value);
         return 0;
     }
     auto metrics = runs.metrics(id);

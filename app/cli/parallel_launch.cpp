@@ -79,6 +79,7 @@ pid_t startWorker(const std::vector<std::string>& command, int rank) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != parent) ::_exit(1);
         ::setenv("RANK", rankText.c_str(), 1);
+        ::setenv("LOCAL_RANK", rankText.c_str(), 1);
         ::signal(SIGINT, SIG_IGN);
         ::execv(self.c_str(), argv.data());
         std::fprintf(stderr, "worker %s: cannot start %s: %s\n", rankText.c_str(), self.c_str(),
@@ -131,6 +132,7 @@ std::unique_ptr<ParallelLaunch> ParallelLaunch::start(int nproc, const std::stri
         ::setenv("MASTER_ADDR", env.masterAddress.c_str(), 1);
         ::setenv("MASTER_PORT", std::to_string(env.masterPort).c_str(), 1);
         ::setenv("RANK", "0", 1);
+        ::setenv("LOCAL_RANK", "0", 1);
         const auto command = ownCommandLine();
         for (int rank = 1; rank < nproc; ++rank)
             launch->workers_.push_back(startWorker(command, rank));

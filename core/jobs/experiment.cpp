@@ -113,6 +113,13 @@ SchemaNode experimentSchema() {
     return SchemaNode::object("an experiment", std::move(props));
 }
 
+std::string configHashOf(nlohmann::json config) {
+    if (config.contains("model") && config["model"].is_object() &&
+        config["model"].value("dropout", -1.0) == -1.0)
+        config["model"].erase("dropout");
+    return Sha256::hex(config.dump());
+}
+
 ExperimentSpec parseExperiment(const std::string& text, const std::string& source) {
     ExperimentSpec spec;
     spec.source = source;
@@ -185,7 +192,7 @@ ExperimentSpec parseExperiment(const std::string& text, const std::string& sourc
         spec.group = j.value("group", spec.name);
         if (spec.group.empty()) throw ConfigError("field 'group': must not be empty");
         spec.config = j;
-        spec.configHash = Sha256::hex(j.dump());
+        spec.configHash = configHashOf(j);
     } catch (const ConfigError& e) {
         std::string msg = e.what();
         if (msg.rfind(source + ":", 0) == 0) throw;

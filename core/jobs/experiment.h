@@ -20,6 +20,10 @@ config::SchemaNode blockSchema(const std::string& block);
 // Errors are ConfigError messages starting with the source: "x.json: field 'seed': ...".
 // One experiment; a document with a "sweep" block stands for several (expandExperiment).
 ExperimentSpec parseExperiment(const std::string& text, const std::string& source);
+// The configuration hash of a resolved configuration (every default filled in). A setting added
+// after runs were stored (model.dropout) counts only away from its default, so those runs keep
+// their hashes and are still reused.
+std::string configHashOf(nlohmann::json config);
 ExperimentSpec loadExperiment(const std::string& path);
 
 // A "sweep" block ({"seed": [13, 14, 15], "model.preset": ["static", "xs"]}) makes one

@@ -184,7 +184,7 @@ void JobRunner::resolveInputs(config::ExperimentSpec& spec, bool requireFiles) {
     };
     resolve("init", "from", "checkpoint", "from_run", kInitKinds);
     resolve("nmt", "model_from", "model_checkpoint", "model_from_run", kNmtKinds);
-    if (changed) spec.configHash = Sha256::hex(identity.dump());
+    if (changed) spec.configHash = configHashOf(identity);
 }
 
 std::int64_t JobRunner::enqueue(const config::ExperimentSpec& spec) {

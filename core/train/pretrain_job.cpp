@@ -154,6 +154,7 @@ jobs::JobResult PretrainJob::run(const jobs::JobContext& ctx) {
 
     auto cfg = model::presetConfig(model_.preset, tok.vocabSize());
     model::setInputLayer(cfg, model_.norm, model_.charNgrams);
+    if (model_.dropout >= 0) cfg.dropout = model_.dropout;
     torch::manual_seed(seed_);
     model::XlmrEncoder net(cfg);
     net->setPieces(tok.vocabulary());

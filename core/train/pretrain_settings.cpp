@@ -30,7 +30,12 @@ const config::Fields<ModelSettings>& ModelSettings::fields() {
             .integer("char_ngrams", &S::charNgrams,
                      "hashed character 3-5-gram buckets added to each piece's embedding; 0 none, "
                      "-1 keeps the preset's (lexical presets 262144)",
-                     -1, -1.0, 16777216.0);
+                     -1, -1.0, 16777216.0)
+            .number("dropout", &S::dropout,
+                    "dropout of the encoder while it trains; -1 keeps the encoder's (its "
+                    "checkpoint's, or 0.1 for a new one); 0 makes a run repeatable on other "
+                    "hardware and across data-parallel shares (scripts/gpu-compare)",
+                    -1.0, -1.0, 0.9);
     return f;
 }
 

@@ -19,6 +19,7 @@ struct ModelSettings {
     int threads;              // 0: all cores
     std::string norm;         // "": the preset's; post | pre
     std::int64_t charNgrams;  // -1: the preset's; 0: none
+    double dropout;           // -1: the encoder's (its checkpoint's, or the preset's 0.1)
     static const config::Fields<ModelSettings>& fields();
     static ModelSettings fromJson(const nlohmann::json& j) { return fields().read(j); }
 };

@@ -96,6 +96,7 @@ StartingPoint loadStart(const MethodWiring& wiring, const InitSettings& init,
                                      modelSettings.preset +
                                      "' and it cannot grow into it: " + problem);
     }
+    if (modelSettings.dropout >= 0) target.dropout = modelSettings.dropout;
     s.tok = std::make_unique<model::Tokenizer>(s.meta.tokenizerPath);
     if (s.tok->hash() != s.meta.tokenizerHash)
         throw std::runtime_error(s.meta.tokenizerPath +

@@ -36,7 +36,13 @@ inline c10::Device pickDevice(const std::string& wanted) {
     if (wanted == "cuda" && !torch::cuda::is_available())
         throw std::runtime_error(
             "model.device is cuda but this LibTorch has no usable CUDA device");
-    if (wanted == "cuda" || (wanted == "auto" && torch::cuda::is_available())) return c10::kCUDA;
+    if (wanted == "cuda" || (wanted == "auto" && torch::cuda::is_available())) {
+        // Data-parallel workers on one machine take a GPU each (LOCAL_RANK, as torchrun sets it).
+        const char* local = std::getenv("LOCAL_RANK");
+        const int count = int(torch::cuda::device_count());
+        const int index = local && count > 0 ? std::max(0, std::atoi(local)) % count : 0;
+        return c10::Device(c10::kCUDA, c10::DeviceIndex(index));
+    }
     return c10::kCPU;
 }
 

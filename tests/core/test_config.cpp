@@ -166,6 +166,21 @@ class TestConfig : public QObject {
         QVERIFY2(hybrid.configHash == GOLDEN_HYBRID_HASH, hybrid.configHash.c_str());
     }
 
+    // model.dropout came after runs were stored: at its default (-1, the encoder's own) it is in
+    // the stored configuration but not in the hash (goldenConfigHash holds), away from it it is.
+    void dropoutCountsInTheHashOnlyAwayFromItsDefault() {
+        auto parse = [](const std::string& model) {
+            return jobs::parseExperiment(
+                R"({"name":"g","method":"hybrid","init":{"from":"t"})" + model + "}", "g.json");
+        };
+        auto plain = parse(""), atDefault = parse(R"(,"model":{"dropout":-1})");
+        auto off = parse(R"(,"model":{"dropout":0})");
+        QCOMPARE(plain.config["model"]["dropout"].get<double>(), -1.0);
+        QCOMPARE(atDefault.configHash, plain.configHash);
+        QVERIFY(off.configHash != plain.configHash);
+        QVERIFY(parse(R"(,"model":{"dropout":0.1})").configHash != off.configHash);
+    }
+
     // An input is named in the configuration hash by the configuration of the run that made it:
     // the same teacher in another database (another id, another folder, or restored from an
     // archive with no files) gives the same hash; another teacher configuration does not.
