@@ -140,6 +140,58 @@ std::vector<std::int64_t> Tokenizer::truncated(std::vector<std::int64_t> encoded
     return encoded;
 }
 
+namespace {
+
+// The byte of a byte-fallback piece "<0xNN>", or -1.
+int fallbackByte(const std::string& piece) {
+    if (piece.size() != 6 || piece.compare(0, 3, "<0x") != 0 || piece[5] != '>') return -1;
+    int value = 0;
+    for (std::size_t i = 3; i < 5; ++i) {
+        const char c = piece[i];
+        const int d = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                             : -1;
+        if (d < 0) return -1;
+        value = value * 16 + d;
+    }
+    return value;
+}
+
+// The length of the UTF-8 character a lead byte starts (0: not a lead byte).
+std::size_t utf8Length(int lead) {
+    if (lead < 0x80) return 1;
+    if (lead >= 0xC2 && lead < 0xE0) return 2;
+    if (lead >= 0xE0 && lead < 0xF0) return 3;
+    if (lead >= 0xF0 && lead < 0xF5) return 4;
+    return 0;
+}
+
+}  // namespace
+
+std::vector<std::string> Tokenizer::readable(std::vector<std::string> pieces) {
+    static const char* const kSubscript[] = {"₁", "₂", "₃", "₄"};
+    for (std::size_t i = 0; i < pieces.size();) {
+        const int lead = fallbackByte(pieces[i]);
+        const std::size_t n = lead < 0 ? 0 : utf8Length(lead);
+        bool whole = n > 0 && i + n <= pieces.size();
+        std::string character;
+        for (std::size_t k = 0; whole && k < n; ++k) {
+            const int b = fallbackByte(pieces[i + k]);
+            whole = b >= 0 && (k == 0 || (b & 0xC0) == 0x80);
+            character += char(b);
+        }
+        if (!whole) {
+            ++i;
+            continue;
+        }
+        for (std::size_t k = 0; k < n; ++k)
+            pieces[i + k] = n == 1 ? character : character + kSubscript[k];
+        i += n;
+    }
+    return pieces;
+}
+
 std::vector<std::string> Tokenizer::pieces(const std::vector<std::int64_t>& ids) const {
     std::vector<std::string> out;
     char buf[256];

@@ -40,6 +40,11 @@ class Tokenizer {
     static std::vector<std::int64_t> truncated(std::vector<std::int64_t> encoded,
                                                std::size_t maxLength);
     std::vector<std::string> pieces(const std::vector<std::int64_t>& ids) const;
+    // Pieces as labels a reader can follow (the alignment inspector's axes): a run of
+    // byte-fallback pieces (<0xE6><0x97><0xA5>, what a script the vocabulary lacks becomes) is
+    // shown as the characters its bytes spell, each byte piece labelled with its character and
+    // its place in it (日₁ 日₂ 日₃). Bytes that spell no character stay as they are.
+    static std::vector<std::string> readable(std::vector<std::string> pieces);
     std::vector<std::string> vocabulary() const;  // every piece, by id
     // Whether each piece, by id, begins a word (startsWord); special tokens do not.
     const std::vector<bool>& wordStarts() const { return wordStarts_; }

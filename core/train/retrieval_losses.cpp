@@ -129,7 +129,7 @@ std::vector<std::string> piecesOf(const model::Tokenizer& tok, const Ids& ids) {
     Ids content;
     for (auto id : ids)
         if (id != model::Tokenizer::kBos && id != model::Tokenizer::kEos) content.push_back(id);
-    return tok.pieces(content);
+    return model::Tokenizer::readable(tok.pieces(content));
 }
 
 store::AlignmentRecord alignmentOf(const retrieval::TokenEncoder& teacher,

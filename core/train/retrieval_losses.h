@@ -80,7 +80,8 @@ store::AlignmentRecord alignmentOf(const retrieval::TokenEncoder& teacher,
                                    const Ids& other, const ot::SinkhornOptions& options,
                                    c10::Device device);
 
-// The pieces of `ids` without <s> and </s> (the inspector's token labels).
+// The pieces of `ids` without <s> and </s> (the inspector's token labels), byte-fallback runs
+// shown as their characters (Tokenizer::readable).
 std::vector<std::string> piecesOf(const model::Tokenizer& tok, const Ids& ids);
 
 }  // namespace clir::train

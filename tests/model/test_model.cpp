@@ -9,6 +9,7 @@
 #include "core/model/heads.h"
 #include "core/model/retrieval_model.h"
 #include "core/model/threads.h"
+#include "core/model/tokenizer.h"
 #include "core/model/xlmr_encoder.h"
 
 using namespace clir::model;
@@ -16,6 +17,18 @@ using namespace clir::model;
 class TestModel : public QObject {
     Q_OBJECT
   private slots:
+    // The alignment inspector's labels for a script the vocabulary lacks (Japanese, issue 17).
+    void byteFallbackPiecesReadAsTheirCharacters() {
+        using clir::model::Tokenizer;
+        const std::vector<std::string> pieces = {"▁Hi",    "<0xE6>", "<0x97>", "<0xA5>",
+                                                 "<0xE6>", "<0x9C>", "<0xAC>", "<0x41>",
+                                                 "<0xE6>", "x",      "<0xFF>", "<0xC3>"};
+        const std::vector<std::string> want = {"▁Hi", "日₁", "日₂",    "日₃", "本₁",    "本₂",
+                                               "本₃", "A",   "<0xE6>", "x",   "<0xFF>", "<0xC3>"};
+        QCOMPARE(Tokenizer::readable(pieces), want);
+        QCOMPARE(Tokenizer::readable({}), std::vector<std::string>());
+    }
+
     // at::parallel_for in the engine's code runs on every intra-op thread (it silently ran on one
     // while clir_model was built without OpenMP).
     void parallelForIsParallel() {
