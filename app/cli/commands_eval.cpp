@@ -18,6 +18,7 @@
 #include "core/jobs/run_comparison.h"
 #include "core/store/run_store.h"
 #include "core/util/fs.h"
+#include "core/util/gzip.h"
 #include "core/util/text.h"
 
 namespace clir::cli {
@@ -98,8 +99,10 @@ int exportRun(const GlobalOptions& g, const std::vector<std::string>& args) {
             throw std::runtime_error("run " + std::to_string(id) + " (" + r.method +
                                      ") has no TREC runs");
         for (const auto& f : files) {
-            std::string content = fs::readFile(f);
+            // Plain TREC text whatever the store keeps (runs since issue 17: .trec.gz).
+            std::string content = gzip::readText(f);
             std::string name = f.substr(f.rfind('/') + 1);
+            if (text::endsWith(name, ".gz")) name.resize(name.size() - 3);
             if (a.has("--out")) {
                 fs::writeFileAtomic(a.value("--out") + "/" + name, content);
                 std::fprintf(stderr, "wrote %s/%s\n", a.value("--out").c_str(), name.c_str());

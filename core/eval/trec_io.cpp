@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "core/util/fs.h"
+#include "core/util/gzip.h"
 #include "core/util/text.h"
 
 namespace clir::eval {
@@ -125,7 +126,7 @@ Qrels parseQrels(const std::string& text, const std::string& source) {
 namespace {
 std::string readTrecFile(const std::string& path) {
     try {
-        return fs::readFile(path);
+        return gzip::isGzipFile(path) ? gzip::readText(path) : fs::readFile(path);
     } catch (const std::exception& e) {
         throw TrecFormatError(e.what());
     }
@@ -158,9 +159,12 @@ void fastInteger(std::string_view s, const char* what, const std::string& source
 }  // namespace
 
 CompactRun readRunCompact(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) throw TrecFormatError(path + ": cannot open: " + std::strerror(errno));
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, &std::fclose);
+    std::unique_ptr<gzip::Reader> reader;  // a plain or gzip-compressed file
+    try {
+        reader = std::make_unique<gzip::Reader>(path);
+    } catch (const std::exception& e) {
+        throw TrecFormatError(e.what());
+    }
     CompactRun run;
     std::unordered_map<std::string, std::size_t> index;  // qid -> position in run.qids
     // Duplicates are found as the file is read while a query's lines are contiguous (hashes of
@@ -251,7 +255,12 @@ CompactRun readRunCompact(const std::string& path) {
             sizeError ? kChunk : std::size_t(std::min<std::uintmax_t>(kChunk, fileSize + 1));
         buffer.resize(chunkSize);
         for (;;) {
-            const std::size_t got = std::fread(buffer.data(), 1, chunkSize, f);
+            std::size_t got = 0;
+            try {
+                got = reader->read(buffer.data(), chunkSize);
+            } catch (const std::exception& e) {
+                throw TrecFormatError(e.what());
+            }
             if (got == 0) break;
             std::string_view chunk(buffer.data(), got);
             std::size_t start = 0;
@@ -269,7 +278,6 @@ CompactRun readRunCompact(const std::string& path) {
             }
             carry.append(chunk.substr(start));
         }
-        if (std::ferror(f)) throw TrecFormatError(path + ": read error: " + std::strerror(errno));
         if (!carry.empty()) onLine(carry);
     } catch (const TrecFormatError&) {
         std::string message;
@@ -306,7 +314,8 @@ std::string formatRun(const Run& run, const std::string& tag, std::size_t depth)
 }
 
 void writeRun(const std::string& path, const Run& run, const std::string& tag, std::size_t depth) {
-    fs::writeFileAtomic(path, formatRun(run, tag, depth));
+    const std::string text = formatRun(run, tag, depth);
+    fs::writeFileAtomic(path, text::endsWith(path, ".gz") ? gzip::compress(text) : text);
 }
 
 void writeQrels(const std::string& path, const Qrels& qrels) {

@@ -1,5 +1,6 @@
 // TREC run and qrels files: streaming readers with line-numbered errors (nothing is returned
-// half-loaded: a bad line throws), and writers.
+// half-loaded: a bad line throws), and writers. Readers take plain or gzip-compressed files;
+// writeRun compresses when the path ends in .gz (what jobs write: <...>.trec.gz).
 //   run:   qid Q0 docid rank score tag     (the rank column is read but ignored, as trec_eval)
 //   qrels: qid iter docid rel
 #pragma once

@@ -60,7 +60,7 @@ nlohmann::json evaluateTestSets(const jobs::JobContext& ctx, const TestEvaluatio
                 data::qrelsPath(test.corpusDir, dir.queryLanguage, dir.pageLanguage, set, split);
             const std::string recorded = set + test.setSuffix;
             const std::string trecPath =
-                test.outputDir + "/" + dir.label + "." + recorded + "." + split + ".trec";
+                test.outputDir + "/" + dir.label + "." + recorded + "." + split + ".trec.gz";
             eval::writeRun(trecPath, *run, test.tag, test.depth);
             fs::writeFileAtomic(
                 TrecSidecar::pathFor(trecPath),
@@ -158,7 +158,7 @@ nlohmann::json evaluatePooledSets(const jobs::JobContext& ctx, const TestEvaluat
                 test.outputDir + "/qrels/" + x + ".all." + set + "." + split + ".qrels";
             eval::writeQrels(qrelsFile, qrels);
             const std::string trecPath =
-                test.outputDir + "/" + x + "." + recorded + "." + split + ".trec";
+                test.outputDir + "/" + x + "." + recorded + "." + split + ".trec.gz";
             eval::writeRun(trecPath, pooled, test.tag, test.depth);
             fs::writeFileAtomic(
                 TrecSidecar::pathFor(trecPath),

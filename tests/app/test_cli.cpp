@@ -466,7 +466,7 @@ class TestCli : public QObject {
             clir::store::RunStore(db).storeResults(runId, {{"en-US", "entries", "map", 0.123}});
         }
         const QString runDir = tmp_.filePath("cli.db.runs/") + bm25Id;
-        QVERIFY(QFile::remove(runDir + "/en-US.entries.train.trec.json"));
+        QVERIFY(QFile::remove(runDir + "/en-US.entries.train.trec.gz.json"));
         auto re = run({"reeval", bm25Id}, cache);
         QVERIFY2(re.code == 0, qPrintable(re.err));
         QVERIFY2(re.out.contains("| en-US | entries | 4 | 0.1230 | 0.5000 |"), qPrintable(re.out));
@@ -478,14 +478,14 @@ class TestCli : public QObject {
             return -1.0;
         };
         QCOMPARE(storedMap(), 0.5);
-        QVERIFY(QFile::rename(runDir + "/om.entries.train.trec", runDir + "/moved.trec"));
+        QVERIFY(QFile::rename(runDir + "/om.entries.train.trec.gz", runDir + "/moved.trec"));
         {
             clir::store::Database db(tmp_.filePath("cli.db").toStdString());
             clir::store::RunStore(db).storeResults(runId, {{"en-US", "entries", "map", 0.123}});
         }
         re = run({"reeval", bm25Id}, cache);
         QCOMPARE(re.code, 1);
-        QVERIFY2(re.err.contains("om.entries.train.trec is missing"), qPrintable(re.err));
+        QVERIFY2(re.err.contains("om.entries.train.trec.gz is missing"), qPrintable(re.err));
         QCOMPARE(storedMap(), 0.123);
         QCOMPARE(run({"reeval"}, cache).code, 2);
     }

@@ -12,6 +12,8 @@
 #include "core/data/corpus_stats.h"
 #include "core/store/database.h"
 #include "core/store/run_store.h"
+#include "core/util/fs.h"
+#include "core/util/gzip.h"
 #include "core/util/process.h"
 
 using namespace clir;
@@ -120,8 +122,12 @@ class TestRealBaselines : public QObject {
         for (const auto& r : runs.results(bm25))
             if (r.querySet == "entries") stored[r.language + "/" + r.measure] = r.value;
         for (const char* lang : {"de", "om"}) {
-            const std::string trec = tmp_.filePath("baselines.db.runs").toStdString() + "/" +
-                                     std::to_string(bm25) + "/" + lang + ".entries.test.trec";
+            // The stored run is gzip-compressed; trec_eval reads the plain text clirlab exports.
+            const std::string storedRun = tmp_.filePath("baselines.db.runs").toStdString() + "/" +
+                                          std::to_string(bm25) + "/" + lang +
+                                          ".entries.test.trec.gz";
+            const std::string trec = tmp_.filePath(QString(lang) + ".trec").toStdString();
+            fs::writeFileAtomic(trec, gzip::readText(storedRun));
             QProcess p;
             p.start(
                 trecEval,

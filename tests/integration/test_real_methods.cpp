@@ -120,7 +120,7 @@ class TestRealMethods : public QObject {
                     // The stored figure, plain or fused with BM25, is trec_eval -c of the
                     // exported run.
                     auto trec = db.path() + ".runs/" + std::to_string(r.id) + "/" + x.language +
-                                "." + x.querySet + ".test.trec";
+                                "." + x.querySet + ".test.trec.gz";
                     auto qrels = eval::readQrels(
                         data::qrelsPath(corpus, x.language, "en-US", "entries", "test"));
                     auto e = eval::evaluate(eval::readRun(trec), qrels, {true});

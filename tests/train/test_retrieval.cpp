@@ -437,8 +437,8 @@ class TestRetrieval : public QObject {
         }
         {
             const std::string dir = dbPath_ + ".runs/" + std::to_string(pool.runId);
-            auto pooled = eval::readRun(dir + "/om.entries@all.test.trec");
-            auto plain = eval::readRun(dir + "/om.entries.test.trec");
+            auto pooled = eval::readRun(dir + "/om.entries@all.test.trec.gz");
+            auto plain = eval::readRun(dir + "/om.entries.test.trec.gz");
             QCOMPARE(pooled.byQuery.size(), plain.byQuery.size());
             for (auto& [qid, docs] : plain.byQuery) {
                 eval::sortTrecOrder(docs);
