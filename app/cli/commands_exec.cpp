@@ -197,7 +197,7 @@ static void ensureHelpCorpus(const GlobalOptions& g, const std::string& language
 
 int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) {
     CommandSpec spec{"run",
-                     "clirlab run <experiment.json> [--archive DIR]",
+                     "clirlab run <experiment.json> [--archive DIR] [--lang L] [--nproc N]",
                      "Validate an experiment file, record it as a run in the database and run it "
                      "here. Ctrl-C cancels (the run is kept as cancelled). A sweep or suite runs "
                      "each of its experiments in order, reusing a finished run of the same "
@@ -258,7 +258,7 @@ int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) 
 
 int resumeRun(const GlobalOptions& g, const std::vector<std::string>& args) {
     CommandSpec spec{"resume",
-                     "clirlab resume RUN",
+                     "clirlab resume RUN [--nproc N]",
                      "Continue an interrupted, failed or cancelled run from its last checkpoint, "
                      "with the configuration stored with it.",
                      {kNprocOption},
