@@ -7,6 +7,13 @@
 // preset's dropout) agrees in level.
 #include "tests/train/fault_fixture.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+
 using namespace clir;
 using clir::testing::CliResult;
 
@@ -14,6 +21,19 @@ class TestParallelRuns : public QObject, protected testing::FaultFixture {
     Q_OBJECT
 
     QString aloneDb_, parallelDb_;
+
+    // A TCP port nothing listens on now (the rendezvous of a hand-started group).
+    static int freePort() {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof(a);
+        ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        ::close(fd);
+        return ntohs(a.sin_port);
+    }
 
     static std::map<std::int64_t, double> metric(const QString& db, const std::string& run,
                                                  const std::string& name) {
@@ -150,6 +170,41 @@ class TestParallelRuns : public QObject, protected testing::FaultFixture {
             QVERIFY2(before.count(step) && after.at(step) == before.at(step),
                      qPrintable(QString("step %1 trained again").arg(step)));
         compareCurves(reference, cut, "optical", "loss", 1e-5, 12);
+    }
+
+    // Two machines' worth of processes under a launcher's environment (what torchrun sets),
+    // started by hand here: the same command on both ranks, rank 0 records the run.
+    void launcherEnvironmentFormsTheGroup() {
+        const QString db = tmp_.filePath("launcher.db");
+        auto j = spec("teacher", 8);
+        j["name"] = "launched";
+        const QString file = writeSpec("launched", j);
+        const QString port = QString::number(freePort());
+        std::vector<std::unique_ptr<QProcess>> ranks;
+        for (int rank = 0; rank < 2; ++rank) {
+            auto p = std::make_unique<QProcess>();
+            auto env = QProcessEnvironment::systemEnvironment();
+            env.insert("CLIRLAB_DATA", synthData_);
+            env.insert("RANK", QString::number(rank));
+            env.insert("WORLD_SIZE", "2");
+            env.insert("MASTER_ADDR", "127.0.0.1");
+            env.insert("MASTER_PORT", port);
+            p->setProcessEnvironment(env);
+            p->setProcessChannelMode(QProcess::MergedChannels);
+            p->start(cli(), {"--db", db, "run", file});
+            ranks.push_back(std::move(p));
+        }
+        for (auto& p : ranks) {
+            QVERIFY(p->waitForFinished(300000));
+            QVERIFY2(p->exitCode() == 0, qPrintable(QString::fromUtf8(p->readAll())));
+        }
+        QVERIFY(outcome(db, "launched").first == store::RunStatus::Finished);
+        // The one-process teacher of the first test, the same configuration: the same curve.
+        const auto mine = metric(db, "launched", "loss"), ref = metric(aloneDb_, "teacher", "loss");
+        QCOMPARE(mine.size(), std::size_t(8));
+        for (const auto& [step, value] : ref)
+            QVERIFY2(mine.count(step) && std::abs(mine.at(step) - value) <= 1e-5 * value,
+                     qPrintable(QString("step %1").arg(step)));
     }
 
     // NMT with dropout 0: the same losses as one process.
