@@ -212,9 +212,8 @@ class FaultFixture {
         return {store::RunStatus::Queued, "no run named " + name};
     }
 
-    // Builds both corpora, the encoder and the teacher; returns an error, empty when ready.
-    QString setUp() {
-        // The help fixture, built as a corpus, for pretraining.
+    // The help fixture built as a corpus (passages, for pretraining) and its tokenizer.
+    void buildHelpCorpus() {
         helpData_ = tmp_.filePath("help-data");
         qputenv("CLIRLAB_DATA", helpData_.toUtf8());
         const std::string help = tmp_.filePath("help").toStdString();
@@ -230,8 +229,11 @@ class FaultFixture {
                            " fuula tokko lama sadii");
         model::Tokenizer::train(text, 300, tmp_.filePath("tok/t").toStdString());
         tokenizer_ = tmp_.filePath("tok/t.model").toStdString();
+    }
 
-        // The synthetic corpus and a "pretrained" encoder for retrieval and NMT.
+    // The synthetic corpus and a "pretrained" xs encoder for retrieval and NMT (its dropout:
+    // the preset's, or `dropout` when >= 0).
+    void buildSyntheticCorpus(double dropout = -1) {
         synthData_ = tmp_.filePath("synth-data");
         qputenv("CLIRLAB_DATA", synthData_.toUtf8());
         testing::writeSyntheticCorpus(data::defaultCorpusDir());
@@ -245,10 +247,18 @@ class FaultFixture {
         model::Tokenizer::train(words, 400, prefix);
         model::Tokenizer tok(prefix + ".model");
         torch::manual_seed(1);
-        model::XlmrEncoder enc(model::presetConfig("xs", tok.vocabSize()));
+        auto config = model::presetConfig("xs", tok.vocabSize());
+        if (dropout >= 0) config.dropout = dropout;
+        model::XlmrEncoder enc(config);
         model::CheckpointMeta meta{enc->config(), tok.path(), tok.hash(), 0, "pretrain", {}};
         encoder_ =
             model::saveCheckpoint(tmp_.filePath("pretrained").toStdString(), *enc, nullptr, meta);
+    }
+
+    // Builds both corpora, the encoder and the teacher; returns an error, empty when ready.
+    QString setUp() {
+        buildHelpCorpus();
+        buildSyntheticCorpus();
         // The teacher OPTICAL distils from, trained once.
         teacherDb_ = tmp_.filePath("teacher.db");
         auto teacher =

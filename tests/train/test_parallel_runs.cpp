@@ -74,41 +74,8 @@ class TestParallelRuns : public QObject, protected testing::FaultFixture {
 
   private slots:
     void initTestCase() {
-        synthData_ = tmp_.filePath("synth-data");
-        qputenv("CLIRLAB_DATA", synthData_.toUtf8());
-        testing::writeSyntheticCorpus(data::defaultCorpusDir());
-        std::vector<std::string> words;
-        for (int i = 0; i < 40; ++i)
-            for (const char* p : {"", "x"})
-                for (int k = 0; k < 3; ++k)
-                    words.push_back(std::string(p) + testing::word(i, k) + " " + p + "the " + p +
-                                    "program " + p + "shows " + p + "help " + p + "menu");
-        const std::string prefix = tmp_.filePath("tok/s").toStdString();
-        model::Tokenizer::train(words, 400, prefix);
-        model::Tokenizer tok(prefix + ".model");
-        torch::manual_seed(1);
-        auto config = model::presetConfig("xs", tok.vocabSize());
-        config.dropout = 0;
-        model::XlmrEncoder enc(config);
-        model::CheckpointMeta meta{enc->config(), tok.path(), tok.hash(), 0, "pretrain", {}};
-        encoder_ =
-            model::saveCheckpoint(tmp_.filePath("pretrained").toStdString(), *enc, nullptr, meta);
-        // The help fixture as a corpus (passages) and its tokenizer, for pretraining.
-        helpData_ = tmp_.filePath("help-data");
-        qputenv("CLIRLAB_DATA", helpData_.toUtf8());
-        const std::string help = tmp_.filePath("help").toStdString();
-        testing::writeHelpFixture(help);
-        auto settings = data::CorpusSettings::defaults();
-        settings.languages = {"en-US", "om"};
-        settings.split = {0.5, 0.5, 0.0, 20240601};
-        data::buildCorpus(settings, {{"en-US", help, {}}, {"om", help, {}}},
-                          data::defaultCorpusDir(), jobs::JobContext{});
-        std::vector<std::string> text;
-        for (int i = 0; i < 300; ++i)
-            text.push_back("alpha beta gamma delta " + std::to_string(i % 17) +
-                           " fuula tokko lama sadii");
-        model::Tokenizer::train(text, 300, tmp_.filePath("tok/t").toStdString());
-        tokenizer_ = tmp_.filePath("tok/t.model").toStdString();
+        buildHelpCorpus();
+        buildSyntheticCorpus(0.0);
         aloneDb_ = tmp_.filePath("alone.db");
         parallelDb_ = tmp_.filePath("parallel.db");
     }
