@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
-#include <numeric>
-#include <random>
 
 #include "core/data/corpus_reader.h"
 #include "core/jobs/job_environment.h"
@@ -21,8 +19,7 @@
 #include "core/retrieval/neural_search.h"
 #include "core/retrieval/test_evaluation.h"
 #include "core/train/training_common.h"
-#include "core/train/data_parallel.h"
-#include "core/train/training_loop.h"
+#include "core/train/nmt_training.h"
 #include "core/train/nmt_translation.h"
 #include "core/train/translation_cache.h"
 #include "core/util/blas_threads.h"
@@ -31,194 +28,19 @@
 namespace clir::train {
 namespace {
 
-using Ids = std::vector<std::int64_t>;
-// The bitext of one language and split, English and the other side (no empty pair reaches a
-// loss: data::readBitext drops them).
-std::vector<data::BitextPair> readPairs(const std::string& corpusDir, const std::string& lang,
-                                        const std::string& split, std::size_t limit) {
-    auto pairs = data::readBitext(corpusDir, lang, split, limit);
-    if (pairs.empty())
-        throw std::runtime_error(corpusDir + "/bitext/" + lang + "." + split +
-                                 ".tsv: no bitext pairs");
-    return pairs;
-}
-
 using Translator = std::function<std::vector<std::string>(const std::vector<std::string>&)>;
 using TranslatorFor = std::function<Translator(const std::string& language)>;
 
-// Trains the tokenizer and the model; returns the final checkpoint.
-std::string trainNmt(const jobs::JobContext& ctx, const jobs::JobEnvironment& env,
-                     const NmtSettings& nmt_, std::uint64_t seed_, const std::string& configHash_,
-                     const std::vector<std::string>& xLanguages, c10::Device device) {
-    // Tokenizer and model, trained on the train-split bitext only.
-    ctx.report(0.0, "reading bitext");
-    std::map<std::string, std::vector<data::BitextPair>> pairs;
-    for (const auto& x : xLanguages) pairs[x] = readPairs(env.corpusDir, x, "train", SIZE_MAX);
-    std::mt19937_64 rng(seed_);
-    auto draw = [&](std::size_t n) {
-        return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
-    };
-    const std::string tokPath = ctx.outputDir + "/nmt-tokenizer.model";
-    if (!std::filesystem::exists(tokPath)) {
-        ctx.report(0.01, "training the shared tokenizer");
-        std::vector<std::string> sentences;
-        for (std::int64_t i = 0; i < nmt_.tokenizerSentences / 2; ++i) {
-            const auto& x = xLanguages[std::size_t(i) % xLanguages.size()];
-            const auto& pool = pairs[x];
-            const auto& p = pool[draw(pool.size())];
-            sentences.push_back(p.english);
-            sentences.push_back(languageTag(x) + p.other);
-        }
-        model::Tokenizer::train(sentences, nmt_.vocabSize, ctx.outputDir + "/nmt-tokenizer", seed_);
-    }
-    model::Tokenizer tok(tokPath);
-    model::EncoderConfig cfg;
-    cfg.preset = "nmt";
-    cfg.vocabSize = tok.vocabSize();
-    cfg.hidden = nmt_.hidden;
-    cfg.layers = nmt_.layers;
-    cfg.heads = nmt_.heads;
-    cfg.ffn = nmt_.ffn;
-    cfg.maxPositions = nmt_.maxLength;
-    cfg.dropout = nmt_.dropout;
-    torch::manual_seed(seed_);
-    model::NmtModel net(cfg);
-    net->to(device);
-    auto optimizer = makeAdamW(
-        *net, {nmt_.learningRate, nmt_.weightDecay, 0.9, nmt_.adamBeta2, nmt_.adamEpsilon, true});
-
-    const LoopSettings loop{
-        nmt_.steps,     nmt_.warmupSteps,     nmt_.learningRate,   nmt_.clipNorm, nmt_.logEvery,
-        nmt_.evalEvery, nmt_.checkpointEvery, "tokens_per_second", 0.02,          0.62};
-    const auto maxLen = std::size_t(nmt_.maxLength);
-    LoopHooks hooks;
-    DataParallel* parallel = ctx.parallel;
-    if (parallel && nmt_.batchSize % parallel->worldSize() != 0)
-        throw config::ConfigError("field 'nmt.batch_size': " + std::to_string(nmt_.batchSize) +
-                                  " pairs do not split into equal shares for " +
-                                  std::to_string(parallel->worldSize()) + " workers (--nproc)");
-    hooks.step = [&](std::int64_t) {
-        std::vector<Ids> src, tgt;
-        double tokens = 0;
-        for (std::int64_t i = 0; i < nmt_.batchSize; ++i) {
-            const auto& x = xLanguages[draw(xLanguages.size())];
-            const auto& pool = pairs[x];
-            const auto& p = pool[draw(pool.size())];
-            src.push_back(tok.encode(languageTag(x) + p.other, maxLen));
-            tgt.push_back(tok.encode(p.english, maxLen));
-            tokens += double(tgt.back().size());
-        }
-        double predicted = 0;  // target positions of the whole batch (after <s>)
-        for (const auto& ids : tgt) predicted += double(ids.size() - 1);
-        if (parallel) {  // this rank's pairs of the whole batch
-            const auto share = src.size() / std::size_t(parallel->worldSize());
-            const auto first = std::size_t(parallel->rank()) * share;
-            src = {src.begin() + long(first), src.begin() + long(first + share)};
-            tgt = {tgt.begin() + long(first), tgt.begin() + long(first + share)};
-        }
-        auto s = model::padBatch(src).ids.to(device);
-        auto t = model::padBatch(tgt).ids.to(device);
-        auto tgtIn = t.narrow(1, 0, t.size(1) - 1), tgtOut = t.narrow(1, 1, t.size(1) - 1);
-        // Only real target positions reach the vocabulary projection (most of the cost).
-        auto real = tgtOut.ne(model::Tokenizer::kPad);
-        auto logits = net->project(net->forward(s, tgtIn).index({real}));
-        // Data-parallel: the rank's share of the whole batch's mean, times the ranks (the loop
-        // averages).
-        auto loss =
-            parallel ? at::cross_entropy_loss(logits, tgtOut.index({real}), {}, at::Reduction::Sum,
-                                              model::Tokenizer::kPad, nmt_.labelSmoothing) *
-                           double(parallel->worldSize()) / std::max(predicted, 1.0)
-                     : at::cross_entropy_loss(logits, tgtOut.index({real}), {}, at::Reduction::Mean,
-                                              model::Tokenizer::kPad, nmt_.labelSmoothing);
-        return StepOutput{loss, {}, {}, tokens};
-    };
-    hooks.load = [&](const std::string& path) {
-        return model::loadCheckpoint(path, *net, cfg, "nmt", optimizer.get(), {"", tok.hash()},
-                                     true);
-    };
-    // Early stopping on dev chrF (nmt.eval_every): greedy translations of the first
-    // eval_sentences dev pairs of each language, chrF averaged over the languages.
-    double bestChrf = -1;
-    std::int64_t sinceBest = 0, bestStep = 0;
-    std::string best;
-    std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::string>>> dev;
-    if (nmt_.evalEvery > 0)
-        for (const auto& x : xLanguages)
-            for (const auto& p :
-                 readPairs(env.corpusDir, x, "dev", std::size_t(nmt_.evalSentences))) {
-                dev[x].first.push_back(p.other);
-                dev[x].second.push_back(p.english);
-            }
-    auto stateOf = [&](nlohmann::json state) {
-        state["languages"] = xLanguages;
-        state["best_dev_chrf"] = bestChrf;
-        state["best_step"] = bestStep;
-        state["evaluations_since_best"] = sinceBest;
-        return state;
-    };
-    hooks.save = [&](std::int64_t step, nlohmann::json state) {
-        model::CheckpointMeta meta{cfg,         tokPath,        tok.hash(), step,
-                                   configHash_, stateOf(state), "nmt"};
-        return model::saveCheckpoint(env.checkpointDir, *net, optimizer.get(), meta);
-    };
-    const TrainingLoop* loopState = nullptr;
-    if (nmt_.evalEvery > 0) {
-        hooks.evaluate = [&](std::int64_t done) {
-            if (!ctx.primary()) return;  // rank 0 alone translates dev and decides
-            torch::NoGradGuard noGrad;
-            net->eval();
-            model::DecodeOptions greedy;
-            greedy.beamSize = 1;
-            greedy.maxLength = nmt_.maxLength;
-            double sum = 0;
-            for (const auto& [x, sides] : dev) {
-                auto hyp = translateAll(*net, tok, x, sides.first, greedy,
-                                        std::size_t(nmt_.maxLength), &ctx);
-                const double chrf = eval::corpusChrf(hyp, {sides.second});
-                ctx.record("dev_chrf/" + x, done, chrf);
-                sum += chrf;
-            }
-            net->train();
-            const double chrf = sum / double(std::max<std::size_t>(dev.size(), 1));
-            ctx.record("dev_chrf", done, chrf);
-            if (chrf > bestChrf) {
-                bestChrf = chrf;
-                bestStep = done;
-                sinceBest = 0;
-                model::CheckpointMeta meta{cfg,  tokPath,     tok.hash(),
-                                           done, configHash_, stateOf(loopState->state()),
-                                           "nmt"};
-                best = model::saveCheckpoint(env.checkpointDir, *net, nullptr, meta, "best", false);
-            } else {
-                ++sinceBest;
-            }
-        };
-        hooks.stop = [&](std::int64_t) { return nmt_.patience > 0 && sinceBest >= nmt_.patience; };
-    }
-    TrainingLoop trainer(ctx, *optimizer, rng, loop, hooks);
-    loopState = &trainer;
-    trainer.resume(env.checkpointDir, configHash_);
-    const auto& resumed = trainer.resumedState();
-    bestChrf = resumed.value("best_dev_chrf", -1.0);
-    bestStep = resumed.value("best_step", std::int64_t(0));
-    sinceBest = resumed.value("evaluations_since_best", std::int64_t(0));
-    if (bestStep > 0) best = env.checkpointDir + "/best";
-    net->train();
-    const std::string last = trainer.run();
-    // The model: the best checkpoint by dev chrF when checked, else the last.
-    return nmt_.evalEvery > 0 && !best.empty() ? best : last;
-}
-
 // chrF and BLEU on dev bitext per language, next to Apertium where it has the pair.
 nlohmann::json devQuality(const jobs::JobContext& ctx, const jobs::JobEnvironment& env,
-                          const NmtSettings& nmt_, const std::vector<std::string>& xLanguages,
+                          const NmtSettings& nmt, const std::vector<std::string>& xLanguages,
                           TranslationCache& cache, const TranslatorFor& translator,
                           jobs::JobResult& result, std::int64_t step) {
     nlohmann::json quality = nlohmann::json::object();
     for (std::size_t li = 0; li < xLanguages.size(); ++li) {
         const auto& x = xLanguages[li];
         ctx.report(0.62 + 0.13 * double(li) / double(xLanguages.size()), x + ": dev chrF and BLEU");
-        auto pairs = readPairs(env.corpusDir, x, "dev", std::size_t(nmt_.devSentences));
+        auto pairs = readBitextPairs(env.corpusDir, x, "dev", std::size_t(nmt.devSentences));
         std::vector<std::string> sources, refs;
         for (const auto& p : pairs) {
             sources.push_back(p.other);
@@ -230,7 +52,7 @@ nlohmann::json devQuality(const jobs::JobContext& ctx, const jobs::JobEnvironmen
         result.results.push_back({x, "translation", "bleu", bleu});
         quality[x] = {{"chrf", chrf}, {"bleu", bleu}, {"sentences", sources.size()}};
         ctx.record("chrf/" + x, step, chrf);
-        if (!nmt_.compareApertium || retrieval::apertiumModeFor(x).empty()) continue;
+        if (!nmt.compareApertium || retrieval::apertiumModeFor(x).empty()) continue;
         try {
             auto ap =
                 retrieval::translateWithApertium(sources, retrieval::apertiumModeFor(x), {},
