@@ -39,9 +39,16 @@ SchemaNode suiteSchema() {
                            {"entries", "headings", "entries+bm25", "headings+bm25", "entries@all",
                             "headings@all"}),
         {"entries"});
+    SchemaNode scaling = SchemaNode::array(
+        "experiment names (an experiment's own name, before any sweep brackets) whose "
+        "configurations make the report's scaling table and chart; empty: every configuration "
+        "with an encoder preset (list the size ladders when the suite also sweeps other fields "
+        "at one size)",
+        SchemaNode::string("an experiment name"), nlohmann::json::array());
     return SchemaNode::object("several experiments run as one command, then compared",
                               {{"experiments", files},
                                {"baselines", baselines},
+                               {"scaling", scaling},
                                {"measure", SchemaNode::string("measure of the comparison table",
                                                               "map", eval::reportedMeasures())},
                                {"query_sets", sets}});

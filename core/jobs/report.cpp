@@ -45,6 +45,7 @@ std::string slug(std::string s) {
 // experiment that describes it.
 struct Group {
     std::string name, method, description, preset;
+    std::string experiment;  // the experiment's own name: the group's up to any sweep brackets
     std::vector<store::RunRecord> runs;
     std::size_t expected = 0;  // experiments of the suite in this group
     std::size_t seeds() const {
@@ -150,6 +151,7 @@ Report buildReport(store::Database& db, const std::vector<std::string>& suiteFil
                 n.name = e.group;
                 n.method = e.method;
                 n.description = e.description;
+                n.experiment = e.group.substr(0, e.group.find('['));
                 if (e.config.contains("model") && e.config.at("model").contains("preset"))
                     n.preset = e.config.at("model").at("preset").get<std::string>();
                 groups.push_back(std::move(n));
@@ -269,11 +271,21 @@ Report buildReport(store::Database& db, const std::vector<std::string>& suiteFil
         // decade of parameters (least squares on log10; its sd: the slope fitted per seed).
         if (!block.at("query_sets").empty()) {
             const std::string set = block.at("query_sets").front().get<std::string>();
+            std::set<std::string> ladder;  // suite.scaling: the experiments to draw
+            for (const auto& n : block.value("scaling", nlohmann::json::array())) {
+                const auto name = n.get<std::string>();
+                if (std::none_of(groups.begin(), groups.end(),
+                                 [&](const Group& g) { return g.experiment == name; }))
+                    throw config::ConfigError(file + ": field 'suite.scaling': '" + name +
+                                              "' is not an experiment of the suite");
+                ladder.insert(name);
+            }
             std::vector<ScalingSize> sizes;
             std::set<std::string> presets;
             std::vector<std::int64_t> chartRuns;
             for (const auto& g : groups) {
                 if (g.preset.empty() || !isRetrievalMethod(g.method) || g.runs.empty()) continue;
+                if (!ladder.empty() && !ladder.count(g.experiment)) continue;
                 ScalingSize size{g.name, g.method, g.preset, 0, {}, {}};
                 try {
                     size.params =

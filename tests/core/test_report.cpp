@@ -6,6 +6,7 @@
 #include <QTemporaryDir>
 
 #include <cmath>
+#include <filesystem>
 
 #include "core/config/schema.h"
 #include "core/jobs/report.h"
@@ -102,6 +103,59 @@ class TestReport : public QObject {
         // A file that is not a suite is named.
         QVERIFY_THROWS_EXCEPTION(config::ConfigError,
                                  jobs::buildReport(db, {dir + "/ladder.json"}, 200));
+    }
+
+    // suite.scaling keeps a sweep of another field at one size (the alpha sweep beside the
+    // ladder) out of the scaling table and chart; without it every encoder configuration counts.
+    void scalingListsTheLadderExperiments() {
+        const std::string dir = tmp_.path().toStdString() + "/ladder-only";
+        std::filesystem::create_directories(dir);
+        fs::writeFileAtomic(dir + "/ladder.json",
+                            R"({"name":"lad","method":"hybrid","init":{"from":"t"},
+                "sweep":{"size":[{"label":"xs","model.preset":"xs"},
+                                 {"label":"s","model.preset":"s"}]}})");
+        fs::writeFileAtomic(dir + "/alpha.json",
+                            R"({"name":"alp","method":"hybrid","init":{"from":"t"},
+                "model":{"preset":"xs"},"sweep":{"train.alpha":[0,1]}})");
+        auto suite = [&](const std::string& file, const std::string& scaling) {
+            fs::writeFileAtomic(dir + "/" + file,
+                                R"({"name":"rq1-test","method":"suite",
+                                    "suite":{"experiments":["ladder.json","alpha.json"],
+                                             "baselines":[])" +
+                                    scaling + "}}");
+            return dir + "/" + file;
+        };
+        store::Database db(dir + "/r.db");
+        store::RunStore runs(db);
+        addRun(runs, "lad[size=xs]", "lad[size=xs]", "xs", 13, 0.10, 0.30);
+        addRun(runs, "lad[size=s]", "lad[size=s]", "s", 13, 0.20, 0.30);
+        addRun(runs, "alp[train.alpha=0]", "alp[train.alpha=0]", "xs", 13, 0.50, 0.60);
+        addRun(runs, "alp[train.alpha=1]", "alp[train.alpha=1]", "xs", 13, 0.01, 0.02);
+        const std::string alphaRow = "| alp[train.alpha=0] | xs |";
+        const std::string ladderRow = "| lad[size=xs] | xs |";
+
+        auto every = jobs::buildReport(db, {suite("every.json", "")}, 200).markdown;
+        QVERIFY2(every.find(alphaRow) != std::string::npos, every.c_str());
+
+        auto ladder =
+            jobs::buildReport(db, {suite("ladder-only.json", R"(,"scaling":["lad"])")}, 200);
+        QVERIFY2(ladder.markdown.find(ladderRow) != std::string::npos, ladder.markdown.c_str());
+        QVERIFY2(ladder.markdown.find(alphaRow) == std::string::npos, ladder.markdown.c_str());
+        // The alpha runs are still in the per-language tables, not in the scaling chart.
+        QVERIFY(ladder.markdown.find("alp[train.alpha=1]") != std::string::npos);
+        std::vector<std::int64_t> chartRuns;
+        for (const auto& c : ladder.charts)
+            if (c.panel == "scaling") chartRuns = c.runs;
+        QCOMPARE(chartRuns.size(), std::size_t(2));
+
+        try {
+            jobs::buildReport(db, {suite("unknown.json", R"(,"scaling":["lab"])")}, 200);
+            QFAIL("an unknown experiment in suite.scaling was accepted");
+        } catch (const config::ConfigError& e) {
+            QVERIFY2(
+                std::string(e.what()).find("field 'suite.scaling': 'lab'") != std::string::npos,
+                e.what());
+        }
     }
 };
 
