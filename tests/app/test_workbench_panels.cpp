@@ -441,6 +441,16 @@ class TestWorkbenchPanels : public QObject {
                  d.rows[0].text.c_str());
         QVERIFY(QString::fromStdString(d.rows[0].pivotText).startsWith("how do"));
         QCOMPARE(v->table()->rowCount(), int(qids.size()));
+        // Text columns read from the left (a right-aligned English text in a narrow column
+        // showed only its end); numbers align right.
+        auto alignment = [&](int column) {
+            return Qt::Alignment(v->table()->index(0, column).data(Qt::TextAlignmentRole).toInt());
+        };
+        QVERIFY(alignment(1) & Qt::AlignLeft);   // English
+        QVERIFY(alignment(2) & Qt::AlignRight);  // AP of A
+        QVERIFY(alignment(5) & Qt::AlignLeft);   // qid
+        // The title names both runs on a line of its own, under the measure and the means.
+        QVERIFY2(v->title().contains("\nB #"), qPrintable(v->title()));
 
         // A click on the first bar opens that query's rankings in both runs.
         QPixmap shot = w.renderPanel("perquery", QSize(1000, 800));

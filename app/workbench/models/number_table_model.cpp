@@ -41,7 +41,7 @@ QVariant NumberTableModel::data(const QModelIndex& index, int role) const {
         case Qt::ToolTipRole:
             return c.toolTip.isEmpty() ? QVariant() : QVariant(c.toolTip);
         case Qt::TextAlignmentRole:
-            return int(Qt::AlignRight | Qt::AlignVCenter);
+            return int((c.isText ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignVCenter);
         default:
             return {};
     }

@@ -16,6 +16,7 @@ class NumberTableModel : public QAbstractTableModel {
         QString text;
         double raw = 0;  // NaN: no value
         QString toolTip;
+        bool isText = false;  // a text column (left-aligned); numbers and their "–" align right
     };
 
     explicit NumberTableModel(QObject* parent = nullptr);

@@ -114,8 +114,9 @@ PerQueryView::PerQueryView(store::Database& db, QWidget* parent)
     grid->addWidget(rankingB_, 2, 1);
     addBelow(detail, 1);
     if (auto* split = findChild<QSplitter*>()) {  // the query texts need room beside the chart
-        split->setStretchFactor(0, 1);
-        split->setStretchFactor(1, 1);
+        split->setStretchFactor(0, 3);
+        split->setStretchFactor(1, 2);
+        split->setSizes({3000, 2000});  // proportions until shown: chart 3, query table 2
     }
 
     connect(runA_, &QComboBox::currentIndexChanged, this, [this] { fillLanguages(); });
@@ -235,7 +236,8 @@ void PerQueryView::rebuild() {
         }
         meanA /= double(rows.size());
         meanB /= double(rows.size());
-        setTitle(tr("%1 per %2 query: B %3 − A %4 (mean %5 vs %6, %7 ties)")
+        // Two lines: the run names are long, a one-line title was clipped on both sides.
+        setTitle(tr("%1 per %2 query, B − A (mean %5 vs %6, %7 ties)\nB %3 − A %4")
                      .arg(name, language_->currentText(), labelB, labelA)
                      .arg(meanB, 0, 'f', 4)
                      .arg(meanA, 0, 'f', 4)
@@ -250,11 +252,11 @@ void PerQueryView::rebuild() {
         const QString text = QString::fromStdString(r.text.empty() ? r.qid : r.text);
         rowLabels << text;
         cells << QVector<NumberTableModel::Cell>{
-            {QString::fromStdString(r.pivotText), std::nan(""), {}},
+            {QString::fromStdString(r.pivotText), std::nan(""), {}, true},
             {QString::number(r.a, 'f', 4), r.a, labelA},
             {QString::number(r.b, 'f', 4), r.b, labelB},
             {QString::number(r.difference(), 'f', 4), r.difference(), {}},
-            {QString::fromStdString(r.qid), std::nan(""), {}}};
+            {QString::fromStdString(r.qid), std::nan(""), {}, true}};
     }
     table()->setTable(tr("Query"), columns, rowLabels, cells);
     clearRankings(rows.empty()
