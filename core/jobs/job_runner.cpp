@@ -12,10 +12,6 @@
 
 namespace clir::jobs {
 
-std::string codeVersion() {
-    return CLIRLAB_VERSION;
-}
-
 namespace {
 
 // The checkpoint a finished run left of one of `kinds` (the latest of the first kind found);

@@ -18,6 +18,8 @@
 
 namespace clir::jobs {
 
+// "<project version>+<git describe --always --dirty --tags>" of the build (generated at every
+// build by cmake/write_version.cmake), recorded with every run.
 std::string codeVersion();
 
 // The experiment a stored run executes (resume, or a run the workbench queued): its stored

@@ -67,6 +67,20 @@ class TestCli : public QObject {
         QVERIFY2(r.out.contains("usage: clirlab"), qPrintable(r.out));
     }
 
+    // The recorded code version is the commit the binary was built from: it was fixed at
+    // configure time once and went stale with every commit built since.
+    void versionIsTheCheckoutsCommit() {
+        QProcess git;
+        git.start("git", {"-C", CLIRLAB_SOURCE_DIR, "describe", "--always", "--dirty", "--tags"});
+        if (!git.waitForFinished(30000) || git.exitCode() != 0)
+            QSKIP("no git checkout to compare with");
+        const QString describe = QString::fromUtf8(git.readAllStandardOutput()).trimmed();
+        auto r = run({"--version"});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.trimmed().startsWith("clirlab ") && r.out.trimmed().endsWith("+" + describe),
+                 qPrintable(r.out + " built, checkout at " + describe));
+    }
+
     void usageErrors_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("message");
