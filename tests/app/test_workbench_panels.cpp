@@ -550,21 +550,31 @@ class TestWorkbenchPanels : public QObject {
             if (v->table()->index(r, 0).data().toString() == "fine-tune: fitted slope per decade")
                 fitRow = v->table()->index(r, 4).data().toString().contains(" ± ");
         QVERIFY(fitRow);
-        QCOMPARE(v->plot()->xAxis->scaleType(), QCPAxis::stLogarithmic);
-        // A report's runs within one decade of parameters: a linear axis over just their sizes,
-        // the same fit; back to the log axis over every preset without them.
-        v->setRuns(ladder);
-        QCOMPARE(v->plot()->xAxis->scaleType(), QCPAxis::stLinear);
+        // Sizes within one decade of parameters: a linear axis over just the sizes drawn, in the
+        // window (every finished run: the ladder and the fixture's other small runs) as for a
+        // report's runs (the ladder alone: xs and s, tight), with the same fit.
         const double pXs = double(model::countParameters(model::presetConfig("xs")).encoder());
         const double pS = double(model::countParameters(model::presetConfig("s")).encoder());
-        QVERIFY(v->plot()->xAxis->range().contains(pXs) && v->plot()->xAxis->range().contains(pS));
-        QVERIFY(v->plot()->xAxis->range().upper < pS * 1.5);
+        QVERIFY(pXs < pS && pS < pXs * 10);
+        auto fitsTheLadder = [&](bool tight) {
+            const auto range = v->plot()->xAxis->range();
+            return v->plot()->xAxis->scaleType() == QCPAxis::stLinear && range.contains(pXs) &&
+                   range.contains(pS) && range.upper < pS * 1.5 &&
+                   (!tight || range.size() < (pS - pXs) * 1.5);
+        };
+        QVERIFY(fitsTheLadder(false));
+        v->setRuns(ladder);
+        QVERIFY(fitsTheLadder(true));
         QCOMPARE(v->fits().size(), std::size_t(1));
         QVERIFY(std::abs(v->fits()[0].slope - (s - xs) / dx) < 1e-9);
         const QString dir = qEnvironmentVariable("CLIRLAB_SCREENSHOT_DIR", QDir::tempPath());
         QVERIFY(w.renderPanel("scaling", QSize(1000, 560)).save(dir + "/test-scaling-fit.png"));
-        v->setRuns({});
+        // One size only: the log axis over every preset, where the other sizes will go.
+        v->setRuns({ladder[0], ladder[1]});
         QCOMPARE(v->plot()->xAxis->scaleType(), QCPAxis::stLogarithmic);
+        QVERIFY(v->plot()->xAxis->range().upper > pS * 10);
+        v->setRuns({});
+        QVERIFY(fitsTheLadder(false));
     }
 };
 

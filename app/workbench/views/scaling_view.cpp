@@ -18,7 +18,27 @@
 #include "core/train/retrieval_settings.h"
 
 namespace clir::workbench {
-namespace {}  // namespace
+namespace {
+
+// Parameter counts in millions ("35.8 M") on the linear axis of a narrow ladder.
+class MillionsTicker : public QCPAxisTicker {
+  protected:
+    QString getTickLabel(double tick, const QLocale& locale, QChar, int) override {
+        const double step = tickStep();
+        const int decimals = step >= 1e6 ? 0 : step >= 1e5 ? 1 : 2;
+        return locale.toString(tick / 1e6, 'f', decimals) + " M";
+    }
+    double tickStep() const { return step_; }
+    double getTickStep(const QCPRange& range) override {
+        step_ = QCPAxisTicker::getTickStep(range);
+        return step_;
+    }
+
+  private:
+    double step_ = 1e6;
+};
+
+}  // namespace
 
 // Parameters on a log axis with decade ticks.
 static void useLogAxis(QCustomPlot& p) {
@@ -202,28 +222,27 @@ void ScalingView::refresh() {
                        tr("gap (high − low)")},
                       rows, cells);
     p->rescaleAxes();
-    // The x range spans every preset this build knows (xs to XL), so one size's points sit where
-    // the larger models will go, with decade ticks; a report's chart spans its own points.
-    for (const auto& preset : model::presetNames()) {
-        if (!runs_.isEmpty() && lo <= hi) break;
-        double n = double(model::countParameters(model::presetConfig(preset)).encoder());
-        lo = std::min(lo, n);
-        hi = std::max(hi, n);
+    // Points at two sizes or more: the x range spans just them, on a linear axis when they lie
+    // within one decade (the lexical ladder: 35.7 M to 36.5 M, where a log axis would show no
+    // tick and stack the points), else on a log axis with decade ticks. No point or one size:
+    // every preset this build knows (xs to XL), so one size sits where the larger models will go.
+    const bool fitted = lo < hi;
+    if (!fitted) {
+        for (const auto& preset : model::presetNames()) {
+            double n = double(model::countParameters(model::presetConfig(preset)).encoder());
+            lo = std::min(lo, n);
+            hi = std::max(hi, n);
+        }
     }
-    // A report's sizes within one decade (the lexical ladder: 35.7 M to 36.5 M) on a linear axis,
-    // where a log axis would show no tick; otherwise log with decade ticks.
-    const bool narrow = !runs_.isEmpty() && lo <= hi && hi < lo * 10;
-    if (narrow) {
+    if (fitted && hi < lo * 10) {
         p->xAxis->setScaleType(QCPAxis::stLinear);
-        p->xAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
-        p->xAxis->setNumberFormat("gb");
-        p->xAxis->setNumberPrecision(4);
+        p->xAxis->setTicker(QSharedPointer<MillionsTicker>::create());
         p->xAxis->setLabel(tr("Encoder parameters"));
         const double pad = std::max((hi - lo) * 0.15, lo * 0.002);
         p->xAxis->setRange(lo - pad, hi + pad);
     } else {
         if (p->xAxis->scaleType() != QCPAxis::stLogarithmic) useLogAxis(*p);
-        if (!runs_.isEmpty() && lo <= hi)
+        if (fitted)
             p->xAxis->setRange(lo / 1.25, hi * 1.25);
         else
             p->xAxis->setRange(std::pow(10.0, std::floor(std::log10(lo / 2))),
