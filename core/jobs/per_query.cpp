@@ -6,6 +6,8 @@
 #include <set>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "core/data/corpus_reader.h"
 #include "core/data/corpus_settings.h"
 #include "core/retrieval/test_evaluation.h"
@@ -161,17 +163,22 @@ QueryDifferences PerQuery::differences(std::int64_t runA, std::int64_t runB,
     store::RunStore runs(db_);
     const auto a = runs.queryResults(runA, language, querySet, measure);
     const auto b = runs.queryResults(runB, language, querySet, measure);
-    // Texts from whichever run names its TREC file and corpus.
+    // Texts from whichever run names its TREC file and corpus, else from the corpus and
+    // evaluation split either run records (a run restored from an archive carries no TREC file).
     const std::map<std::string, std::string>* texts = nullptr;
     const std::map<std::string, std::string>* pivot = nullptr;
-    for (auto id : {runA, runB}) {
-        auto t = trecRun(id, language, querySet);
-        if (!t || t->corpusDir.empty()) continue;
-        texts = &queryTexts(t->corpusDir, t->queryLanguage, baseQuerySet(querySet), t->split);
-        if (t->queryLanguage != data::pivotLanguage())
+    std::vector<StoredTrecRun> sources;
+    for (auto id : {runA, runB})
+        if (auto t = trecRun(id, language, querySet)) sources.push_back(*t);
+    for (auto id : {runA, runB})
+        if (auto t = corpusQueries(id, language)) sources.push_back(*t);
+    for (const auto& t : sources) {
+        if (t.corpusDir.empty()) continue;
+        texts = &queryTexts(t.corpusDir, t.queryLanguage, baseQuerySet(querySet), t.split);
+        if (t.queryLanguage != data::pivotLanguage())
             pivot =
-                &queryTexts(t->corpusDir, data::pivotLanguage(), baseQuerySet(querySet), t->split);
-        break;
+                &queryTexts(t.corpusDir, data::pivotLanguage(), baseQuerySet(querySet), t.split);
+        if (!texts->empty()) break;
     }
     auto textOf = [](const std::map<std::string, std::string>* m, const std::string& qid) {
         if (!m) return std::string();
@@ -195,13 +202,43 @@ QueryDifferences PerQuery::differences(std::int64_t runA, std::int64_t runB,
     return out;
 }
 
+std::optional<StoredTrecRun> PerQuery::corpusQueries(std::int64_t runId,
+                                                     const std::string& language) {
+    store::RunStore runs(db_);
+    auto run = runs.run(runId);
+    if (!run || !run->corpusId) return std::nullopt;
+    auto c = runs.corpusById(*run->corpusId);
+    if (!c) return std::nullopt;
+    StoredTrecRun t;
+    t.corpusDir = c->path;
+    t.language = t.queryLanguage = language;
+    t.pageLanguage = data::pivotLanguage();
+    t.split = "test";
+    try {
+        const auto config = nlohmann::json::parse(run->config);
+        const auto e = config.find("evaluation");
+        if (e != config.end() && e->is_object() && e->contains("split"))
+            t.split = e->at("split").get<std::string>();
+    } catch (const std::exception&) {
+        // An unreadable configuration keeps the default split.
+    }
+    return t;
+}
+
 QueryRanking PerQuery::ranking(std::int64_t runId, const std::string& language,
                                const std::string& querySet, const std::string& qid,
                                std::size_t depth) {
     auto t = trecRun(runId, language, querySet);
-    if (!t)
+    if (!t) {
+        store::RunStore runs(db_);
+        const auto r = runs.run(runId);
+        if (r && r->message.rfind("restored from ", 0) == 0)
+            throw std::runtime_error("run " + std::to_string(runId) + " was " + r->message +
+                                     ": an archive carries no TREC runs (they stay on the "
+                                     "machine that made it), so its ranking cannot be shown");
         throw std::runtime_error("run " + std::to_string(runId) + " stored no TREC run for " +
                                  language + " " + querySet);
+    }
     if (!std::filesystem::exists(t->path))
         throw std::runtime_error("run " + std::to_string(runId) + ": " + t->path +
                                  " is missing; the ranking cannot be shown");

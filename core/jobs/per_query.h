@@ -68,6 +68,9 @@ class PerQuery {
                                          const std::string& querySet);
 
   private:
+    // The corpus, query language and evaluation split a run records, without a TREC file: where
+    // the texts of a run restored from an archive are read.
+    std::optional<StoredTrecRun> corpusQueries(std::int64_t runId, const std::string& language);
     struct Texts;
     const std::map<std::string, std::string>& queryTexts(const std::string& corpusDir,
                                                          const std::string& language,

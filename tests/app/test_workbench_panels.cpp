@@ -38,6 +38,7 @@
 #include "core/eval/trec_io.h"
 #include "core/model/encoder_config.h"
 #include "core/retrieval/test_evaluation.h"
+#include "core/store/run_archive.h"
 #include "core/store/run_store.h"
 #include "core/util/fs.h"
 #include "tests/train/synthetic_corpus.h"
@@ -497,6 +498,35 @@ class TestWorkbenchPanels : public QObject {
         for (auto* label : v->findChildren<QLabel*>())
             named = named || label->text().contains("om.entries.test.trec is missing");
         QVERIFY(named);
+
+        // The same runs restored from their archives into another database: no TREC file comes
+        // with them, yet the differences and the query texts (from the corpus and evaluation
+        // split they record) are there, and the ranking says why it cannot be shown.
+        const QString restoredDb = tmp_.filePath("pq-restored.db");
+        {
+            store::Database from(db_.toStdString());
+            store::Database to(restoredDb.toStdString());
+            for (auto id : {a, b})  // an archive wants a real configuration hash
+                from.exec("UPDATE runs SET config_hash = '" + std::string(64, id == a ? 'a' : 'b') +
+                          "' WHERE id = " + std::to_string(id));
+            for (auto id : {a, b})
+                QVERIFY(store::restoreRun(to, store::archiveRun(from, id), "pq.json").restored);
+        }
+        workbench::MainWindow restored(restoredDb, false);
+        restored.runBrowser()->selectRuns({b, a});
+        auto* r = restored.perQuery();
+        QCOMPARE(r->differences().rows.size(), qids.size());
+        QCOMPARE(r->differences().rows[0].difference(), d.rows[0].difference());
+        QVERIFY2(QString::fromStdString(r->differences().rows[0].text).startsWith("xhow xdo"),
+                 r->differences().rows[0].text.c_str());
+        QVERIFY(QString::fromStdString(r->differences().rows[0].pivotText).startsWith("how do"));
+        r->showQuery(0);
+        QCOMPARE(r->rankingTable(0)->rowCount(), 0);
+        bool why = false;
+        for (auto* label : r->findChildren<QLabel*>())
+            why = why || (label->text().contains("restored from pq.json") &&
+                          label->text().contains("carries no TREC runs"));
+        QVERIFY(why);
     }
 
     // The scaling chart: two sizes with two seeds each are two points with ± sd error bars, and

@@ -99,6 +99,10 @@ PerQueryView::PerQueryView(store::Database& db, QWidget* parent)
     queryLabel_->setWordWrap(true);
     queryLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     grid->addWidget(queryLabel_, 0, 0, 1, 2);
+    for (auto* h : {headerA_, headerB_}) {  // a long message wraps instead of widening the panel
+        h->setWordWrap(true);
+        h->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    }
     grid->addWidget(headerA_, 1, 0);
     grid->addWidget(headerB_, 1, 1);
     for (auto* t : {rankingA_, rankingB_}) {
