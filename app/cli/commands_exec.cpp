@@ -119,10 +119,14 @@ int runSeveral(const GlobalOptions& g, const std::string& title,
                const std::string& archiveDir) {
     store::Database db(g.databasePath);
     // A restored run (no files here) is trained again only when a run that starts from it must.
+    // Such an input runs just before the first run that starts from it, and the runs that start
+    // from one input run together (jobs::suiteRunOrder); the table keeps the listed order.
     const auto needed = jobs::runsNeedingCheckpoints(db, experiments);
-    std::vector<std::pair<std::string, std::int64_t>> done;  // group, run
-    for (std::size_t i = 0; i < experiments.size(); ++i) {
-        std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, experiments.size(),
+    const auto order = jobs::suiteRunOrder(experiments, needed);
+    std::vector<std::int64_t> ids(experiments.size(), 0);
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        const std::size_t i = order[k];
+        std::fprintf(stderr, "[%zu/%zu] %s\n", k + 1, experiments.size(),
                      experiments[i].name.c_str());
         auto [id, code] = runOne(db, experiments[i], true, needed.count(experiments[i].name) > 0);
         if (code == 0 && !archiveDir.empty()) store::writeRunArchive(db, id, archiveDir);
@@ -131,8 +135,11 @@ int runSeveral(const GlobalOptions& g, const std::string& title,
                          static_cast<long long>(id));
             return 1;
         }
-        done.push_back({experiments[i].group, id});
+        ids[i] = id;
     }
+    std::vector<std::pair<std::string, std::int64_t>> done;  // group, run: the listed order
+    for (std::size_t i = 0; i < experiments.size(); ++i)
+        done.push_back({experiments[i].group, ids[i]});
     std::vector<std::string> groups;  // in the order of their first run
     for (const auto& [group, id] : done)
         if (std::find(groups.begin(), groups.end(), group) == groups.end()) groups.push_back(group);

@@ -3,8 +3,11 @@
 
 #include "core/jobs/experiment.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 
 #include "core/util/fs.h"
@@ -159,6 +162,35 @@ std::set<std::string> runsNeedingCheckpoints(
             for (const auto& from : referencedRuns(*it)) needed.insert(from);
     }
     return needed;
+}
+
+std::vector<std::size_t> suiteRunOrder(const std::vector<config::ExperimentSpec>& experiments,
+                                       const std::set<std::string>& needed) {
+    const std::size_t n = experiments.size();
+    std::map<std::string, std::size_t> byName;  // the first experiment of each name
+    for (std::size_t i = n; i-- > 0;) byName[experiments[i].name] = i;
+    std::vector<std::vector<std::string>> refs(n);
+    for (std::size_t i = 0; i < n; ++i) refs[i] = referencedRuns(experiments[i]);
+    std::vector<std::size_t> order;
+    std::vector<bool> placed(n, false);
+    std::function<void(std::size_t)> place = [&](std::size_t i) {
+        if (placed[i]) return;
+        placed[i] = true;
+        for (const auto& r : refs[i])
+            if (auto it = byName.find(r); it != byName.end()) place(it->second);
+        order.push_back(i);
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        if (placed[i] || needed.count(experiments[i].name)) continue;  // deferred input
+        place(i);
+        const bool fromNeeded = std::any_of(refs[i].begin(), refs[i].end(),
+                                            [&](const std::string& r) { return needed.count(r); });
+        if (!fromNeeded) continue;  // nothing to train again: the listed order
+        for (std::size_t j = i + 1; j < n; ++j)
+            if (!placed[j] && !needed.count(experiments[j].name) && refs[j] == refs[i]) place(j);
+    }
+    for (std::size_t i = 0; i < n; ++i) place(i);  // inputs nothing listed starts from
+    return order;
 }
 
 void JobRunner::resolveInputs(config::ExperimentSpec& spec, bool requireFiles) {

@@ -40,6 +40,14 @@ std::optional<store::RunRecord> finishedRunOf(store::RunStore& runs,
 // again only then.
 std::set<std::string> runsNeedingCheckpoints(
     store::Database& db, const std::vector<config::ExperimentSpec>& experiments);
+// The order a suite runs its experiments in (indices into them): the listed order, except that
+// an input in `needed` (runsNeedingCheckpoints) runs just before the first experiment that starts
+// from it, and the experiments that start from the same such input follow the first of them. A
+// suite continued from its archives then trains each restored input again once, right before its
+// runs (a sweep over sizes and seeds: every seed of one size, then the next size's teacher),
+// instead of all inputs first and the sizes interleaved seed by seed.
+std::vector<std::size_t> suiteRunOrder(const std::vector<config::ExperimentSpec>& experiments,
+                                       const std::set<std::string>& needed);
 
 struct RunOutcome {
     std::int64_t runId = 0;

@@ -310,6 +310,39 @@ class TestConfig : public QObject {
         QCOMPARE(jobs::runsNeedingCheckpoints(db, suite), Names({"t"}));
     }
 
+    // A suite continued from its archives trains a restored input just before the first run
+    // that starts from it, and the runs from one input run together: every seed of one size,
+    // then the next size's teacher (not every teacher first, then the sizes seed by seed).
+    void suiteOrderTrainsAnInputJustBeforeItsRuns() {
+        std::vector<config::ExperimentSpec> suite;
+        auto add = [&](const std::string& json) {
+            suite.push_back(jobs::parseExperiment(json, "s" + std::to_string(suite.size())));
+        };
+        add(R"({"name":"p","method":"pretrain"})");
+        add(R"({"name":"b","method":"bm25"})");
+        add(R"({"name":"t","method":"teacher","init":{"from":"p"}})");
+        add(R"({"name":"tx","method":"teacher","init":{"from":"p"}})");
+        add(R"({"name":"ty","method":"teacher","init":{"from":"p"}})");
+        add(R"({"name":"h13","method":"hybrid","seed":13,"init":{"from":"t"}})");
+        add(R"({"name":"h13x","method":"hybrid","seed":13,"init":{"from":"tx"}})");
+        add(R"({"name":"h14","method":"hybrid","seed":14,"init":{"from":"t"}})");
+        add(R"({"name":"h14x","method":"hybrid","seed":14,"init":{"from":"tx"}})");
+        auto names = [&](const std::set<std::string>& needed) {
+            std::vector<std::string> out;
+            for (auto i : jobs::suiteRunOrder(suite, needed)) out.push_back(suite[i].name);
+            return out;
+        };
+        using Names = std::vector<std::string>;
+        // Everything finished and reusable: the listed order.
+        QCOMPARE(names({}), Names({"p", "b", "t", "tx", "ty", "h13", "h13x", "h14", "h14x"}));
+        // Restored teachers (ty finished and not needed): each trained right before its runs.
+        QCOMPARE(names({"p", "t", "tx"}),
+                 Names({"b", "p", "ty", "t", "h13", "h14", "tx", "h13x", "h14x"}));
+        // Every run still to run (a fresh database): the same grouping.
+        QCOMPARE(names({"p", "t", "tx", "ty"}),
+                 Names({"b", "p", "t", "h13", "h14", "tx", "h13x", "h14x", "ty"}));
+    }
+
     // Each field is described once: the defaults the jobs read are the ones the papers and the
     // README give, and the generated reference lists every key of every block.
     void fieldTables() {
