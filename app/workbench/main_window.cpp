@@ -72,6 +72,11 @@ MainWindow::MainWindow(const QString& databasePath, bool restoreLayout, QWidget*
     connect(browser_, &RunBrowser::runsSelected, curves_, &LossCurvesView::setRuns);
     connect(browser_, &RunBrowser::runsSelected, results_, &ResultsView::setRuns);
     connect(browser_, &RunBrowser::runsSelected, perQuery_, &PerQueryView::setRuns);
+    // Scaling: the selected runs when there are two or more (a ladder picked out of a suite's
+    // database), else every finished run, as the results panel does.
+    connect(browser_, &RunBrowser::runsSelected, scaling_, [this](const QVector<qint64>& ids) {
+        scaling_->setRuns(ids.size() >= 2 ? ids : QVector<qint64>{});
+    });
     connect(jobs_, &JobPanel::queued, this, [this](qint64 id) {
         browser_->refresh();
         browser_->selectRuns({id});

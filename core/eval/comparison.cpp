@@ -100,7 +100,10 @@ bool fitLine(const std::vector<double>& x, const std::vector<double>& y, double&
         sxx += (x[i] - mx) * (x[i] - mx);
         sxy += (x[i] - mx) * (y[i] - my);
     }
-    if (sxx <= 0) return false;
+    // Every x the same (several runs of one size): no line. Rounding in the mean leaves sxx a
+    // few ulps above zero there, which gave a slope of pure noise.
+    const auto [lo, hi] = std::minmax_element(x.begin(), x.begin() + std::ptrdiff_t(n));
+    if (sxx <= 0 || *hi - *lo <= 1e-12 * std::max(std::abs(*lo), std::abs(*hi))) return false;
     slope = sxy / sxx;
     intercept = my - slope * mx;
     return true;

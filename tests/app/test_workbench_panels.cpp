@@ -599,6 +599,13 @@ class TestWorkbenchPanels : public QObject {
         QVERIFY(std::abs(v->fits()[0].slope - (s - xs) / dx) < 1e-9);
         const QString dir = qEnvironmentVariable("CLIRLAB_SCREENSHOT_DIR", QDir::tempPath());
         QVERIFY(w.renderPanel("scaling", QSize(1000, 560)).save(dir + "/test-scaling-fit.png"));
+        // Runs picked in the browser (two or more) are what the window's scaling panel draws.
+        v->setRuns({});
+        w.runBrowser()->selectRuns({ladder[0], ladder[2]});
+        QCOMPARE(v->fits().size(), std::size_t(1));
+        QVERIFY(std::abs(v->fits()[0].slope - (0.1 - 0.0) / dx) < 1e-9);  // seed 0 alone
+        w.runBrowser()->selectRuns({ladder[0]});  // one run: every finished run again
+        QVERIFY(fitsTheLadder(false));
         // One size only: the log axis over every preset, where the other sizes will go.
         v->setRuns({ladder[0], ladder[1]});
         QCOMPARE(v->plot()->xAxis->scaleType(), QCPAxis::stLogarithmic);
