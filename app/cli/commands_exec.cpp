@@ -1,7 +1,9 @@
 // `clirlab run|resume`: experiments, sweeps and suites run in the foreground (LibTorch: built into
 // clirlab-torch, which clirlab hands these commands to).
 #include <algorithm>
+#include <atomic>
 #include <csignal>
+#include <pthread.h>
 #include <filesystem>
 #include <cstdio>
 #include <cstdlib>
@@ -36,14 +38,41 @@ extern "C" void onInterrupt(int) {
     gCancel.store(true);
 }
 
+// While alive, Ctrl-C and SIGTERM set gCancel, also in a process started with them ignored or
+// blocked (a job started in the background by a non-interactive shell ignores SIGINT, so a
+// suite took no Ctrl-C until its first run started); the previous handling comes back after.
+class InterruptScope {
+  public:
+    InterruptScope() {
+        previousInt_ = std::signal(SIGINT, onInterrupt);
+        previousTerm_ = std::signal(SIGTERM, onInterrupt);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        pthread_sigmask(SIG_UNBLOCK, &set, &previousMask_);
+    }
+    ~InterruptScope() {
+        pthread_sigmask(SIG_SETMASK, &previousMask_, nullptr);
+        std::signal(SIGINT, previousInt_ == SIG_ERR ? SIG_DFL : previousInt_);
+        std::signal(SIGTERM, previousTerm_ == SIG_ERR ? SIG_DFL : previousTerm_);
+    }
+    InterruptScope(const InterruptScope&) = delete;
+    InterruptScope& operator=(const InterruptScope&) = delete;
+
+  private:
+    void (*previousInt_)(int) = SIG_DFL;
+    void (*previousTerm_)(int) = SIG_DFL;
+    sigset_t previousMask_;
+};
+
 // Runs (or resumes) a stored run in the foreground: Ctrl-C cancels, progress on the terminal,
 // the outcome printed. Returns the exit code.
 // With `parallel`, this process is rank 0 of a data-parallel group: the workers learn the run.
 int executeInForeground(store::Database& db, std::int64_t id,
                         const config::ExperimentSpec& experiment, jobs::Job& job, bool resume,
                         ParallelLaunch* parallel = nullptr) {
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
+    InterruptScope interrupts;
     ProgressPrinter printer;
     jobs::RunnerListener listener;
     listener.progress = [&](std::int64_t, const jobs::Progress& p) { printer.update(p); };
@@ -54,8 +83,6 @@ int executeInForeground(store::Database& db, std::int64_t id,
     }
     auto outcome = runner.execute(id, experiment, job, &gCancel, listener, resume);
     printer.finish();
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
     const bool finished = outcome.status == store::RunStatus::Finished;
     std::printf("run %lld %s%s%s\n", static_cast<long long>(id), store::toString(outcome.status),
                 outcome.error.empty() ? "" : ": ", outcome.error.c_str());
@@ -117,6 +144,7 @@ std::pair<std::int64_t, int> runOne(store::Database& db, config::ExperimentSpec&
 int runSeveral(const GlobalOptions& g, const std::string& title,
                std::vector<config::ExperimentSpec>& experiments, const nlohmann::json& block,
                const std::string& archiveDir) {
+    InterruptScope interrupts;  // also while finished runs are only being looked up
     store::Database db(g.databasePath);
     // A restored run (no files here) is trained again only when a run that starts from it must.
     // Such an input runs just before the first run that starts from it, and the runs that start
@@ -126,6 +154,11 @@ int runSeveral(const GlobalOptions& g, const std::string& title,
     std::vector<std::int64_t> ids(experiments.size(), 0);
     for (std::size_t k = 0; k < order.size(); ++k) {
         const std::size_t i = order[k];
+        if (gCancel.load()) {
+            std::fprintf(stderr, "%s cancelled before [%zu/%zu] %s: no further run started\n",
+                         title.c_str(), k + 1, experiments.size(), experiments[i].name.c_str());
+            return 1;
+        }
         std::fprintf(stderr, "[%zu/%zu] %s\n", k + 1, experiments.size(),
                      experiments[i].name.c_str());
         auto [id, code] = runOne(db, experiments[i], true, needed.count(experiments[i].name) > 0);

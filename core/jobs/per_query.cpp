@@ -10,7 +10,9 @@
 
 #include "core/data/corpus_reader.h"
 #include "core/data/corpus_settings.h"
+#include "core/eval/evaluation_settings.h"
 #include "core/retrieval/test_evaluation.h"
+#include "core/store/run_archive.h"
 
 namespace clir::jobs {
 namespace {
@@ -213,7 +215,7 @@ std::optional<StoredTrecRun> PerQuery::corpusQueries(std::int64_t runId,
     t.corpusDir = c->path;
     t.language = t.queryLanguage = language;
     t.pageLanguage = data::pivotLanguage();
-    t.split = "test";
+    t.split = eval::EvaluationSettings::fields().defaults().split;
     try {
         const auto config = nlohmann::json::parse(run->config);
         const auto e = config.find("evaluation");
@@ -232,7 +234,7 @@ QueryRanking PerQuery::ranking(std::int64_t runId, const std::string& language,
     if (!t) {
         store::RunStore runs(db_);
         const auto r = runs.run(runId);
-        if (r && r->message.rfind("restored from ", 0) == 0)
+        if (r && store::isRestoredMessage(r->message))
             throw std::runtime_error("run " + std::to_string(runId) + " was " + r->message +
                                      ": an archive carries no TREC runs (they stay on the "
                                      "machine that made it), so its ranking cannot be shown");

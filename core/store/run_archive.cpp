@@ -15,6 +15,8 @@ using nlohmann::json;
 
 namespace {
 
+constexpr const char* kRestoredFrom = "restored from ";
+
 std::optional<std::pair<std::string, std::string>> experimentOf(Database& db, std::int64_t id) {
     auto s = db.prepare(
         "SELECT e.name, coalesce(e.path, '') FROM runs r JOIN experiments e ON "
@@ -153,6 +155,14 @@ json archiveRun(Database& db, std::int64_t id) {
             {"translations", translations},
             {"metrics", metrics},
             {"artifacts_not_carried", artifacts}};
+}
+
+std::string restoredMessage(const std::string& source) {
+    return kRestoredFrom + source;
+}
+
+bool isRestoredMessage(const std::string& message) {
+    return message.rfind(kRestoredFrom, 0) == 0;
 }
 
 std::string archiveFileName(const json& archive) {
@@ -306,7 +316,7 @@ RestoreOutcome restoreRun(Database& db, const json& archive, const std::string& 
         ins.bind(1, archivedId);
     ins.bind(2, name).bind(3, method).bind(4, preset).bind(5, languages.dump());
     ins.bind(6, config.dump(2)).bind(7, hash).bind(8, seed).bind(9, corpusId);
-    ins.bind(10, codeVersion).bind(11, "restored from " + source);
+    ins.bind(10, codeVersion).bind(11, restoredMessage(source));
     ins.bind(12, created).bind(13, started).bind(14, finished).bind(15, finished);
     ins.run();
     const std::int64_t id = db.lastInsertId();

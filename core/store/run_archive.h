@@ -33,6 +33,11 @@ std::string archiveFileName(const nlohmann::json& archive);
 // there; returns whether it wrote one.
 bool writeRunArchive(Database& db, std::int64_t id, const std::string& folder);
 
+// The message a restored run carries ("restored from <source>"), and whether a run's message
+// is one: such a run has no files on this machine (checkpoints, TREC runs, plans).
+std::string restoredMessage(const std::string& source);
+bool isRestoredMessage(const std::string& message);
+
 struct RestoreOutcome {
     std::int64_t id = 0;  // the run in the database (the existing one when it was there)
     bool restored = false;

@@ -4,6 +4,8 @@
 
 #include <QProcess>
 #include <QTemporaryDir>
+#include <csignal>
+#include <signal.h>
 #include <set>
 #include <fstream>
 
@@ -336,6 +338,32 @@ class TestCli : public QObject {
         auto again = run({"run", sweep}, cache);
         QCOMPARE(again.code, 0);
         QCOMPARE(again.err.count(" reused, finished "), 4);
+        // Ctrl-C while a sweep only looks up finished runs: a job started in the background
+        // ignores SIGINT, and a suite took no Ctrl-C until its first run started. Here the
+        // signal is pending (blocked) from the start: the sweep stops before its first run.
+        {
+            QProcess p;
+            auto env = QProcessEnvironment::systemEnvironment();
+            env.insert("CLIRLAB_DB", tmp_.filePath("cli.db"));
+            env.insert("CLIRLAB_DATA", cache);
+            p.setProcessEnvironment(env);
+            p.setChildProcessModifier([] {
+                sigset_t set;
+                sigemptyset(&set);
+                sigaddset(&set, SIGINT);
+                sigprocmask(SIG_BLOCK, &set, nullptr);
+            });
+            p.start(bin_, {"run", sweep});
+            QVERIFY(p.waitForStarted(30000));
+            ::kill(pid_t(p.processId()), SIGINT);
+            QVERIFY(p.waitForFinished(120000));
+            const QString err = QString::fromUtf8(p.readAllStandardError());
+            QVERIFY2(p.exitCode() == 1 &&
+                         err.contains("cancelled before [1/4] fixture-sweep[bm25.k1=0.9,seed=1]: "
+                                      "no further run started") &&
+                         !err.contains(" reused, finished "),
+                     qPrintable(err));
+        }
         // compare --pool-seeds: the same rows from the stored runs.
         QStringList sweptIds;
         for (const auto& item : swept.out.split("runs:").last().split(' ', Qt::SkipEmptyParts))

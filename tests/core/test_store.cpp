@@ -227,6 +227,9 @@ class TestStore : public QObject {
         QCOMPARE(b.createdAt, a.createdAt);
         QCOMPARE(b.startedAt, a.startedAt);
         QCOMPARE(b.finishedAt, a.finishedAt);
+        // The restored run says where it came from; the run it was archived from does not.
+        QCOMPARE(b.message, restoredMessage("a.json"));
+        QVERIFY(isRestoredMessage(b.message) && !isRestoredMessage(a.message));
         QCOMPARE(b.tags, a.tags);
         QCOMPARE(back.notes(id), runs.notes(id));
         QCOMPARE(back.corpusById(*b.corpusId)->hash, std::string(64, 'd'));
