@@ -239,7 +239,8 @@ int runExperiment(const GlobalOptions& g, const std::vector<std::string>& args) 
     CommandSpec spec{"run",
                      "clirlab run <experiment.json> [--archive DIR] [--lang L] [--nproc N]",
                      "Validate an experiment file, record it as a run in the database and run it "
-                     "here. Ctrl-C cancels (the run is kept as cancelled). A sweep or suite runs "
+                     "here. Ctrl-C cancels (the run is kept as cancelled; a sweep or suite stops "
+                     "there and starts nothing more). A sweep or suite runs "
                      "each of its experiments in order, reusing a finished run of the same "
                      "configuration (one restored from an archive too).",
                      {{"--archive", true, false,
