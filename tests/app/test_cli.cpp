@@ -4,7 +4,6 @@
 
 #include <QProcess>
 #include <QTemporaryDir>
-#include <csignal>
 #include <signal.h>
 #include <set>
 #include <fstream>
@@ -26,13 +25,23 @@ class TestCli : public QObject {
         int code;
         QString out, err;
     };
-    Result run(const QStringList& args, const QString& dataDir = {}) {
+    // With interrupted, the command starts with SIGINT blocked and one pending (as a Ctrl-C
+    // that arrives before it could act on it).
+    Result run(const QStringList& args, const QString& dataDir = {}, bool interrupted = false) {
         QProcess p;
         auto env = QProcessEnvironment::systemEnvironment();
         env.insert("CLIRLAB_DB", tmp_.filePath("cli.db"));
         env.insert("CLIRLAB_DATA", dataDir.isEmpty() ? tmp_.filePath("empty-cache") : dataDir);
         p.setProcessEnvironment(env);
+        if (interrupted)
+            p.setChildProcessModifier([] {
+                sigset_t set;
+                sigemptyset(&set);
+                sigaddset(&set, SIGINT);
+                sigprocmask(SIG_BLOCK, &set, nullptr);
+            });
         p.start(bin_, args);
+        if (interrupted && p.waitForStarted(30000)) ::kill(pid_t(p.processId()), SIGINT);
         if (!p.waitForFinished(120000)) return {-1, "", "timeout"};
         return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
                 QString::fromUtf8(p.readAllStandardError())};
@@ -341,29 +350,13 @@ class TestCli : public QObject {
         // Ctrl-C while a sweep only looks up finished runs: a job started in the background
         // ignores SIGINT, and a suite took no Ctrl-C until its first run started. Here the
         // signal is pending (blocked) from the start: the sweep stops before its first run.
-        {
-            QProcess p;
-            auto env = QProcessEnvironment::systemEnvironment();
-            env.insert("CLIRLAB_DB", tmp_.filePath("cli.db"));
-            env.insert("CLIRLAB_DATA", cache);
-            p.setProcessEnvironment(env);
-            p.setChildProcessModifier([] {
-                sigset_t set;
-                sigemptyset(&set);
-                sigaddset(&set, SIGINT);
-                sigprocmask(SIG_BLOCK, &set, nullptr);
-            });
-            p.start(bin_, {"run", sweep});
-            QVERIFY(p.waitForStarted(30000));
-            ::kill(pid_t(p.processId()), SIGINT);
-            QVERIFY(p.waitForFinished(120000));
-            const QString err = QString::fromUtf8(p.readAllStandardError());
-            QVERIFY2(p.exitCode() == 1 &&
-                         err.contains("cancelled before [1/4] fixture-sweep[bm25.k1=0.9,seed=1]: "
-                                      "no further run started") &&
-                         !err.contains(" reused, finished "),
-                     qPrintable(err));
-        }
+        auto stopped = run({"run", sweep}, cache, true);
+        QVERIFY2(stopped.code == 1 &&
+                     stopped.err.contains("cancelled before [1/4] "
+                                          "fixture-sweep[bm25.k1=0.9,seed=1]: no further run "
+                                          "started") &&
+                     !stopped.err.contains(" reused, finished "),
+                 qPrintable(stopped.err));
         // compare --pool-seeds: the same rows from the stored runs.
         QStringList sweptIds;
         for (const auto& item : swept.out.split("runs:").last().split(' ', Qt::SkipEmptyParts))
