@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "core/util/fs.h"
+#include "core/util/heap_reuse.h"
 #include "core/util/sha256.h"
 
 namespace clir::jobs {
@@ -284,7 +285,10 @@ RunOutcome JobRunner::execute(std::int64_t runId, const config::ExperimentSpec& 
     RunOutcome outcome;
     outcome.runId = runId;
     try {
-        outcome.result = job.run(ctx);
+        {
+            ScopedHeapReuse heapReuse;  // a training step's large tensors reused, not re-faulted
+            outcome.result = job.run(ctx);
+        }
         flush();
         // What the job says about itself (fusion weight, page index, trained parameters...).
         if (!outcome.result.summary.empty()) {
