@@ -24,6 +24,7 @@
 #include "core/jobs/job_runner.h"
 #include "core/jobs/methods.h"
 #include "core/store/run_store.h"
+#include "core/util/heap_reuse.h"
 
 namespace clir::cli {
 namespace {
@@ -185,6 +186,7 @@ int runParallelWorker(const GlobalOptions& g) {
         ctx.parallel = &group;
         ctx.rank = group.rank();
         ctx.outputDir = db.path() + ".runs/" + std::to_string(id);
+        ScopedHeapReuse heapReuse;  // as JobRunner::execute runs rank 0's job
         job->run(ctx);
         return 0;
     } catch (const std::exception& e) {
