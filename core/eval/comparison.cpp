@@ -109,6 +109,33 @@ bool fitLine(const std::vector<double>& x, const std::vector<double>& y, double&
     return true;
 }
 
+std::vector<double> perSeedSlopes(
+    const std::vector<double>& x,
+    const std::vector<std::vector<std::pair<std::int64_t, double>>>& bySeed) {
+    const std::size_t n = std::min(x.size(), bySeed.size());
+    std::vector<std::map<std::int64_t, std::pair<double, int>>> at(n);
+    for (std::size_t i = 0; i < n; ++i)
+        for (const auto& [seed, y] : bySeed[i]) {
+            auto& [sum, count] = at[i][seed];
+            sum += y;
+            ++count;
+        }
+    std::vector<double> slopes;
+    if (n < 2) return slopes;
+    for (const auto& entry : at.front()) {
+        const std::int64_t seed = entry.first;
+        std::vector<double> y;
+        for (const auto& values : at) {
+            auto it = values.find(seed);
+            if (it == values.end()) break;
+            y.push_back(it->second.first / it->second.second);
+        }
+        double intercept = 0, slope = 0;
+        if (y.size() == n && fitLine(x, y, intercept, slope)) slopes.push_back(slope);
+    }
+    return slopes;
+}
+
 Comparison compareRuns(const std::vector<ComparedRun>& runs, std::size_t permutations,
                        std::uint64_t seed, double alpha) {
     Comparison c;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace clir::eval {
@@ -36,6 +37,13 @@ double sampleSd(const std::vector<double>& v);
 // Least squares y = intercept + slope * x; false with fewer than two distinct x.
 bool fitLine(const std::vector<double>& x, const std::vector<double>& y, double& intercept,
              double& slope);
+// The slope of y on x fitted once per seed, pairing each x's values by seed number (not by
+// position: sizes of a ladder can have different seeds, or list them in another order). Only
+// the seeds present at every x count; a seed with several values at one x (a rerun) uses their
+// mean. bySeed[i]: (seed, y) at x[i]. Returns the slopes in seed order (none below two x).
+std::vector<double> perSeedSlopes(
+    const std::vector<double>& x,
+    const std::vector<std::vector<std::pair<std::int64_t, double>>>& bySeed);
 
 struct ComparisonCell {
     bool present = false;

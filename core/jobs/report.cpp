@@ -57,12 +57,15 @@ struct Group {
 
 // The group's per-query values on one measure and query set as one comparison row: one run
 // as it is, several (seeds, or one run per language) pooled by poolSeeds.
+// runSeeds, when given: the seed of each run pooled, in order (a run without one: minus its id).
 eval::ComparedRun rowOf(store::RunStore& store, const Group& g, const std::string& measure,
-                        const std::string& set) {
+                        const std::string& set, std::vector<std::int64_t>* runSeeds = nullptr) {
     std::vector<eval::ComparedRun> parts;
     for (const auto& r : g.runs) {
         auto c = storedRunValues(store, r.id, measure, set, true, g.name);
-        if (!c.perLanguage.empty()) parts.push_back(std::move(c));
+        if (c.perLanguage.empty()) continue;
+        parts.push_back(std::move(c));
+        if (runSeeds) runSeeds->push_back(r.seed.value_or(-r.id));
     }
     if (parts.size() <= 1) {
         eval::ComparedRun one = parts.empty() ? eval::ComparedRun{} : parts.front();
@@ -286,15 +289,16 @@ Report buildReport(store::Database& db, const std::vector<std::string>& suiteFil
             for (const auto& g : groups) {
                 if (g.preset.empty() || !isRetrievalMethod(g.method) || g.runs.empty()) continue;
                 if (!ladder.empty() && !ladder.count(g.experiment)) continue;
-                ScalingSize size{g.name, g.method, g.preset, 0, {}, {}};
+                ScalingSize size{g.name, g.method, g.preset, 0, {}, {}, {}};
                 try {
                     size.params =
                         double(model::countParameters(model::presetConfig(g.preset)).encoder());
                 } catch (const std::exception&) {
                     continue;
                 }
-                if (!eval::seedGroupMeans(eval::seedMeansOf(rowOf(store, g, "map", set)), size.low,
-                                          size.high))
+                if (!eval::seedGroupMeans(
+                        eval::seedMeansOf(rowOf(store, g, "map", set, &size.seeds)), size.low,
+                        size.high))
                     continue;
                 presets.insert(g.preset);
                 sizes.push_back(std::move(size));

@@ -67,25 +67,24 @@ std::string scalingMarkdown(std::vector<ScalingSize> all, const std::string& set
             gap.push_back(meanOf(d));
         }
         if (sizes.size() < 2) continue;
-        // Per seed k: that seed's fit over the sizes.
-        std::size_t seeds = SIZE_MAX;
-        for (const auto& z : sizes) seeds = std::min(seeds, z.low.size());
-        std::vector<double> meanSlopes, gapSlopes;
-        for (std::size_t k = 0; seeds > 1 && k < seeds; ++k) {
-            std::vector<double> mk, dk;
-            for (const auto& z : sizes) {
-                mk.push_back((z.low[k] + z.high[k]) / 2);
-                dk.push_back(z.high[k] - z.low[k]);
+        // Each seed present at every size fitted alone, paired by seed number.
+        std::vector<std::vector<std::pair<std::int64_t, double>>> meanBySeed, gapBySeed;
+        for (const auto& z : sizes) {
+            meanBySeed.emplace_back();
+            gapBySeed.emplace_back();
+            for (std::size_t k = 0; k < z.low.size() && k < z.seeds.size(); ++k) {
+                meanBySeed.back().push_back({z.seeds[k], (z.low[k] + z.high[k]) / 2});
+                gapBySeed.back().push_back({z.seeds[k], z.high[k] - z.low[k]});
             }
-            meanSlopes.push_back(slopeOf(x, mk));
-            gapSlopes.push_back(slopeOf(x, dk));
         }
+        const auto meanSlopes = eval::perSeedSlopes(x, meanBySeed);
+        const auto gapSlopes = eval::perSeedSlopes(x, gapBySeed);
         const double decades = x.back() - x.front();
         fits << "- **" << method << "** over " << sizes.size() << " sizes ("
              << fixedDigits(decades, 3) << " decades of parameters): mean MAP "
              << (slopeOf(x, mean) >= 0 ? "+" : "") << fixedDigits(slopeOf(x, mean)) << " per decade"
-             << (meanSlopes.size() > 1 ? " (sd over " + std::to_string(seeds) + " seeds " +
-                                             fixedDigits(sdOf(meanSlopes)) + ")"
+             << (meanSlopes.size() > 1 ? " (sd over " + std::to_string(meanSlopes.size()) +
+                                             " seeds " + fixedDigits(sdOf(meanSlopes)) + ")"
                                        : std::string())
              << "; gap " << (slopeOf(x, gap) >= 0 ? "+" : "") << fixedDigits(slopeOf(x, gap))
              << " per decade"

@@ -68,6 +68,7 @@ ComparedRuns compareStoredRuns(store::Database& db, const QVector<qint64>& runId
     std::vector<std::string> order;
     std::map<std::string, std::vector<std::pair<std::int64_t, eval::ComparedRun>>> byGroup;
     std::map<std::int64_t, std::pair<std::string, std::string>> methodPreset;
+    std::map<std::int64_t, std::int64_t> seedOf;
     for (auto id : runIds) {
         auto r = store.run(id);
         if (!r) continue;
@@ -79,11 +80,14 @@ ComparedRuns compareStoredRuns(store::Database& db, const QVector<qint64>& runId
         if (!byGroup.count(group)) order.push_back(group);
         byGroup[group].push_back({id, std::move(c)});
         methodPreset[id] = {r->method, r->preset};
+        seedOf[id] = r->seed.value_or(-r->id);
     }
     std::vector<eval::ComparedRun> runs;
     for (const auto& group : order) {
         auto& members = byGroup[group];
         const auto first = members.front().first;
+        out.seeds.emplace_back();
+        for (const auto& member : members) out.seeds.back().push_back(seedOf[member.first]);
         if (members.size() == 1) {
             out.seedMeans.push_back(eval::seedMeansOf(members.front().second));
             runs.push_back(std::move(members.front().second));

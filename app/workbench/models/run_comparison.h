@@ -24,6 +24,9 @@ struct ComparedRuns {
     eval::Comparison comparison;
     // Per row, language -> each seed's own mean (one entry per run of the row, in run order).
     std::vector<std::map<std::string, std::vector<double>>> seedMeans;
+    // Per row, the seed of each run in that order (a run without one: minus its id), to pair
+    // the seeds of different rows by number.
+    std::vector<std::vector<std::int64_t>> seeds;
     // Per row, the mean of the low-resource and high-resource groups' means and their gap
     // (high - low) for each seed of the row (index k: the k-th run of every language); empty
     // when a seed lacks a language of either group.

@@ -87,6 +87,7 @@ void ScalingView::refresh() {
         double params, mean, gap, sdMean = 0, sdGap = 0;
         std::vector<double> seedMean;  // each seed's mean (empty: not every seed has both groups)
         QString label;
+        std::vector<std::int64_t> seeds;  // the seed of each entry of seedMean
     };
     std::map<std::string, std::vector<Point>> byMethod;
     QStringList rows;
@@ -106,8 +107,14 @@ void ScalingView::refresh() {
         double low = compared.groupMean(r, "low"), high = compared.groupMean(r, "high");
         double mean = (low + high) / 2, gap = c.gap.size() > r ? c.gap[r] : std::nan("");
         if (std::isnan(mean)) continue;
-        Point pt{
-            params, mean, gap, 0, 0, compared.seedOverall(r), QString::fromStdString(c.labels[r])};
+        Point pt{params,
+                 mean,
+                 gap,
+                 0,
+                 0,
+                 compared.seedOverall(r),
+                 QString::fromStdString(c.labels[r]),
+                 compared.seeds[r]};
         const auto gaps = compared.seedGap(r);
         if (pt.seedMean.size() > 1) {  // the spread over seeds of the row's own means
             pt.sdMean = eval::sampleSd(pt.seedMean);
@@ -173,7 +180,8 @@ void ScalingView::refresh() {
             }
         }
         // The fitted line: mean against log10(parameters), its slope per decade, and the spread
-        // of the slope over seeds (the k-th seed of every size fitted on its own).
+        // of the slope over seeds (each seed present at every size fitted on its own, paired by
+        // seed number).
         Fit fit;
         fit.method = method;
         std::vector<double> lx, ly;
@@ -182,15 +190,13 @@ void ScalingView::refresh() {
             ly.push_back(pt.mean);
         }
         if (!eval::fitLine(lx, ly, fit.intercept, fit.slope)) continue;
-        std::size_t seeds = SIZE_MAX;
-        for (const auto& pt : points) seeds = std::min(seeds, pt.seedMean.size());
-        std::vector<double> slopes;
-        for (std::size_t k = 0; seeds != SIZE_MAX && seeds > 1 && k < seeds; ++k) {
-            std::vector<double> yk;
-            for (const auto& pt : points) yk.push_back(pt.seedMean[k]);
-            double a = 0, b = 0;
-            if (eval::fitLine(lx, yk, a, b)) slopes.push_back(b);
+        std::vector<std::vector<std::pair<std::int64_t, double>>> bySeed;
+        for (const auto& pt : points) {
+            bySeed.emplace_back();
+            for (std::size_t k = 0; k < pt.seedMean.size() && k < pt.seeds.size(); ++k)
+                bySeed.back().push_back({pt.seeds[k], pt.seedMean[k]});
         }
+        const auto slopes = eval::perSeedSlopes(lx, bySeed);
         fit.seeds = slopes.size();
         fit.slopeSd = slopes.size() > 1 ? eval::sampleSd(slopes) : std::nan("");
         auto* line = p->addGraph();
