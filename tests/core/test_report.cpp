@@ -49,6 +49,22 @@ class TestReport : public QObject {
         runs.finish(id, store::RunStatus::Finished);
     }
 
+    // log10 of the encoder parameters from preset xs to s: the ladder's span in decades.
+    static double decadesXsToS() {
+        return std::log10(double(model::countParameters(model::presetConfig("s")).encoder())) -
+               std::log10(double(model::countParameters(model::presetConfig("xs")).encoder()));
+    }
+
+    // The report's fit line for 2 seeds: slopes per decade and their sd over the seeds.
+    static std::string fitText(double meanSlope, double meanSd, double gapSlope, double gapSd) {
+        char text[256];
+        std::snprintf(text, sizeof(text),
+                      "mean MAP %s%.4f per decade (sd over 2 seeds %.4f); gap %.4f per decade "
+                      "(sd %.4f)",
+                      meanSlope >= 0 ? "+" : "", meanSlope, meanSd, gapSlope, gapSd);
+        return text;
+    }
+
   private slots:
     void scalingTableAndFit() {
         const std::string dir = tmp_.path().toStdString();
@@ -85,19 +101,13 @@ class TestReport : public QObject {
         QVERIFY2(md.find("| lad[size=xs] | xs | 1.05 M | 0.1100 ± 0.0141 | 0.3200 ± 0.0283 | "
                          "0.2150 ± 0.0212 | 0.2100 ± 0.0141 |") != std::string::npos,
                  md.c_str());
-        const double decades =
-            std::log10(double(model::countParameters(model::presetConfig("s")).encoder())) -
-            std::log10(double(model::countParameters(model::presetConfig("xs")).encoder()));
+        const double decades = decadesXsToS();
         // Per seed, mean (low + high) / 2: xs 0.20, 0.23 and s 0.24, 0.28 (slopes 0.04 and 0.05
         // per `decades`); gap: xs 0.20, 0.22 and s 0.12, 0.12 (slopes -0.08 and -0.10).
-        char expected[256];
-        std::snprintf(expected, sizeof(expected),
-                      "mean MAP +%.4f per decade (sd over 2 seeds %.4f); gap %.4f per decade "
-                      "(sd %.4f); the gap goes from 0.2100 at xs to 0.1200 at s.",
-                      0.045 / decades, 0.01 / decades / std::sqrt(2.0), -0.09 / decades,
-                      0.02 / decades / std::sqrt(2.0));
-        QVERIFY2(md.find(expected) != std::string::npos,
-                 (std::string(expected) + "\n" + md).c_str());
+        const std::string expected = fitText(0.045 / decades, 0.01 / decades / std::sqrt(2.0),
+                                             -0.09 / decades, 0.02 / decades / std::sqrt(2.0)) +
+                                     "; the gap goes from 0.2100 at xs to 0.1200 at s.";
+        QVERIFY2(md.find(expected) != std::string::npos, (expected + "\n" + md).c_str());
         bool scalingChart = false;
         for (const auto& c : report.charts) scalingChart = scalingChart || c.panel == "scaling";
         QVERIFY(scalingChart);
@@ -129,19 +139,13 @@ class TestReport : public QObject {
         addRun(runs, "lad[seed=3,size=s]", "lad[size=s]", "s", 3, 0.22, 0.34);
         addRun(runs, "lad[seed=2,size=s]", "lad[size=s]", "s", 2, 0.18, 0.30);
         const std::string md = jobs::buildReport(db, {dir + "/suite.json"}, 200).markdown;
-        const double decades =
-            std::log10(double(model::countParameters(model::presetConfig("s")).encoder())) -
-            std::log10(double(model::countParameters(model::presetConfig("xs")).encoder()));
+        const double decades = decadesXsToS();
         // Means over every seed: xs (0.20 + 0.23 + 0.50) / 3 = 0.31, s 0.26; gaps xs 0.62 / 3,
         // s 0.12. Per seed, mean slopes 0.04 and 0.05 per `decades`, gap slopes -0.08, -0.10.
-        char expected[256];
-        std::snprintf(expected, sizeof(expected),
-                      "mean MAP %.4f per decade (sd over 2 seeds %.4f); gap %.4f per decade "
-                      "(sd %.4f)",
-                      -0.05 / decades, 0.01 / decades / std::sqrt(2.0), (0.12 - 0.62 / 3) / decades,
-                      0.02 / decades / std::sqrt(2.0));
-        QVERIFY2(md.find(expected) != std::string::npos,
-                 (std::string(expected) + "\n" + md).c_str());
+        const std::string expected =
+            fitText(-0.05 / decades, 0.01 / decades / std::sqrt(2.0), (0.12 - 0.62 / 3) / decades,
+                    0.02 / decades / std::sqrt(2.0));
+        QVERIFY2(md.find(expected) != std::string::npos, (expected + "\n" + md).c_str());
         // Slopes in seed order; a rerun of a seed at one size counts as its mean.
         const auto slopes = eval::perSeedSlopes(
             {0, 1}, {{{3, 0.5}, {1, 0.2}, {2, 0.23}, {1, 0.3}}, {{2, 0.28}, {1, 0.24}}});
