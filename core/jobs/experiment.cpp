@@ -124,6 +124,11 @@ std::string configHashOf(nlohmann::json config) {
     if (config.contains("model") && config["model"].is_object() &&
         config["model"].value("dropout", -1.0) == -1.0)
         config["model"].erase("dropout");
+    // Soft term frequency off (its default): out of the hash, as before the setting existed.
+    if (config.contains("retrieval") && config["retrieval"].is_object() &&
+        config["retrieval"].value("tf_weight", 0.0) == 0.0)
+        for (const char* key : {"tf_weight", "tf_threshold", "tf_length_norm"})
+            config["retrieval"].erase(key);
     return Sha256::hex(config.dump());
 }
 
@@ -168,6 +173,13 @@ ExperimentSpec parseExperiment(const std::string& text, const std::string& sourc
                     corpus.languages.end())
                     throw ConfigError("field 'nmt.languages': " + l.dump() +
                                       " is not one of corpus.languages");
+        }
+        if (j.contains("retrieval")) {
+            const auto& r = j.at("retrieval");
+            if (r.at("tf_weight").get<double>() > 0.0 && r.at("scoring") != "maxsim")
+                throw ConfigError(
+                    "field 'retrieval.tf_weight': soft term frequency counts MaxSim's matches; it "
+                    "needs retrieval.scoring 'maxsim'");
         }
         if (isRetrievalMethod(method)) {
             const auto& init = j.at("init");

@@ -46,7 +46,7 @@ void encodeSorted(const TokenEncoder& tower,
 }
 
 // Written into every cache file; a file without it (an older layout) is rebuilt.
-constexpr std::int64_t kIndexFormat = 2;
+constexpr std::int64_t kIndexFormat = 3;  // 3: term counts
 
 std::uint64_t hashRow(const std::uint16_t* row, std::int64_t d) {
     std::uint64_t h = 1469598103934665603ULL;
@@ -111,7 +111,7 @@ std::int64_t PageIndex::size() const {
 
 std::int64_t PageIndex::bytes() const {
     std::int64_t total = 0;
-    for (const auto* t : {&dense, &vectors, &ids, &offsets})
+    for (const auto* t : {&dense, &vectors, &ids, &counts, &offsets})
         if (t->defined()) total += t->numel() * std::int64_t(t->element_size());
     return total;
 }
@@ -200,10 +200,10 @@ PageIndex encodePassages(const TokenEncoder& tower,
     // Distinct vectors over the whole index; each page lists the distinct ones it holds.
     std::vector<std::uint16_t> store;
     std::unordered_map<std::uint64_t, std::vector<std::int32_t>> byHash;
-    std::vector<std::int32_t> ids;
+    std::vector<std::int32_t> ids, counts, pageIds;
     std::vector<std::int64_t> offsets = {0};
     for (std::size_t page = 0; page + 1 < firstPassage.size(); ++page) {
-        const auto pageStart = ids.size();
+        pageIds.clear();
         for (auto p = firstPassage[page]; p < firstPassage[page + 1]; ++p) {
             const auto& c = content[std::size_t(p)];
             const auto* data = reinterpret_cast<const std::uint16_t*>(c.data_ptr<at::Half>());
@@ -220,20 +220,28 @@ PageIndex encodePassages(const TokenEncoder& tower,
                     store.insert(store.end(), v, v + dim);
                     bucket.push_back(id);
                 }
-                ids.push_back(id);
+                pageIds.push_back(id);
             }
             index.pageTokens += c.size(0);
             content[std::size_t(p)] = at::Tensor();
         }
-        std::sort(ids.begin() + long(pageStart), ids.end());
-        ids.erase(std::unique(ids.begin() + long(pageStart), ids.end()), ids.end());
+        // Each distinct vector of the page once, with the times it occurs.
+        std::sort(pageIds.begin(), pageIds.end());
+        for (std::size_t t = 0; t < pageIds.size(); ++t) {
+            if (t > 0 && pageIds[t] == pageIds[t - 1]) {
+                ++counts.back();
+                continue;
+            }
+            ids.push_back(pageIds[t]);
+            counts.push_back(1);
+        }
         offsets.push_back(std::int64_t(ids.size()));
     }
     const auto k = dim > 0 ? std::int64_t(store.size()) / dim : 0;
     index.vectors = at::empty({k, dim}, at::kHalf);
     if (k > 0) std::memcpy(index.vectors.data_ptr(), store.data(), store.size() * 2);
-    index.ids = at::tensor(ids, at::kInt);
-    if (ids.empty()) index.ids = at::zeros({0}, at::kInt);
+    index.ids = ids.empty() ? at::zeros({0}, at::kInt) : at::tensor(ids, at::kInt);
+    index.counts = counts.empty() ? at::zeros({0}, at::kInt) : at::tensor(counts, at::kInt);
     index.offsets = at::tensor(offsets, at::kLong);
     return index;
 }
@@ -258,7 +266,7 @@ PageIndex cachedPageIndex(const std::string& cacheFile, std::int64_t n, bool kee
         try {
             std::vector<at::Tensor> saved;
             torch::load(saved, cacheFile);
-            if (saved.size() == 6 && saved[0].numel() == 2 &&
+            if (saved.size() == 7 && saved[0].numel() == 2 &&
                 saved[0][0].item<std::int64_t>() == kIndexFormat &&
                 saved[0][1].item<std::int64_t>() == (keepTokens ? 1 : 0)) {
                 PageIndex index;
@@ -267,9 +275,11 @@ PageIndex cachedPageIndex(const std::string& cacheFile, std::int64_t n, bool kee
                     return index;
                 }
                 if (keepTokens && saved[4].numel() == n + 1 && saved[2].dim() == 2 &&
-                    saved[4][n].item<std::int64_t>() == saved[3].numel()) {
+                    saved[4][n].item<std::int64_t>() == saved[3].numel() &&
+                    saved[6].numel() == saved[3].numel()) {
                     index.vectors = saved[2];
                     index.ids = saved[3];
+                    index.counts = saved[6];
                     index.offsets = saved[4];
                     index.pageTokens = saved[5].item<std::int64_t>();
                     return index;
@@ -289,7 +299,10 @@ PageIndex cachedPageIndex(const std::string& cacheFile, std::int64_t n, bool kee
         keepTokens ? index.vectors : none,
         keepTokens ? index.ids : none,
         keepTokens ? index.offsets : none,
-        at::tensor(std::vector<std::int64_t>{index.pageTokens}, at::kLong)};
+        at::tensor(std::vector<std::int64_t>{index.pageTokens}, at::kLong),
+        !keepTokens              ? none
+        : index.counts.defined() ? index.counts
+                                 : at::ones({index.ids.numel()}, at::kInt)};
     {
         torch::serialize::OutputArchive archive;  // the layout torch::save gives a vector
         for (std::size_t i = 0; i < saved.size(); ++i) archive.write(std::to_string(i), saved[i]);

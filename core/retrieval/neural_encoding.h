@@ -38,11 +38,14 @@ EncodedTexts encodeTexts(const TokenEncoder& tower, const model::Tokenizer& toke
 // Pages ready for ranking. Dense scoring keeps one vector per page (its first passage); MaxSim
 // keeps every distinct content-token vector of every passage: `vectors` holds each distinct
 // vector once (fp16; a static model repeats a word's vector on every page, a contextual one
-// rarely), and page p's tokens are ids[offsets[p] .. offsets[p + 1]) into it, each once.
+// rarely), and page p's tokens are ids[offsets[p] .. offsets[p + 1]) into it, each once, with
+// counts[t] the times ids[t] occurs on the page (its term frequency; the counts of page p sum to
+// its content tokens).
 struct PageIndex {
     at::Tensor dense;             // [N, D] float (dense scoring)
     at::Tensor vectors;           // [K, D] half (maxsim)
     at::Tensor ids;               // [M] int32 rows of `vectors`
+    at::Tensor counts;            // [M] int32 occurrences; undefined: 1 each
     at::Tensor offsets;           // [N + 1] int64
     std::int64_t pageTokens = 0;  // content tokens over all passages before deduplication
     std::int64_t size() const;

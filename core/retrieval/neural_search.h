@@ -13,21 +13,36 @@
 
 namespace clir::retrieval {
 
+// Soft term frequency on top of MaxSim: query token i also earns
+//   weight * log(1 + tf_i(p) / (len(p) / avglen)^lengthNorm),
+// tf_i(p) the occurrences on page p of tokens whose cosine with it is >= threshold, len(p) the
+// page's content tokens and avglen their mean over every page of the index. MaxSim takes one
+// maximum per query token, so a page that names a term once ties with the page about it; this
+// counts the matches, saturated and length-normalised as BM25 does. weight 0: plain MaxSim.
+struct SoftTf {
+    double weight = 0.0;
+    double threshold = 0.9;
+    double lengthNorm = 0.75;
+    bool on() const { return weight > 0.0; }
+};
+
 // MaxSim scores [count, P] of queries [from, from + count) against pages `rows` (every page
-// when empty): for each query token the best token of the page, weighted; 0 for a page
-// without tokens.
+// when empty): for each query token the best token of the page (plus its soft term frequency
+// when tf is on), weighted; 0 for a page without tokens.
 at::Tensor maxSimScores(const EncodedTexts& queries, std::int64_t from, std::int64_t count,
-                        const PageIndex& pages, const std::vector<std::int64_t>& rows = {});
+                        const PageIndex& pages, const std::vector<std::int64_t>& rows = {},
+                        const SoftTf& tf = {});
 
 // Every query against every page, top `depth` each. scoring: dense | maxsim.
 eval::Run rankAll(const std::string& scoring, const EncodedTexts& queries,
                   const std::vector<std::string>& qids, const PageIndex& pages,
-                  const std::vector<std::string>& docids, std::size_t depth);
+                  const std::vector<std::string>& docids, std::size_t depth, const SoftTf& tf = {});
 
 // Each query's candidates (by docid) re-scored; candidates missing from `docids` are skipped.
 eval::Run rerank(const std::string& scoring, const EncodedTexts& queries,
                  const std::vector<std::string>& qids, const PageIndex& pages,
                  const std::vector<std::string>& docids,
-                 const std::vector<std::vector<eval::ScoredDoc>>& candidates);
+                 const std::vector<std::vector<eval::ScoredDoc>>& candidates,
+                 const SoftTf& tf = {});
 
 }  // namespace clir::retrieval

@@ -196,6 +196,10 @@ jobs::JobResult RetrievalJob::run(const jobs::JobContext& ctx) {
     result.corpus = env.corpusRecord();
     nlohmann::json summary = {
         {"method", method_}, {"init", init_.checkpoint}, {"scoring", retrieval_.scoring}};
+    if (retrieval_.tfWeight > 0.0)
+        summary["soft_tf"] = {{"weight", retrieval_.tfWeight},
+                              {"threshold", retrieval_.tfThreshold},
+                              {"length_norm", retrieval_.tfLengthNorm}};
     {
         std::vector<std::string> languages = corpus_.languages;
         if (std::find(languages.begin(), languages.end(), data::pivotLanguage()) == languages.end())

@@ -145,15 +145,16 @@ eval::Run RetrievalRanking::rank(const retrieval::Direction& dir,
         queryTower(dir.queryLanguage), tok_, texts, settings_.queryMaxLength, settings_.encodeBatch,
         settings_.scoring == "maxsim", device_, queryWeigher(dir.queryLanguage));
     const auto& ids = pages_.of(dir.pageLanguage).ids;
+    const retrieval::SoftTf tf{settings_.tfWeight, settings_.tfThreshold, settings_.tfLengthNorm};
     if (settings_.rerankBm25 == 0)
         return retrieval::rankAll(settings_.scoring, encoded, qids, pages, ids,
-                                  std::size_t(settings_.depth));
+                                  std::size_t(settings_.depth), tf);
     retrieval::Bm25Settings s;
     s.depth = std::size_t(settings_.rerankBm25);
     std::vector<std::vector<eval::ScoredDoc>> candidates;
     auto& index = bm25For(dir.pageLanguage);
     for (const auto& t : texts) candidates.push_back(index.search(t, s));
-    return retrieval::rerank(settings_.scoring, encoded, qids, pages, ids, candidates);
+    return retrieval::rerank(settings_.scoring, encoded, qids, pages, ids, candidates, tf);
 }
 
 retrieval::Bm25Index& RetrievalRanking::bm25For(const std::string& language) {

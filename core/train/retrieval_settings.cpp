@@ -36,6 +36,22 @@ const config::Fields<RetrievalSettings>& RetrievalSettings::fields() {
                   "from a retrieval model keeps that model's) or uniform (every content token "
                   "the same, fixed)",
                   "idf", {"idf", "uniform"})
+            .number("tf_weight", &S::tfWeight,
+                    "maxsim: weight of the soft term frequency each query token adds, "
+                    "log(1 + tf / (len / avglen)^tf_length_norm), tf the occurrences on the page "
+                    "of tokens within cosine tf_threshold of it, len the page's content tokens "
+                    "(BM25's saturation and length normalisation over MaxSim's matches: a page "
+                    "that names a term once no longer ties with the page about it); 0: plain "
+                    "MaxSim. Ranking only (dev and test): training losses stay MaxSim",
+                    0.0, 0.0, 10.0)
+            .number("tf_threshold", &S::tfThreshold,
+                    "cosine at which a page token counts as an occurrence of a query token "
+                    "(tf_weight)",
+                    0.9, -1.0, 1.0)
+            .number("tf_length_norm", &S::tfLengthNorm,
+                    "length normalisation of the soft term frequency: 0 none, 1 tf divided by "
+                    "len / avglen (tf_weight)",
+                    0.75, 0.0, 1.0)
             .integer("query_max_length", &S::queryMaxLength, "query tokens incl. <s> and </s>", 32,
                      4.0, 512.0)
             .integer("document_max_length", &S::documentMaxLength,

@@ -24,6 +24,7 @@ struct InitSettings {
 struct RetrievalSettings {
     std::string scoring;      // dense (cosine of mean-pooled head vectors) | maxsim
     std::string termWeights;  // idf | uniform (maxsim query-term weights)
+    double tfWeight, tfThreshold, tfLengthNorm;  // soft term frequency (maxsim); weight 0: off
     std::int64_t queryMaxLength, documentMaxLength;
     std::int64_t rerankBm25;  // 0: exact search over every page; k: re-rank BM25's top k
     std::int64_t depth;

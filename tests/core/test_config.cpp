@@ -181,6 +181,33 @@ class TestConfig : public QObject {
         QVERIFY(parse(R"(,"model":{"dropout":0.1})").configHash != off.configHash);
     }
 
+    // retrieval.tf_weight came after runs were stored: off (0) its three settings stay out of the
+    // hash (goldenConfigHash holds), on they count; on needs MaxSim, whose matches it counts.
+    void softTfCountsInTheHashOnlyWhenOn() {
+        auto parse = [](const std::string& retrieval) {
+            return jobs::parseExperiment(R"({"name":"g","method":"hybrid","init":{"from":"t"},)"
+                                         R"("retrieval":{"scoring":"maxsim")" +
+                                             retrieval + "}}",
+                                         "g.json");
+        };
+        auto plain = parse(""), off = parse(R"(,"tf_weight":0,"tf_threshold":0.5)");
+        auto on = parse(R"(,"tf_weight":0.4)");
+        QCOMPARE(plain.config["retrieval"]["tf_weight"].get<double>(), 0.0);
+        QCOMPARE(plain.config["retrieval"]["tf_threshold"].get<double>(), 0.9);
+        QCOMPARE(off.configHash, plain.configHash);
+        QVERIFY(on.configHash != plain.configHash);
+        QVERIFY(parse(R"(,"tf_weight":0.4,"tf_threshold":0.8)").configHash != on.configHash);
+        try {
+            jobs::parseExperiment(R"({"name":"g","method":"hybrid","init":{"from":"t"},)"
+                                  R"("retrieval":{"scoring":"dense","tf_weight":0.4}})",
+                                  "g.json");
+            QFAIL("soft term frequency with dense scoring was accepted");
+        } catch (const std::exception& e) {
+            QVERIFY2(std::string(e.what()).find("field 'retrieval.tf_weight'") != std::string::npos,
+                     e.what());
+        }
+    }
+
     // An input is named in the configuration hash by the configuration of the run that made it:
     // the same teacher in another database (another id, another folder, or restored from an
     // archive with no files) gives the same hash; another teacher configuration does not.

@@ -132,6 +132,12 @@ class TestNeuralSearch : public testing::RetrievalFixture {
                                                 return net->termWeights(ids, mask);
                                             });
             auto scores = retrieval::maxSimScores(q, 0, q.size(), index);
+            // Soft term frequency: the page's tokens at cosine >= 0.9 counted with their repeats
+            // (a static page repeats "the menu"), length-normalised by the mean over all pages.
+            const retrieval::SoftTf tf{0.4, 0.9, 0.75};
+            auto tfScores = retrieval::maxSimScores(q, 0, q.size(), index, {}, tf);
+            std::vector<at::Tensor> pageTokens;
+            double meanLength = 0;
             for (std::size_t k = 0; k < pages.size(); ++k) {
                 at::Tensor tokens;
                 if (preset == "static") {
@@ -147,23 +153,53 @@ class TestNeuralSearch : public testing::RetrievalFixture {
                     }
                     tokens = at::cat(parts, 0);
                 }
+                pageTokens.push_back(tokens);
+                meanLength += double(tokens.size(0)) / double(pages.size());
+            }
+            std::int64_t repeats = 0;
+            for (std::size_t k = 0; k < pages.size(); ++k) {
+                const auto& tokens = pageTokens[k];
                 for (std::size_t i = 0; i < queries.size(); ++i) {
                     auto qb = model::padBatch({tok.encode(queries[i], 16)});
                     auto qt = net->forward(qb.ids, qb.mask);
                     auto w = net->termWeights(qb.ids, qb.mask);
-                    double expected = 0;
+                    double expected = 0, expectedTf = 0;
                     if (tokens.size(0) > 0) {
-                        auto best = std::get<0>(at::matmul(qt[0], tokens.t()).max(1));
+                        auto sim = at::matmul(qt[0], tokens.t());
+                        auto best = std::get<0>(sim.max(1));
                         expected = ((best * w[0]).sum() / w[0].sum()).item<double>();
+                        auto found = sim.ge(0.9).sum(1).to(at::kFloat);
+                        repeats += found.gt(1).sum().item<std::int64_t>();
+                        const double norm = std::pow(double(tokens.size(0)) / meanLength, 0.75);
+                        auto term = best + 0.4 * at::log1p(found / norm);
+                        expectedTf = ((term * w[0]).sum() / w[0].sum()).item<double>();
                     }
-                    const double got = scores[std::int64_t(i)][std::int64_t(k)].item<double>();
-                    QVERIFY2(
-                        std::fabs(got - expected) < 2e-3,
-                        (preset + " page " + std::to_string(k) + " query " + std::to_string(i) +
-                         ": " + std::to_string(got) + " vs " + std::to_string(expected))
-                            .c_str());
+                    for (const auto& [got, want] :
+                         {std::pair{scores[std::int64_t(i)][std::int64_t(k)].item<double>(),
+                                    expected},
+                          std::pair{tfScores[std::int64_t(i)][std::int64_t(k)].item<double>(),
+                                    expectedTf}})
+                        QVERIFY2(
+                            std::fabs(got - want) < 2e-3,
+                            (preset + " page " + std::to_string(k) + " query " + std::to_string(i) +
+                             ": " + std::to_string(got) + " vs " + std::to_string(want))
+                                .c_str());
                 }
             }
+            if (preset == "static") QVERIFY(repeats > 0);  // the counts were exercised
+            // Re-ranking a few pages gives their scores (the mean length is still every page's).
+            std::vector<std::string> ids;
+            for (std::size_t k = 0; k < pages.size(); ++k) ids.push_back("p" + std::to_string(k));
+            auto re = retrieval::rerank("maxsim", q, {"a", "b", "c"}, index, ids,
+                                        {{{"p5", 0}, {"p1", 0}}, {{"p2", 0}}, {{"p6", 0}}}, tf);
+            for (const auto& [qid, row] : {std::pair{"a", 0}, std::pair{"b", 1}})
+                for (const auto& hit : re.byQuery.at(qid)) {
+                    const auto page = std::stoll(hit.docid.substr(1));
+                    QVERIFY(std::fabs(hit.score - tfScores[row][page].item<double>()) < 1e-5);
+                }
+            // Off (weight 0) is plain MaxSim exactly.
+            QVERIFY(at::equal(retrieval::maxSimScores(q, 0, q.size(), index, {}, {0.0, 0.9, 0.75}),
+                              scores));
         }
     }
 
