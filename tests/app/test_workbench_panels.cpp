@@ -240,6 +240,17 @@ class TestWorkbenchPanels : public QObject {
         QVERIFY(r->title().contains("no run"));
     }
 
+    // A results chart of more than 10 runs (issue 13's suite has 12) repeats no bar fill: the
+    // 11th run is hatched in the first one's colour, not a second solid blue.
+    void barFillsDoNotRepeat() {
+        for (int i = 0; i < 60; ++i)
+            for (int j = i + 1; j < 60; ++j)
+                QVERIFY2(workbench::seriesBrush(i) != workbench::seriesBrush(j),
+                         qPrintable(QString("series %1 and %2").arg(i).arg(j)));
+        QCOMPARE(workbench::seriesBrush(10).color(), workbench::seriesColor(0));
+        QCOMPARE(workbench::seriesBrush(3).style(), Qt::SolidPattern);
+    }
+
     void exportsChartsAndTables() {
         workbench::MainWindow w(db_, false);
         w.runBrowser()->selectRuns({base_, better_});

@@ -19,6 +19,14 @@ QColor seriesColor(int i) {
     return colors[((i % 10) + 10) % 10];
 }
 
+QBrush seriesBrush(int i) {
+    static const Qt::BrushStyle styles[] = {Qt::SolidPattern, Qt::BDiagPattern,
+                                            Qt::FDiagPattern, Qt::DiagCrossPattern,
+                                            Qt::HorPattern,   Qt::VerPattern};
+    const int round = (i < 0 ? 0 : i) / 10;
+    return QBrush(seriesColor(i), styles[round % 6]);
+}
+
 void placeLegendBelow(QCustomPlot& plot, int columns) {
     auto* legend = plot.legend;
     if (!legend) return;

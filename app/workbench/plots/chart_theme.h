@@ -2,6 +2,7 @@
 // series palette that stays distinguishable on both (Okabe & Ito 2008, colour-blind safe).
 #pragma once
 
+#include <QBrush>
 #include <QColor>
 #include <QPalette>
 
@@ -13,6 +14,9 @@ namespace clir::workbench {
 void applyTheme(QCustomPlot& plot, const QPalette& palette);
 // The i-th series colour (cycles through 10).
 QColor seriesColor(int i);
+// The i-th series fill for bars: its colour, solid for the first 10, then hatched (one hatch per
+// further 10), so a chart of more than 10 series repeats no fill.
+QBrush seriesBrush(int i);
 // Moves the legend out of the plot into a row under it, filled row by row in `columns` columns,
 // so that it never hides data.
 void placeLegendBelow(QCustomPlot& plot, int columns);

@@ -156,7 +156,7 @@ void ResultsView::rebuild() {
         auto* bars = new QCPBars(p->xAxis, p->yAxis);
         bars->setName(QString::fromStdString(c.labels[r]));
         QColor col = seriesColor(int(r));
-        bars->setBrush(col);
+        bars->setBrush(seriesBrush(int(r)));
         bars->setPen(QPen(col.darker(130)));
         bars->setWidth(width);
         bars->setBarsGroup(group_);
