@@ -60,15 +60,7 @@ int main() {
             const double u = std::uniform_real_distribution<double>(0, 1)(rng);
             page.push_back(std::int32_t(std::pow(double(distinct), u)) - 1);
         }
-        std::sort(page.begin(), page.end());
-        for (std::size_t t = 0; t < page.size(); ++t) {  // each once with its count, as the index
-            if (t > 0 && page[t] == page[t - 1]) {
-                ++counts.back();
-                continue;
-            }
-            ids.push_back(page[t]);
-            counts.push_back(1);
-        }
+        retrieval::appendPageEntries(page, ids, counts);  // each once with its count, as the index
         offsets.push_back(std::int64_t(ids.size()));
     }
     at::manual_seed(5);

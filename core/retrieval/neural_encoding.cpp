@@ -171,6 +171,19 @@ PageIndex encodePages(const TokenEncoder& tower, const model::Tokenizer& tokeniz
     return encodePassages(tower, pagePassages, batchSize, device);
 }
 
+void appendPageEntries(std::vector<std::int32_t>& pageIds, std::vector<std::int32_t>& ids,
+                       std::vector<std::int32_t>& counts) {
+    std::sort(pageIds.begin(), pageIds.end());
+    for (std::size_t t = 0; t < pageIds.size(); ++t) {
+        if (t > 0 && pageIds[t] == pageIds[t - 1]) {
+            ++counts.back();
+            continue;
+        }
+        ids.push_back(pageIds[t]);
+        counts.push_back(1);
+    }
+}
+
 PageIndex encodePassages(const TokenEncoder& tower,
                          const std::vector<std::vector<std::vector<std::int64_t>>>& pagePassages,
                          std::int64_t batchSize, c10::Device device) {
@@ -225,16 +238,7 @@ PageIndex encodePassages(const TokenEncoder& tower,
             index.pageTokens += c.size(0);
             content[std::size_t(p)] = at::Tensor();
         }
-        // Each distinct vector of the page once, with the times it occurs.
-        std::sort(pageIds.begin(), pageIds.end());
-        for (std::size_t t = 0; t < pageIds.size(); ++t) {
-            if (t > 0 && pageIds[t] == pageIds[t - 1]) {
-                ++counts.back();
-                continue;
-            }
-            ids.push_back(pageIds[t]);
-            counts.push_back(1);
-        }
+        appendPageEntries(pageIds, ids, counts);
         offsets.push_back(std::int64_t(ids.size()));
     }
     const auto k = dim > 0 ? std::int64_t(store.size()) / dim : 0;

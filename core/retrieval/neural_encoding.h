@@ -64,6 +64,11 @@ std::vector<std::vector<std::int64_t>> passagesOf(const model::Tokenizer& tokeni
                                                   const std::vector<std::int64_t>& all,
                                                   std::int64_t maxLength);
 
+// Appends one page to an index's entries: each distinct id of `pageIds` (any order; sorted here)
+// once to `ids`, with the times it occurs to `counts`.
+void appendPageEntries(std::vector<std::int32_t>& pageIds, std::vector<std::int32_t>& ids,
+                       std::vector<std::int32_t>& counts);
+
 // keepTokens (maxsim): the token index over all passages; otherwise the dense vectors of each
 // page's first maxLength pieces.
 PageIndex encodePages(const TokenEncoder& tower, const model::Tokenizer& tokenizer,

@@ -78,42 +78,38 @@ at::Tensor bestPerPage(const at::Tensor& q, const at::Tensor& vectors, const Pag
     return best.masked_fill_(best.isinf(), 0.0);
 }
 
-// Content tokens of each page: the sum of its counts.
-std::vector<double> pageLengths(const PageIndex& pages) {
+// The index's counts, or null when it has none (each entry then occurs once).
+const std::int32_t* countsOf(const PageIndex& pages) {
+    return pages.counts.defined() && pages.counts.numel() > 0
+               ? pages.counts.data_ptr<std::int32_t>()
+               : nullptr;
+}
+
+// 1 / (len / avglen)^b for every page of the index (len its content tokens, the sum of its
+// counts), 0 for a page without tokens: the soft term frequency's length normalisation, computed
+// once per ranking. Empty when soft TF is off.
+at::Tensor lengthFactors(const PageIndex& pages, const SoftTf& tf) {
+    if (!tf.on() || !pages.hasTokens()) return {};
     const auto n = pages.size();
     const auto* offsets = pages.offsets.data_ptr<std::int64_t>();
-    const std::int32_t* counts = pages.counts.defined() && pages.counts.numel() > 0
-                                     ? pages.counts.data_ptr<std::int32_t>()
-                                     : nullptr;
-    std::vector<double> out(std::size_t(n), 0.0);
-    for (std::int64_t p = 0; p < n; ++p)
-        for (auto t = offsets[p]; t < offsets[p + 1]; ++t)
-            out[std::size_t(p)] += counts ? counts[t] : 1;
-    return out;
-}
-
-// best + weight * log(1 + tf / (len / avglen)^b) for the pages `rows` (all when empty), in
-// place; avglen over every page of the index.
-void addSoftTf(at::Tensor& best, const at::Tensor& tf, const PageIndex& pages,
-               const std::vector<std::int64_t>& rows, const SoftTf& opt) {
-    const auto lengths = pageLengths(pages);
+    const auto* counts = countsOf(pages);
+    std::vector<double> length(std::size_t(n), 0.0);
     double mean = 0.0;
-    for (auto l : lengths) mean += l;
-    mean = lengths.empty() ? 0.0 : mean / double(lengths.size());
-    std::vector<float> inverse;  // 1 / (len / avglen)^b, 0 for a page without tokens
-    const auto n = rows.empty() ? pages.size() : std::int64_t(rows.size());
-    for (std::int64_t j = 0; j < n; ++j) {
-        const double len = lengths[std::size_t(rows.empty() ? j : rows[std::size_t(j)])];
-        inverse.push_back(len > 0.0 ? float(std::pow(len / mean, -opt.lengthNorm)) : 0.0f);
+    for (std::int64_t p = 0; p < n; ++p) {
+        for (auto t = offsets[p]; t < offsets[p + 1]; ++t)
+            length[std::size_t(p)] += counts ? counts[t] : 1;
+        mean += length[std::size_t(p)] / double(n);
     }
-    best.add_(at::log1p(tf * at::tensor(inverse, at::kFloat).unsqueeze(0)), opt.weight);
+    std::vector<float> factor;
+    for (auto len : length)
+        factor.push_back(len > 0.0 ? float(std::pow(len / mean, -tf.lengthNorm)) : 0.0f);
+    return at::tensor(factor, at::kFloat);
 }
 
-}  // namespace
-
-at::Tensor maxSimScores(const EncodedTexts& queries, std::int64_t from, std::int64_t count,
-                        const PageIndex& pages, const std::vector<std::int64_t>& rows,
-                        const SoftTf& tf) {
+// maxSimScores with the pages' length factors (lengthFactors) given.
+at::Tensor maxSim(const EncodedTexts& queries, std::int64_t from, std::int64_t count,
+                  const PageIndex& pages, const std::vector<std::int64_t>& rows, const SoftTf& tf,
+                  const at::Tensor& factors) {
     if (!queries.tokens.defined() || !pages.hasTokens())
         throw std::logic_error("maxsim scoring needs query tokens and a page token index");
     // The chunk's content tokens as rows, and W [count, R] placing each row's weight in its
@@ -124,9 +120,7 @@ at::Tensor maxSimScores(const EncodedTexts& queries, std::int64_t from, std::int
     auto w = queries.weights.narrow(0, from, count).index({owner, position});
     auto weights = at::zeros({count, q.size(0)}, at::kFloat);
     weights.index_put_({owner, at::arange(q.size(0), at::kLong)}, w);
-    const std::int32_t* counts = pages.counts.defined() && pages.counts.numel() > 0
-                                     ? pages.counts.data_ptr<std::int32_t>()
-                                     : nullptr;
+    const auto* counts = countsOf(pages);
     const auto columns = rows.empty() ? pages.size() : std::int64_t(rows.size());
     auto found = tf.on() ? at::zeros({q.size(0), columns}, at::kFloat) : at::Tensor();
     at::Tensor best;
@@ -160,15 +154,16 @@ at::Tensor maxSimScores(const EncodedTexts& queries, std::int64_t from, std::int
             {local.data(), localOffsets.data(), std::int64_t(rows.size()), localCounts.data()},
             found, float(tf.threshold));
     }
-    if (tf.on()) addSoftTf(best, found, pages, rows, tf);
+    if (tf.on()) {
+        auto f = rows.empty() ? factors : factors.index_select(0, at::tensor(rows, at::kLong));
+        best.add_(at::log1p(found * f.unsqueeze(0)), tf.weight);
+    }
     return at::mm(weights, best);
 }
 
-namespace {
-
 at::Tensor scoreSlice(const std::string& scoring, const EncodedTexts& q, std::int64_t from,
                       std::int64_t count, const PageIndex& pages, const SoftTf& tf,
-                      const std::vector<std::int64_t>& rows = {}) {
+                      const at::Tensor& factors, const std::vector<std::int64_t>& rows = {}) {
     if (scoring == "dense") {
         auto d =
             rows.empty() ? pages.dense : pages.dense.index_select(0, at::tensor(rows, at::kLong));
@@ -176,11 +171,17 @@ at::Tensor scoreSlice(const std::string& scoring, const EncodedTexts& q, std::in
     }
     if (tf.on() && scoring != "maxsim")
         throw std::invalid_argument("soft term frequency needs maxsim scoring");
-    if (scoring == "maxsim") return maxSimScores(q, from, count, pages, rows, tf);
+    if (scoring == "maxsim") return maxSim(q, from, count, pages, rows, tf, factors);
     throw std::invalid_argument("unknown scoring '" + scoring + "' (dense or maxsim)");
 }
 
 }  // namespace
+
+at::Tensor maxSimScores(const EncodedTexts& queries, std::int64_t from, std::int64_t count,
+                        const PageIndex& pages, const std::vector<std::int64_t>& rows,
+                        const SoftTf& tf) {
+    return maxSim(queries, from, count, pages, rows, tf, lengthFactors(pages, tf));
+}
 
 eval::Run rankAll(const std::string& scoring, const EncodedTexts& queries,
                   const std::vector<std::string>& qids, const PageIndex& pages,
@@ -188,9 +189,10 @@ eval::Run rankAll(const std::string& scoring, const EncodedTexts& queries,
     torch::NoGradGuard noGrad;
     eval::Run run;
     const auto k = std::min<std::int64_t>(std::int64_t(depth), pages.size());
+    const auto factors = scoring == "maxsim" ? lengthFactors(pages, tf) : at::Tensor();
     for (std::int64_t s = 0; s < queries.size(); s += kQueryChunk) {
         auto c = std::min(kQueryChunk, queries.size() - s);
-        auto top = scoreSlice(scoring, queries, s, c, pages, tf).topk(k, 1);
+        auto top = scoreSlice(scoring, queries, s, c, pages, tf, factors).topk(k, 1);
         auto values = std::get<0>(top).contiguous(), index = std::get<1>(top).contiguous();
         auto va = values.accessor<float, 2>();
         auto ia = index.accessor<std::int64_t, 2>();
@@ -211,13 +213,14 @@ eval::Run rerank(const std::string& scoring, const EncodedTexts& queries,
     std::unordered_map<std::string, std::int64_t> row;
     for (std::size_t i = 0; i < docids.size(); ++i) row[docids[i]] = std::int64_t(i);
     eval::Run run;
+    const auto factors = scoring == "maxsim" ? lengthFactors(pages, tf) : at::Tensor();
     for (std::int64_t i = 0; i < queries.size(); ++i) {
         std::vector<std::int64_t> rows;
         for (const auto& c : candidates[std::size_t(i)])
             if (auto it = row.find(c.docid); it != row.end()) rows.push_back(it->second);
         if (rows.empty()) continue;  // nothing retrieved: the query counts as 0 (trec_eval -c)
         auto& ranked = run.byQuery[qids[std::size_t(i)]];
-        auto scores = scoreSlice(scoring, queries, i, 1, pages, tf, rows).contiguous();
+        auto scores = scoreSlice(scoring, queries, i, 1, pages, tf, factors, rows).contiguous();
         auto acc = scores.accessor<float, 2>();
         for (std::size_t j = 0; j < rows.size(); ++j)
             ranked.push_back({docids[std::size_t(rows[j])], double(acc[0][std::int64_t(j)])});

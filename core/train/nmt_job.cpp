@@ -224,10 +224,8 @@ jobs::JobResult NmtJob::run(const jobs::JobContext& ctx) {
         auto encoded = retrieval::encodeTexts(
             teacher.tower, *teacher.tok, texts, retrieval_.queryMaxLength, retrieval_.encodeBatch,
             retrieval_.scoring == "maxsim", device, teacher.weigher);
-        return retrieval::rankAll(
-            retrieval_.scoring, encoded, qids, teacher.pages, teacher.pageIds,
-            std::size_t(retrieval_.depth),
-            {retrieval_.tfWeight, retrieval_.tfThreshold, retrieval_.tfLengthNorm});
+        return retrieval::rankAll(retrieval_.scoring, encoded, qids, teacher.pages, teacher.pageIds,
+                                  std::size_t(retrieval_.depth), retrieval_.softTf());
     };
     std::vector<retrieval::Direction> directions;
     for (const auto& lang : corpus_.languages) directions.push_back({lang, pivot, lang});

@@ -145,7 +145,7 @@ eval::Run RetrievalRanking::rank(const retrieval::Direction& dir,
         queryTower(dir.queryLanguage), tok_, texts, settings_.queryMaxLength, settings_.encodeBatch,
         settings_.scoring == "maxsim", device_, queryWeigher(dir.queryLanguage));
     const auto& ids = pages_.of(dir.pageLanguage).ids;
-    const retrieval::SoftTf tf{settings_.tfWeight, settings_.tfThreshold, settings_.tfLengthNorm};
+    const auto tf = settings_.softTf();
     if (settings_.rerankBm25 == 0)
         return retrieval::rankAll(settings_.scoring, encoded, qids, pages, ids,
                                   std::size_t(settings_.depth), tf);

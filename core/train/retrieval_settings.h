@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/config/fields.h"
+#include "core/retrieval/soft_tf.h"
 
 namespace clir::train {
 
@@ -25,6 +26,7 @@ struct RetrievalSettings {
     std::string scoring;      // dense (cosine of mean-pooled head vectors) | maxsim
     std::string termWeights;  // idf | uniform (maxsim query-term weights)
     double tfWeight, tfThreshold, tfLengthNorm;  // soft term frequency (maxsim); weight 0: off
+    retrieval::SoftTf softTf() const { return {tfWeight, tfThreshold, tfLengthNorm}; }
     std::int64_t queryMaxLength, documentMaxLength;
     std::int64_t rerankBm25;  // 0: exact search over every page; k: re-rank BM25's top k
     std::int64_t depth;
